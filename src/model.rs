@@ -194,6 +194,9 @@ pub struct FeedState {
     pub consecutive_errors: u32,
     /// Articles ingested from this feed.
     pub article_count: u64,
-    /// Recent new items per successful fetch, as an exponential moving average (for adaptive intervals).
+    /// Posting rate in new items per hour, as an exponential moving average (for adaptive intervals).
     pub new_items_ewma: f64,
+    /// Successful fetches (200 or 304) so far.
+    #[serde(default)]
+    pub fetch_count: u64,
 }
