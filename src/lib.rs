@@ -26,6 +26,7 @@ pub mod daemon;
 pub mod eval;
 pub mod feed;
 pub mod fetch;
+pub mod ingest;
 pub mod model;
 pub mod refresh;
 pub mod scheduler;

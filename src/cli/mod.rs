@@ -1,1 +1,237 @@
-//! (placeholder)
+//! The command line: what each `storyd` command does, on top of the library's stages.
+//! `main` parses the arguments and maps the result to an exit code.
+
+mod logging;
+mod stories;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
+use crate::daemon::Daemon;
+
+pub use logging::init_logging;
+
+/// storyd: polls feeds and groups their items into stories.
+#[derive(Debug, Parser)]
+#[command(name = "storyd", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of SPEC.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: scheduler and HTTP endpoint, until SIGINT or SIGTERM.
+    Serve(ConfigArg),
+    /// Poll every configured feed once, ingest, print a summary per feed, exit.
+    Once(ConfigArg),
+    /// Validate the config and print what would run.
+    CheckConfig(ConfigArg),
+    /// Ask a running daemon for its top stories.
+    Stories {
+        /// The daemon's address.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// How many stories.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=200))]
+        limit: u16,
+        /// Print the JSON answer instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the story engine over articles in JSON Lines, with no store and no network.
+    Cluster {
+        /// Articles, one JSON object a line.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write `{"id","story"}` lines (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Cluster labeled articles and score the stories against their `event` labels.
+    Eval {
+        /// Labeled articles, one JSON object a line.
+        #[arg(long)]
+        input: PathBuf,
+        /// Run N times in shuffled orders with random times within a day.
+        #[arg(long)]
+        shuffle: Option<usize>,
+        /// Seed of the shuffles.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+/// The `--config` option shared by commands that read a config.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArg {
+    /// Config file (default: $STORYD_CONFIG, then config/storyd.toml).
+    #[arg(long, env = "STORYD_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+}
+
+/// An error that should end the process with exit code 2 (bad usage or bad config).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(arg) => {
+            let config = load(&arg.config)?;
+            init_logging(&config.log);
+            runtime()?.block_on(serve(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Once(arg) => {
+            let config = load(&arg.config)?;
+            init_logging(&config.log);
+            runtime()?.block_on(once(config))
+        }
+        Command::CheckConfig(arg) => {
+            let config = load(&arg.config)?;
+            print_config(&config);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stories { server, limit, json } => {
+            runtime()?.block_on(stories::print(&server, limit, json))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cluster { input, output } => {
+            crate::eval::run_cluster(&input, output.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { input, shuffle, seed } => {
+            crate::eval::run_eval(&input, shuffle, seed)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load(path: &Path) -> anyhow::Result<Config> {
+    Config::load(path).map_err(|e| match e {
+        ConfigError::Read { .. } | ConfigError::Syntax { .. } | ConfigError::Invalid { .. } => {
+            anyhow::Error::new(UsageError(e.to_string()))
+        }
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.server.listen;
+    let daemon = Daemon::open(config)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
+    daemon.run(listener, shutdown_signal()).await
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT: shutting down"),
+        _ = term => tracing::info!("SIGTERM: shutting down"),
+    }
+}
+
+async fn once(config: Config) -> anyhow::Result<ExitCode> {
+    let daemon = Daemon::open(config)?;
+    let results = daemon.once().await;
+    let mut failed = 0;
+    let (mut new, mut stories) = (0, 0);
+    for (feed, result) in &results {
+        match result {
+            Ok(r) => {
+                new += r.ingest.new_articles;
+                stories += r.ingest.new_stories;
+                let what = match &r.feed.last_error {
+                    Some(e) => {
+                        failed += 1;
+                        format!("error: {e}")
+                    }
+                    None => format!(
+                        "{:?}: {} new, {} seen, {} duplicates",
+                        r.feed.status, r.ingest.new_articles, r.ingest.already_seen, r.ingest.duplicates
+                    )
+                    .to_lowercase(),
+                };
+                println!("{:<28} {:>6} ms  {}", clip(&r.feed.name, 28), r.elapsed.as_millis(), what);
+            }
+            Err(e) => {
+                failed += 1;
+                println!("{:<28}          store error: {e:#}", clip(feed.url.as_str(), 28));
+            }
+        }
+    }
+    println!(
+        "{} feeds, {} failed; {} new articles, {} new stories",
+        results.len(),
+        failed,
+        new,
+        stories
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_config(c: &Config) {
+    let d = |d: std::time::Duration| humantime::format_duration(d).to_string();
+    println!("config      {}", c.path.display());
+    println!("listen      http://{}", c.server.listen);
+    println!("admin       {}", if c.admin_token().is_some() { "write endpoints enabled" } else { "read only" });
+    println!("store       {} (retention {})", c.store.path.display(), d(c.store.retention));
+    let s = &c.scheduler;
+    println!(
+        "scheduler   every {} (within {}..{}), {} in flight, {} per host, timeout {}, max body {}",
+        d(s.interval),
+        d(s.min_interval),
+        d(s.max_interval),
+        s.concurrency,
+        s.per_host,
+        d(s.timeout),
+        bytesize::ByteSize(s.max_body).display().iec()
+    );
+    println!("clustering  window {}", d(c.clustering.window));
+    println!("feeds       {}", c.feeds.len());
+    for f in &c.feeds {
+        let every = f.interval.map(|i| format!(" (every {})", d(i))).unwrap_or_default();
+        println!("  {}  {}{}  {}", crate::model::feed_id(&f.configured_url), f.url, every, f.name.as_deref().unwrap_or(""));
+    }
+}
+
+/// Cuts a string to `n` characters for table columns.
+pub fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}

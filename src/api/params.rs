@@ -1,0 +1,237 @@
+//! The parameters of `GET /api/stories`, checked one by one with messages that name them,
+//! and the scan that answers them from the store's order indexes.
+
+use crate::model::{Article, Story, Time};
+use crate::store::{Store, StoryOrder};
+
+use super::{ApiError, LIST_ARTICLES, order_of};
+
+/// Largest `limit`.
+pub const MAX_LIMIT: usize = 200;
+
+/// Longest accepted cursor, in hex digits.
+const MAX_CURSOR: usize = 512;
+
+/// Longest accepted `q`.
+const MAX_QUERY: usize = 200;
+
+/// A checked `GET /api/stories` request.
+#[derive(Debug, Clone)]
+pub struct StoryQuery {
+    /// Stories per page.
+    pub limit: usize,
+    /// Continue after this position (raw index key).
+    pub cursor: Option<Vec<u8>>,
+    /// Only stories updated at or after.
+    pub since: Option<Time>,
+    /// Only stories updated at or before.
+    pub until: Option<Time>,
+    /// Lower-cased words that must all appear in the headline or an article title.
+    pub words: Vec<String>,
+    /// Only stories with at least this many sources.
+    pub min_sources: usize,
+    /// Only stories with an article from this feed.
+    pub feed: Option<String>,
+    /// `top` or `recent`.
+    pub order: StoryOrder,
+}
+
+impl StoryQuery {
+    /// Checks the query pairs; unknown or repeated parameters are errors too.
+    pub fn parse(pairs: &[(String, String)]) -> Result<StoryQuery, ApiError> {
+        let mut q = StoryQuery {
+            limit: 20,
+            cursor: None,
+            since: None,
+            until: None,
+            words: Vec::new(),
+            min_sources: 0,
+            feed: None,
+            order: StoryOrder::Top,
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (key, value) in pairs {
+            if !seen.insert(key.as_str()) {
+                return Err(bad(key, "is given more than once"));
+            }
+            match key.as_str() {
+                "limit" => q.limit = number(key, value, 1, MAX_LIMIT)?,
+                "cursor" => q.cursor = Some(cursor(value)?),
+                "since" => q.since = Some(time(key, value)?),
+                "until" => q.until = Some(time(key, value)?),
+                "q" => q.words = words(value)?,
+                "min_sources" => q.min_sources = number(key, value, 1, 100_000)?,
+                "feed" => {
+                    check_id(value).map_err(|_| bad(key, "is not a feed id (16 hex digits)"))?;
+                    q.feed = Some(value.clone());
+                }
+                "sort" => {
+                    q.order = order_of(value)
+                        .ok_or_else(|| bad(key, &format!("must be \"top\" or \"recent\", not {value:?}")))?
+                }
+                other => {
+                    return Err(ApiError::bad_request(
+                        "unknown_parameter",
+                        format!("unknown parameter {other:?}; known: limit, cursor, since, until, q, min_sources, feed, sort"),
+                    ));
+                }
+            }
+        }
+        if let (Some(s), Some(u)) = (q.since, q.until)
+            && s > u
+        {
+            return Err(bad("since", "is later than until"));
+        }
+        Ok(q)
+    }
+
+    /// Runs the query: a page of stories (each with up to [`LIST_ARTICLES`] articles) and the next cursor.
+    pub fn run(&self, store: &Store) -> Result<(Vec<(Story, Vec<Article>)>, Option<String>), ApiError> {
+        let mut page = Vec::new();
+        let mut last_key = None;
+        let mut more = false;
+        for item in store.stories(self.order, self.cursor.as_deref()) {
+            let (key, story) = item?;
+            if self.order == StoryOrder::Recent {
+                if self.until.is_some_and(|u| story.updated > u) {
+                    continue;
+                }
+                if self.since.is_some_and(|s| story.updated < s) {
+                    break;
+                }
+            }
+            if !self.keeps(&story) {
+                continue;
+            }
+            let mut articles = store.story_articles(&story.id)?;
+            if !self.words.is_empty() && !matches_words(&self.words, &story, &articles) {
+                continue;
+            }
+            if page.len() == self.limit {
+                more = true;
+                break;
+            }
+            articles.truncate(LIST_ARTICLES);
+            last_key = Some(key);
+            page.push((story, articles));
+        }
+        let next = if more { last_key.map(hex) } else { None };
+        Ok((page, next))
+    }
+
+    fn keeps(&self, story: &Story) -> bool {
+        story.sources.len() >= self.min_sources
+            && self.since.is_none_or(|s| story.updated >= s)
+            && self.until.is_none_or(|u| story.updated <= u)
+            && self.feed.as_ref().is_none_or(|f| story.feed_ids.contains(f))
+    }
+}
+
+/// True when every word appears in the headline or in an article title.
+fn matches_words(words: &[String], story: &Story, articles: &[Article]) -> bool {
+    let mut text = story.headline.to_lowercase();
+    for a in articles {
+        text.push('\n');
+        text.push_str(&a.title.to_lowercase());
+    }
+    words.iter().all(|w| text.contains(w.as_str()))
+}
+
+fn bad(key: &str, problem: &str) -> ApiError {
+    ApiError::bad_request("bad_parameter", format!("{key} {problem}"))
+}
+
+fn number(key: &str, value: &str, min: usize, max: usize) -> Result<usize, ApiError> {
+    let n: usize = value
+        .parse()
+        .map_err(|_| bad(key, &format!("must be a whole number, not {:?}", truncate(value))))?;
+    if n < min || n > max {
+        return Err(bad(key, &format!("must be between {min} and {max}")));
+    }
+    Ok(n)
+}
+
+fn time(key: &str, value: &str) -> Result<Time, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| bad(key, &format!("must be an RFC 3339 time such as 2026-11-28T12:00:00Z, not {:?}", truncate(value))))
+}
+
+fn words(value: &str) -> Result<Vec<String>, ApiError> {
+    if value.chars().count() > MAX_QUERY {
+        return Err(bad("q", &format!("is longer than {MAX_QUERY} characters")));
+    }
+    Ok(value.split_whitespace().map(|w| w.to_lowercase()).collect())
+}
+
+fn cursor(value: &str) -> Result<Vec<u8>, ApiError> {
+    let invalid = || bad("cursor", "is not a cursor from a previous answer");
+    if value.is_empty() || value.len() > MAX_CURSOR || value.len() % 2 != 0 {
+        return Err(invalid());
+    }
+    (0..value.len())
+        .step_by(2)
+        .map(|i| value.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(invalid)
+}
+
+fn hex(bytes: Vec<u8>) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn truncate(value: &str) -> String {
+    value.chars().take(40).collect()
+}
+
+/// Checks that a path id looks like one of ours (16 hex digits) before it reaches the store.
+pub fn check_id(id: &str) -> Result<(), ApiError> {
+    if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("bad_id", format!("{:?} is not an id (16 hex digits)", truncate(id))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(q: &[(&str, &str)]) -> Result<StoryQuery, ApiError> {
+        let pairs: Vec<(String, String)> = q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        StoryQuery::parse(&pairs)
+    }
+
+    #[test]
+    fn defaults_and_valid_values() {
+        let q = parse(&[]).unwrap();
+        assert_eq!((q.limit, q.order), (20, StoryOrder::Top));
+        let q = parse(&[("limit", "200"), ("sort", "recent"), ("q", "Port  Velin"), ("cursor", "00ff")]).unwrap();
+        assert_eq!(q.limit, 200);
+        assert_eq!(q.words, vec!["port", "velin"]);
+        assert_eq!(q.cursor, Some(vec![0, 255]));
+    }
+
+    #[test]
+    fn bad_values_are_rejected_by_name() {
+        for (k, v) in [
+            ("limit", "0"),
+            ("limit", "201"),
+            ("limit", "ten"),
+            ("limit", "-1"),
+            ("since", "yesterday"),
+            ("until", "2026-13-01T00:00:00Z"),
+            ("sort", "best"),
+            ("cursor", "xyz"),
+            ("cursor", "abc"),
+            ("min_sources", "0"),
+            ("feed", "../etc"),
+            ("colour", "red"),
+        ] {
+            let e = parse(&[(k, v)]).unwrap_err();
+            assert_eq!(e.status(), axum::http::StatusCode::BAD_REQUEST, "{k}={v}");
+        }
+        assert!(parse(&[("limit", "5"), ("limit", "6")]).is_err());
+        assert!(parse(&[("since", "2026-01-02T00:00:00Z"), ("until", "2026-01-01T00:00:00Z")]).is_err());
+    }
+}

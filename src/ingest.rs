@@ -1,0 +1,174 @@
+//! Files new entries into stories: asks the story engine where each belongs, then writes the
+//! article and its story's change to the store together.
+//!
+//! Sits between `feed` (normalized entries) and `store`; used by `refresh` in the daemon and by
+//! the ingest benchmark, so both run exactly the same path.
+
+use crate::cluster::{Assignment, Doc, Engine, EngineConfig};
+use crate::model::{Article, Entry, FeedState, MatchKind, Story, Time, article_id};
+use crate::store::{Store, StoreError};
+
+/// What one batch of entries did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Articles stored for the first time.
+    pub new_articles: usize,
+    /// Entries already stored (seen in an earlier poll).
+    pub already_seen: usize,
+    /// Stories founded by this batch.
+    pub new_stories: usize,
+    /// Articles that exactly or nearly duplicated an earlier one.
+    pub duplicates: usize,
+}
+
+/// The story engine and the store, kept in step.
+pub struct Ingestor {
+    engine: Engine,
+    store: Store,
+}
+
+impl Ingestor {
+    /// An ingestor with an empty engine window.
+    pub fn new(store: Store, config: EngineConfig) -> Self {
+        Ingestor {
+            engine: Engine::new(config),
+            store,
+        }
+    }
+
+    /// Puts the articles first seen since `since` back into the engine's window (after a restart).
+    pub fn restore(&mut self, since: Time) -> Result<usize, StoreError> {
+        let articles = self.store.articles_since(since)?;
+        for article in &articles {
+            self.engine.restore(&doc_of(article), &article.story_id);
+        }
+        Ok(articles.len())
+    }
+
+    /// Stories currently open in the engine's window.
+    pub fn active_stories(&self) -> usize {
+        self.engine.active_stories()
+    }
+
+    /// Files the entries of one feed; `feed.article_count` is kept up to date in the same writes.
+    pub fn ingest(&mut self, feed: &mut FeedState, entries: &[Entry], now: Time) -> Result<IngestReport, StoreError> {
+        let mut report = IngestReport::default();
+        for entry in entries {
+            let id = article_id(&feed.id, &entry.key);
+            if self.store.contains_article(&id)? {
+                report.already_seen += 1;
+                continue;
+            }
+            let mut article = Article {
+                id,
+                feed_id: feed.id.clone(),
+                source: feed.name.clone(),
+                guid: entry.guid.clone(),
+                title: entry.title.clone(),
+                summary: entry.summary.clone(),
+                url: entry.url.clone(),
+                published: entry.published,
+                first_seen: now,
+                story_id: String::new(),
+                duplicate_of: None,
+                match_kind: MatchKind::New,
+                score: 1.0,
+            };
+            let assignment = self.engine.add(&doc_of(&article));
+            article.story_id = assignment.story_id.clone();
+            article.duplicate_of = assignment.duplicate_of.clone();
+            article.match_kind = assignment.match_kind;
+            article.score = assignment.score;
+            let story = self.file(&article, &assignment, now)?;
+            feed.article_count += 1;
+            self.store.commit_article(&article, &story, Some(feed))?;
+            report.new_articles += 1;
+            match assignment.match_kind {
+                MatchKind::New => report.new_stories += 1,
+                MatchKind::Exact | MatchKind::NearDuplicate => report.duplicates += 1,
+                MatchKind::Similar => {}
+            }
+        }
+        Ok(report)
+    }
+
+    /// The story record after `article` joins it, with any merges the engine made applied first.
+    fn file(&self, article: &Article, assignment: &Assignment, now: Time) -> Result<Story, StoreError> {
+        let existing = match assignment.match_kind {
+            MatchKind::New => None,
+            _ => self.store.story(&assignment.story_id)?,
+        };
+        let mut story = existing.unwrap_or_else(|| Story {
+            id: assignment.story_id.clone(),
+            headline: article.title.clone(),
+            headline_article: article.id.clone(),
+            summary: article.summary.clone(),
+            first_seen: now,
+            updated: now,
+            article_count: 0,
+            sources: Vec::new(),
+            feed_ids: Vec::new(),
+            merged_into: None,
+        });
+        for absorbed in &assignment.merged {
+            if absorbed == &story.id {
+                continue;
+            }
+            if let Some(other) = self.store.story(absorbed)? {
+                if other.id == story.id {
+                    continue;
+                }
+                absorb(&mut story, &other);
+                self.store.merge_story(&other.id, &story)?;
+            }
+        }
+        story.article_count += 1;
+        story.updated = now;
+        add_distinct(&mut story.sources, &article.source);
+        add_distinct(&mut story.feed_ids, &article.feed_id);
+        if assignment.headline_article != story.headline_article {
+            let headline = if assignment.headline_article == article.id {
+                Some(article.clone())
+            } else {
+                self.store.article(&assignment.headline_article)?
+            };
+            if let Some(h) = headline {
+                story.headline = h.title;
+                story.summary = h.summary;
+                story.headline_article = h.id;
+            }
+        }
+        Ok(story)
+    }
+}
+
+/// Folds the counts and sources of a story being merged into `into`.
+fn absorb(into: &mut Story, other: &Story) {
+    into.article_count += other.article_count;
+    into.first_seen = into.first_seen.min(other.first_seen);
+    for s in &other.sources {
+        add_distinct(&mut into.sources, s);
+    }
+    for f in &other.feed_ids {
+        add_distinct(&mut into.feed_ids, f);
+    }
+}
+
+fn add_distinct(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_owned());
+    }
+}
+
+/// What the engine sees of an article.
+pub fn doc_of(article: &Article) -> Doc {
+    Doc {
+        id: article.id.clone(),
+        title: article.title.clone(),
+        summary: article.summary.clone(),
+        url: article.url.clone(),
+        guid: article.guid.clone(),
+        source: article.source.clone(),
+        published: article.published,
+    }
+}
