@@ -1,0 +1,215 @@
+//! Shared harness for whole-path tests: a feed server on 127.0.0.1:0 that records what it
+//! was asked, and a daemon running in-process on a temporary sled directory.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde_json::Value;
+use storyd::config::Config;
+use storyd::daemon::Daemon;
+use tokio::sync::oneshot;
+
+/// What a route of the feed server answers.
+#[derive(Clone, Debug)]
+pub enum Route {
+    /// A feed document with validators; answers 304 to a matching conditional request.
+    Feed { body: Vec<u8>, content_type: &'static str, etag: String },
+    /// A redirect with this status to this path.
+    Redirect(u16, String),
+    /// A status with headers and a body.
+    Status(u16, Vec<(&'static str, String)>),
+}
+
+/// One request the feed server saw.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub status: u16,
+}
+
+/// A feed server whose routes can be changed while it runs.
+#[derive(Clone, Default)]
+pub struct FeedServer {
+    routes: Arc<Mutex<HashMap<String, Route>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    pub addr: Option<SocketAddr>,
+}
+
+impl FeedServer {
+    /// Starts the server on a free loopback port.
+    pub async fn start() -> FeedServer {
+        let mut server = FeedServer::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        server.addr = Some(listener.local_addr().unwrap());
+        let app = Router::new().fallback(answer).with_state(server.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        server
+    }
+
+    /// The absolute URL of a path on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr.unwrap(), path)
+    }
+
+    /// Sets what a path answers.
+    pub fn route(&self, path: &str, route: Route) {
+        self.routes.lock().unwrap().insert(path.to_owned(), route);
+    }
+
+    /// Serves a fixture file of tests/fixtures/daemon at `path`.
+    pub fn feed(&self, path: &str, fixture: &str) {
+        let body = std::fs::read(fixture_path(fixture)).unwrap();
+        let content_type = if fixture.ends_with(".json") {
+            "application/feed+json"
+        } else if fixture.ends_with(".atom") {
+            "application/atom+xml"
+        } else {
+            "application/rss+xml; charset=utf-8"
+        };
+        let etag = format!("\"{:x}\"", body.len() * 31 + fixture.len());
+        self.route(path, Route::Feed { body, content_type, etag });
+    }
+
+    /// Every request seen so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Requests seen for one path.
+    pub fn seen_at(&self, path: &str) -> Vec<Seen> {
+        self.seen().into_iter().filter(|s| s.path == path).collect()
+    }
+}
+
+const LAST_MODIFIED: &str = "Sat, 28 Nov 2026 08:00:00 GMT";
+
+async fn answer(State(server): State<FeedServer>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let headers = request.headers().clone();
+    let route = server.routes.lock().unwrap().get(&path).cloned();
+    let response = match route {
+        None => reply(404, vec![], b"no such feed".to_vec()),
+        Some(Route::Feed { body, content_type, etag }) => {
+            let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+            let ims = headers.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok());
+            let fresh = inm.map(|v| v == etag).unwrap_or(false) || (inm.is_none() && ims == Some(LAST_MODIFIED));
+            let validators = vec![("etag", etag.clone()), ("last-modified", LAST_MODIFIED.to_owned())];
+            if fresh {
+                reply(304, validators, Vec::new())
+            } else {
+                let mut h = validators;
+                h.push(("content-type", content_type.to_owned()));
+                reply(200, h, body)
+            }
+        }
+        Some(Route::Redirect(status, to)) => reply(status, vec![("location", to)], Vec::new()),
+        Some(Route::Status(status, h)) => reply(status, h, b"try later".to_vec()),
+    };
+    server.seen.lock().unwrap().push(Seen {
+        path,
+        headers,
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+fn reply(status: u16, headers: Vec<(&'static str, String)>, body: Vec<u8>) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap();
+    for (k, v) in headers {
+        r.headers_mut().insert(k, HeaderValue::from_str(&v).unwrap());
+    }
+    r
+}
+
+/// The path of a fixture of tests/fixtures/daemon.
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/daemon").join(name)
+}
+
+/// A config for a daemon on `store`, polling `feeds` every second.
+pub fn config(store: &Path, feeds: &[String]) -> Config {
+    let mut text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[store]\npath = {:?}\n\
+         [scheduler]\ninterval = \"1s\"\nmin_interval = \"1s\"\nmax_interval = \"1h\"\ntimeout = \"5s\"\n",
+        store.display().to_string()
+    );
+    for f in feeds {
+        text.push_str(&format!("[[feeds]]\nurl = {f:?}\n"));
+    }
+    Config::parse(&text, Path::new("test.toml")).unwrap()
+}
+
+/// A daemon running in-process; dropped or stopped, it shuts down and releases its store.
+pub struct Running {
+    pub base: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    client: reqwest::Client,
+}
+
+impl Running {
+    /// Opens the store and runs the daemon on a free port.
+    pub async fn start(config: Config) -> Running {
+        let daemon = Daemon::open(config).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(daemon.run(listener, async {
+            let _ = rx.await;
+        }));
+        Running {
+            base,
+            stop: Some(tx),
+            task: Some(task),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Shuts the daemon down and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    /// GETs a path and returns status and JSON body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.client.get(format!("{}{}", self.base, path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(ct.starts_with("application/json"), "{path} answered {ct}");
+        (status, r.json().await.unwrap())
+    }
+
+    /// The feeds as /api/feeds shows them, by configured URL order.
+    pub async fn feeds(&self) -> Vec<Value> {
+        self.get("/api/feeds").await.1["feeds"].as_array().unwrap().clone()
+    }
+
+    /// Polls `/api/feeds` until `ready` holds for it, or fails after 20 s.
+    pub async fn wait_feeds(&self, what: &str, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        for _ in 0..200 {
+            let feeds = self.feeds().await;
+            if ready(&feeds) {
+                return feeds;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for {what}: {:#?}", self.feeds().await);
+    }
+}
