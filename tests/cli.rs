@@ -1,0 +1,118 @@
+//! The real binary: exit codes, check-config, once on the offline demo, serve with a
+//! graceful SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn storyd() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_storyd"));
+    c.env_remove("STORYD_CONFIG").env_remove("RUST_LOG");
+    c
+}
+
+fn repo(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path).display().to_string()
+}
+
+#[test]
+fn check_config_accepts_the_shipped_configs() {
+    for cfg in ["config/storyd.toml", "config/demo.toml"] {
+        let out = storyd().args(["check-config", "--config", &repo(cfg)]).output().unwrap();
+        assert!(out.status.success(), "{cfg}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("feeds"), "{text}");
+    }
+}
+
+#[test]
+fn bad_configs_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[scheduler]\nper_host = 0\n").unwrap();
+    let out = storyd().args(["check-config", "--config"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("scheduler.per_host: must be at least 1"), "{err}");
+
+    let out = storyd().args(["check-config", "--config", "/no/such/file.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.toml"));
+
+    let out = storyd().arg("frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The demo config with its store moved into a temporary directory.
+fn demo_config(dir: &Path, listen: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(repo("config/demo.toml")).unwrap();
+    let store = dir.join("store");
+    let text = text
+        .replace("path = \"data/demo\"", &format!("path = {:?}", store.display().to_string()))
+        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = {listen:?}"))
+        .replace("file:demo/", &format!("file://{}/", repo("config/demo")));
+    let path = dir.join("demo.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn once_ingests_the_offline_demo_and_a_second_run_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_config(dir.path(), "127.0.0.1:0");
+    let out = storyd().args(["once", "--config"]).arg(&cfg).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("6 feeds, 0 failed"), "{text}");
+    let again = storyd().args(["once", "--config"]).arg(&cfg).output().unwrap();
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(text.contains("0 new articles, 0 new stories"), "{text}");
+}
+
+#[test]
+fn serve_answers_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let cfg = demo_config(dir.path(), &format!("127.0.0.1:{port}"));
+    let mut child = storyd()
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let lines = std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        let out = storyd()
+            .args(["stories", "--server", &format!("http://127.0.0.1:{port}"), "--json"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        if out.status.success() && text.contains("\"source_count\": 3") {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "no multi-source story in time: {text}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(body.contains("\"stories\""));
+    let table = storyd()
+        .args(["stories", "--server", &format!("http://127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).starts_with("ID"));
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let log = lines.join("\n");
+    assert!(log.contains("SIGTERM"), "{log}");
+    assert!(log.contains("storyd stopped"), "{log}");
+}
