@@ -102,8 +102,9 @@ fn resolve_label(label: &str, shape: Charset) -> Option<Charset> {
     match wide {
         // A wide label only counts when the bytes are wide; its byte order comes from the bytes.
         Some("32") => matches!(shape, Charset::Utf32Le | Charset::Utf32Be).then_some(shape),
-        Some(_) => matches!(shape, Charset::Known(e) if e == UTF_16LE || e == UTF_16BE)
-            .then_some(shape),
+        Some(_) => {
+            matches!(shape, Charset::Known(e) if e == UTF_16LE || e == UTF_16BE).then_some(shape)
+        }
         None => {
             let enc = Encoding::for_label(lower.as_bytes())?;
             // "replacement" would turn every byte into U+FFFD; a wrong label is better ignored.
@@ -141,7 +142,9 @@ fn xml_declared_charset(body: &[u8], shape: Charset) -> Option<String> {
 /// The value of `encoding="..."` inside the text of an XML declaration.
 fn encoding_attribute(decl: &str) -> Option<&str> {
     let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?;
     let rest = rest.trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let value = &rest[1..];
@@ -198,19 +201,27 @@ mod tests {
             out.extend_from_slice(if little { &[0xFF, 0xFE] } else { &[0xFE, 0xFF] });
         }
         for unit in text.encode_utf16() {
-            out.extend_from_slice(&if little { unit.to_le_bytes() } else { unit.to_be_bytes() });
+            out.extend_from_slice(&if little {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            });
         }
         out
     }
 
-    const DOC: &str = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss><title>Ünïcödé</title></rss>";
+    const DOC: &str =
+        "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss><title>Ünïcödé</title></rss>";
 
     #[test]
     fn utf16_with_and_without_bom_in_both_orders() {
         for little in [true, false] {
             for with_bom in [true, false] {
                 let (text, charset) = decode(&utf16(DOC, little, with_bom), None);
-                assert!(text.contains("<title>Ünïcödé</title>"), "{little} {with_bom}: {text}");
+                assert!(
+                    text.contains("<title>Ünïcödé</title>"),
+                    "{little} {with_bom}: {text}"
+                );
                 assert!(!text.contains("utf-16"), "declaration kept: {text}");
                 let expected = if little { "UTF-16LE" } else { "UTF-16BE" };
                 assert_eq!(charset.name(), expected);
@@ -233,7 +244,8 @@ mod tests {
         let latin1 = b"<?xml version='1.0' encoding='ISO-8859-1'?><t>caf\xe9</t>";
         let (text, _) = decode(latin1, None);
         assert!(text.ends_with("<t>café</t>"), "{text}");
-        let cyrillic = b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><t>\xcf\xf0\xe8\xe2\xe5\xf2</t>";
+        let cyrillic =
+            b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><t>\xcf\xf0\xe8\xe2\xe5\xf2</t>";
         let (text, charset) = decode(cyrillic, None);
         assert_eq!(charset.name(), "windows-1251");
         assert!(text.ends_with("<t>Привет</t>"), "{text}");

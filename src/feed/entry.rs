@@ -54,16 +54,35 @@ pub fn normalize(raw: RawEntry, feed_url: &Url, now: Time) -> Option<Entry> {
         };
     }
     let source_date = raw.published.or(raw.updated);
-    let key = entry_key(guid.as_deref(), url.as_deref(), &title, &summary, source_date);
+    let key = entry_key(
+        guid.as_deref(),
+        url.as_deref(),
+        &title,
+        &summary,
+        source_date,
+    );
     let published = match source_date {
         Some(date) if date <= now + FUTURE_TOLERANCE => date,
         _ => now,
     };
-    Some(Entry { key, guid, title, summary, url, published })
+    Some(Entry {
+        key,
+        guid,
+        title,
+        summary,
+        url,
+        published,
+    })
 }
 
 /// The identity key: GUID, else canonical URL, else a hash of title and date (and summary).
-fn entry_key(guid: Option<&str>, url: Option<&str>, title: &str, summary: &str, date: Option<Time>) -> String {
+fn entry_key(
+    guid: Option<&str>,
+    url: Option<&str>,
+    title: &str,
+    summary: &str,
+    date: Option<Time>,
+) -> String {
     match (guid, url) {
         (Some(guid), _) if guid.len() <= MAX_KEY_BYTES => guid.to_string(),
         (Some(guid), _) => format!("guid-hash:{}", stable_id(&["guid", guid])),
@@ -79,7 +98,10 @@ fn entry_key(guid: Option<&str>, url: Option<&str>, title: &str, summary: &str, 
 
 /// The canonical URL of the entry's page: its alternate link, else a permalink GUID.
 fn entry_url(raw: &RawEntry, guid: Option<&str>, feed_url: &Url) -> Option<String> {
-    let base = raw.base.as_deref().and_then(|b| canonical_url(b, Some(feed_url)));
+    let base = raw
+        .base
+        .as_deref()
+        .and_then(|b| canonical_url(b, Some(feed_url)));
     let base = base.and_then(|b| Url::parse(&b).ok());
     let base = base.as_ref().unwrap_or(feed_url);
     let page_links = raw.links.iter().filter(|link| is_page_link(link));
@@ -87,7 +109,10 @@ fn entry_url(raw: &RawEntry, guid: Option<&str>, feed_url: &Url) -> Option<Strin
         .chain(raw.links.iter().filter(|link| is_other_web_link(link)))
         .find_map(|link| canonical_url(&link.href, Some(base)));
     // RSS 2.0 GUIDs are permalinks by default; an absolute http(s) GUID is a fair link.
-    from_links.or_else(|| guid.filter(|g| g.starts_with("http")).and_then(|g| canonical_url(g, None)))
+    from_links.or_else(|| {
+        guid.filter(|g| g.starts_with("http"))
+            .and_then(|g| canonical_url(g, None))
+    })
 }
 
 /// Whether a link points at the entry's own page (not comments, enclosures or feeds).
@@ -97,8 +122,20 @@ fn is_page_link(link: &Link) -> bool {
 
 /// Whether a link is a web page of some kind, as a fallback when no page link exists.
 fn is_other_web_link(link: &Link) -> bool {
-    let not_page = ["enclosure", "self", "edit", "edit-media", "replies", "license", "hub"];
-    link.target.is_none() && !link.rel.as_deref().is_some_and(|rel| not_page.contains(&rel))
+    let not_page = [
+        "enclosure",
+        "self",
+        "edit",
+        "edit-media",
+        "replies",
+        "license",
+        "hub",
+    ];
+    link.target.is_none()
+        && !link
+            .rel
+            .as_deref()
+            .is_some_and(|rel| not_page.contains(&rel))
 }
 
 /// Plain text of a feed-rs text, bounded.

@@ -14,9 +14,12 @@ pub mod urls;
 
 use std::time::Duration;
 
+use feed_rs::model::Feed;
+use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
 
 use crate::model::{Entry, Time};
+use sniff::Syntax;
 pub use text::html_to_text;
 pub use urls::canonical_url;
 
@@ -73,18 +76,47 @@ pub fn parse(
 ) -> Result<ParsedFeed, ParseError> {
     let (text, _charset) = encoding::decode(body, content_type);
     let syntax = sniff::classify(&text)?;
-    let feed = feed_rs_parser(feed_url)
-        .parse(text.as_bytes())
-        .map_err(|e| sniff::explain(e, &text, syntax))?;
+    let Some(feed) = parse_document(&text, syntax, feed_url)? else {
+        return Ok(ParsedFeed {
+            title: None,
+            ttl: None,
+            entries: Vec::new(),
+        });
+    };
     let title = feed
         .title
         .map(|t| text::truncate(&html_to_text(&t.content), entry::TITLE_MAX_CHARS))
         .filter(|t| !t.is_empty());
     Ok(ParsedFeed {
         title,
-        ttl: feed.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60)),
+        ttl: feed
+            .ttl
+            .map(|minutes| Duration::from_secs(u64::from(minutes) * 60)),
         entries: entry::normalize_all(feed.entries, feed_url, now),
     })
+}
+
+/// Runs feed-rs over the decoded text; `None` for an `<rss>` document that holds no channel.
+fn parse_document(text: &str, syntax: Syntax, feed_url: &Url) -> Result<Option<Feed>, ParseError> {
+    let parser = feed_rs_parser(feed_url);
+    let no_root =
+        |e: &ParseFeedError| matches!(e, ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot));
+    match parser.parse(text.as_bytes()) {
+        Ok(feed) => Ok(Some(feed)),
+        Err(e) if no_root(&e) && syntax == Syntax::Xml => {
+            // An <rss> root with a version feed-rs does not list (or none) is still RSS; and one
+            // with no <channel> at all is an empty feed, not an error.
+            let Some(patched) = sniff::as_rss2(text) else {
+                return Err(sniff::explain(e, text, syntax));
+            };
+            match parser.parse(patched.as_bytes()) {
+                Ok(feed) => Ok(Some(feed)),
+                Err(e) if no_root(&e) => Ok(None),
+                Err(e) => Err(sniff::explain(e, &patched, syntax)),
+            }
+        }
+        Err(e) => Err(sniff::explain(e, text, syntax)),
+    }
 }
 
 /// A feed-rs parser that resolves links against the feed URL and invents no ids.

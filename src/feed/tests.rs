@@ -6,7 +6,9 @@ use url::Url;
 use super::*;
 
 fn now() -> Time {
-    Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn feed_url() -> Url {
@@ -32,7 +34,9 @@ fn rss(items: &str) -> String {
 }
 
 fn date(s: &str) -> Time {
-    DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).unwrap_or_default()
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_default()
 }
 
 #[test]
@@ -45,12 +49,17 @@ fn rss_entries_are_normalized() {
     ));
     assert_eq!(feed.title.as_deref(), Some("World & More"));
     assert_eq!(feed.ttl, Some(Duration::from_secs(30 * 60)));
-    let [entry] = feed.entries.as_slice() else { panic!("{:?}", feed.entries) };
+    let [entry] = feed.entries.as_slice() else {
+        panic!("{:?}", feed.entries)
+    };
     assert_eq!(entry.key, "storm-1");
     assert_eq!(entry.guid.as_deref(), Some("storm-1"));
     assert_eq!(entry.title, "Storm hits coast");
     assert_eq!(entry.summary, "Winds & rain");
-    assert_eq!(entry.url.as_deref(), Some("https://news.example.org/world/storm.html?id=3"));
+    assert_eq!(
+        entry.url.as_deref(),
+        Some("https://news.example.org/world/storm.html?id=3")
+    );
     assert_eq!(entry.published, date("2024-04-30T06:00:00Z"));
 }
 
@@ -66,31 +75,35 @@ fn keys_fall_back_to_link_then_title_and_date() {
     assert!(keys[1].starts_with("hash:") && keys[2].starts_with("hash:"));
     assert_ne!(keys[1], keys[2], "same title, other date: other article");
     // The key must not depend on when we parsed.
-    let again = parse(rss("<item><title>B</title></item>").as_bytes(), None, &feed_url(), now() + chrono::Duration::hours(5));
+    let again = parse(
+        rss("<item><title>B</title></item>").as_bytes(),
+        None,
+        &feed_url(),
+        now() + chrono::Duration::hours(5),
+    );
     let first = parse_ok(&rss("<item><title>B</title></item>"));
-    assert_eq!(again.map(|f| f.entries[0].key.clone()).ok(), Some(first.entries[0].key.clone()));
+    assert_eq!(
+        again.map(|f| f.entries[0].key.clone()).ok(),
+        Some(first.entries[0].key.clone())
+    );
 }
 
 #[test]
 fn repeated_keys_keep_the_first_and_empty_entries_go() {
-    let feed = parse_ok(&rss(
-        "<item><guid>g</guid><title>First</title></item>\
+    let feed = parse_ok(&rss("<item><guid>g</guid><title>First</title></item>\
          <item><guid>g</guid><title>Second</title></item>\
          <item><description>   </description></item>\
-         <item><description>Only a summary, no title</description></item>",
-    ));
+         <item><description>Only a summary, no title</description></item>"));
     let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
     assert_eq!(titles, ["First", "Only a summary, no title"]);
 }
 
 #[test]
 fn dates_missing_invalid_and_future_become_now() {
-    let feed = parse_ok(&rss(
-        "<item><guid>a</guid><title>no date</title></item>\
+    let feed = parse_ok(&rss("<item><guid>a</guid><title>no date</title></item>\
          <item><guid>b</guid><title>bad</title><pubDate>the thirty-second of Smarch</pubDate></item>\
          <item><guid>c</guid><title>future</title><pubDate>Fri, 01 Jan 2100 00:00:00 GMT</pubDate></item>\
-         <item><guid>d</guid><title>skewed</title><pubDate>Wed, 01 May 2024 12:05:00 GMT</pubDate></item>",
-    ));
+         <item><guid>d</guid><title>skewed</title><pubDate>Wed, 01 May 2024 12:05:00 GMT</pubDate></item>"));
     let dates: Vec<Time> = feed.entries.iter().map(|e| e.published).collect();
     assert_eq!(dates, [now(), now(), now(), date("2024-05-01T12:05:00Z")]);
 }
@@ -107,7 +120,10 @@ fn atom_with_xml_base_and_updated_only() {
     assert_eq!(feed.title.as_deref(), Some("A blog"));
     let entry = &feed.entries[0];
     assert_eq!(entry.title, "Hello world");
-    assert_eq!(entry.url.as_deref(), Some("https://blog.example.com/posts/one.html"));
+    assert_eq!(
+        entry.url.as_deref(),
+        Some("https://blog.example.com/posts/one.html")
+    );
     assert_eq!(entry.published, date("2024-04-01T10:00:00Z"));
 }
 
@@ -129,29 +145,54 @@ fn legacy_charsets_parse() {
     let mut latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><item><title>Caf\xe9</title></item>".to_vec();
     latin1.extend_from_slice(b"</channel></rss>");
     let feed = parse(&latin1, None, &feed_url(), now()).map_err(|e| e.to_string());
-    assert_eq!(feed.map(|f| f.entries[0].title.clone()), Ok("Café".to_string()));
+    assert_eq!(
+        feed.map(|f| f.entries[0].title.clone()),
+        Ok("Café".to_string())
+    );
     let cp1251 = b"<rss version=\"2.0\"><channel><item><title>\xcd\xee\xe2\xee\xf1\xf2\xe8</title></item></channel></rss>";
-    let feed = parse(cp1251, Some("application/rss+xml; charset=windows-1251"), &feed_url(), now());
-    assert_eq!(feed.map(|f| f.entries[0].title.clone()).ok().as_deref(), Some("Новости"));
+    let feed = parse(
+        cp1251,
+        Some("application/rss+xml; charset=windows-1251"),
+        &feed_url(),
+        now(),
+    );
+    assert_eq!(
+        feed.map(|f| f.entries[0].title.clone()).ok().as_deref(),
+        Some("Новости")
+    );
     for bom in [true, false] {
-        let doc = rss("<item><title>Ünïcödé</title></item>").replace("<?xml version=\"1.0\"?>", "<?xml version=\"1.0\" encoding=\"UTF-16\"?>");
+        let doc = rss("<item><title>Ünïcödé</title></item>").replace(
+            "<?xml version=\"1.0\"?>",
+            "<?xml version=\"1.0\" encoding=\"UTF-16\"?>",
+        );
         let mut bytes: Vec<u8> = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
         bytes.extend(doc.encode_utf16().flat_map(u16::to_le_bytes));
         let feed = parse(&bytes, None, &feed_url(), now()).map_err(|e| e.to_string());
-        assert_eq!(feed.map(|f| f.entries[0].title.clone()), Ok("Ünïcödé".to_string()), "bom: {bom}");
+        assert_eq!(
+            feed.map(|f| f.entries[0].title.clone()),
+            Ok("Ünïcödé".to_string()),
+            "bom: {bom}"
+        );
     }
 }
 
 #[test]
 fn not_a_feed_errors_are_clear() {
     assert_eq!(parse_err(b"").to_string(), "empty document");
-    let html = parse_err(b"<!doctype html><html><head><title>Just a moment...</title></head></html>");
-    assert_eq!(html.to_string(), "not a feed: the document is an HTML page (\"Just a moment...\")");
+    let html =
+        parse_err(b"<!doctype html><html><head><title>Just a moment...</title></head></html>");
+    assert_eq!(
+        html.to_string(),
+        "not a feed: the document is an HTML page (\"Just a moment...\")"
+    );
     let json = parse_err(br#"{"error":{"code":404,"message":"no such feed"}}"#);
     assert_eq!(json.kind(), "not_a_feed", "{json}");
     assert!(json.to_string().contains("no such feed"), "{json}");
     let opml = parse_err(b"<opml version=\"2.0\"><body/></opml>");
-    assert_eq!(opml.to_string(), "not a feed: the root element is <opml>, not <rss>, <feed> or <rdf:RDF>");
+    assert_eq!(
+        opml.to_string(),
+        "not a feed: the root element is <opml>, not <rss>, <feed> or <rdf:RDF>"
+    );
     let broken = parse_err(b"<rss version=\"2.0\"><channel><item><title>x</channel></rss>");
     assert_eq!(broken.kind(), "malformed_xml", "{broken}");
     assert_eq!(parse_err(b"{\"version\": [").kind(), "malformed_json");
@@ -161,26 +202,49 @@ fn not_a_feed_errors_are_clear() {
 fn entity_expansion_is_not_performed() {
     let mut doc = String::from("<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY lol \"lol\">");
     for level in 1..10 {
-        let prev = if level == 1 { "lol".to_string() } else { format!("lol{}", level - 1) };
-        doc.push_str(&format!("<!ENTITY lol{level} \"{}\">", format!("&{prev};").repeat(10)));
+        let prev = if level == 1 {
+            "lol".to_string()
+        } else {
+            format!("lol{}", level - 1)
+        };
+        doc.push_str(&format!(
+            "<!ENTITY lol{level} \"{}\">",
+            format!("&{prev};").repeat(10)
+        ));
     }
-    doc.push_str("]><rss version=\"2.0\"><channel><item><title>&lol9;</title></item></channel></rss>");
+    doc.push_str(
+        "]><rss version=\"2.0\"><channel><item><title>&lol9;</title></item></channel></rss>",
+    );
     let result = parse(doc.as_bytes(), None, &feed_url(), now());
     // Either refused or kept unexpanded: never a billion copies.
     if let Ok(feed) = result {
-        assert!(feed.entries.iter().all(|e| e.title.len() < 100), "{:?}", feed.entries);
+        assert!(
+            feed.entries.iter().all(|e| e.title.len() < 100),
+            "{:?}",
+            feed.entries
+        );
     }
 }
 
 #[test]
 fn deep_nesting_and_huge_feeds_stay_bounded() {
     let depth = 50_000;
-    let deep = format!("<rss version=\"2.0\"><channel><item><title>t</title>{}{}</item></channel></rss>", "<x>".repeat(depth), "</x>".repeat(depth));
+    let deep = format!(
+        "<rss version=\"2.0\"><channel><item><title>t</title>{}{}</item></channel></rss>",
+        "<x>".repeat(depth),
+        "</x>".repeat(depth)
+    );
     let feed = parse(deep.as_bytes(), None, &feed_url(), now()).map_err(|e| e.to_string());
     assert_eq!(feed.map(|f| f.entries.len()), Ok(1));
-    let items: String = (0..20_000).map(|i| format!("<item><guid>{i}</guid><title>Item {i}</title></item>")).collect();
+    let items: String = (0..20_000)
+        .map(|i| format!("<item><guid>{i}</guid><title>Item {i}</title></item>"))
+        .collect();
     let started = std::time::Instant::now();
     let feed = parse_ok(&rss(&items));
     assert_eq!(feed.entries.len(), 20_000);
-    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }

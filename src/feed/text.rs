@@ -12,8 +12,30 @@ const SKIPPED_ELEMENTS: [&str; 7] = [
 
 /// Elements that separate words, so `<p>a</p><p>b</p>` reads "a b" and not "ab".
 const BLOCK_ELEMENTS: [&str; 24] = [
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "p", "td", "tr",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "p",
+    "td",
+    "tr",
 ];
 
 /// Converts an HTML fragment (or plain text with entities) to plain text on one line.
@@ -59,12 +81,18 @@ impl Markup {
     fn at(s: &str) -> Option<Markup> {
         let bytes = s.as_bytes();
         let next = *bytes.get(1)?;
-        if s.starts_with("<!--") {
-            let len = s[4..].find("-->").map_or(s.len(), |end| 4 + end + 3);
-            return Some(Markup { len, separates: false });
+        if let Some(comment) = s.strip_prefix("<!--") {
+            let len = comment.find("-->").map_or(s.len(), |end| 4 + end + 3);
+            return Some(Markup {
+                len,
+                separates: false,
+            });
         }
         if next == b'!' || next == b'?' {
-            return Some(Markup { len: tag_end(s), separates: false });
+            return Some(Markup {
+                len: tag_end(s),
+                separates: false,
+            });
         }
         let closing = next == b'/';
         let name_start = usize::from(closing) + 1;
@@ -134,7 +162,10 @@ pub fn collapse_whitespace(text: &str) -> String {
 
 /// Zero-width and format characters that only hide text or break matching.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
 }
 
 /// Cuts `text` to at most `max_chars` characters, on a word boundary when one is near, with `…`.
@@ -161,7 +192,10 @@ mod tests {
     #[test]
     fn strips_tags_decodes_entities_and_collapses_whitespace() {
         let html = "<p>Storm&nbsp;hits   <b>coast</b></p>\n<p>Town &amp; port&#39;s &#x201C;fine&#x201D;</p>";
-        assert_eq!(html_to_text(html), "Storm hits coast Town & port's \u{201C}fine\u{201D}");
+        assert_eq!(
+            html_to_text(html),
+            "Storm hits coast Town & port's \u{201C}fine\u{201D}"
+        );
     }
 
     #[test]
@@ -180,7 +214,10 @@ mod tests {
 
     #[test]
     fn cdata_markers_and_control_characters_go() {
-        assert_eq!(html_to_text("<![CDATA[Inside]]>\u{0007}\u{200B}!"), "Inside!");
+        assert_eq!(
+            html_to_text("<![CDATA[Inside]]>\u{0007}\u{200B}!"),
+            "Inside!"
+        );
     }
 
     #[test]

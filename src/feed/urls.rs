@@ -8,10 +8,36 @@
 use url::Url;
 
 /// Query parameters that only track the reader; matched exactly, case-insensitively.
-const TRACKING_PARAMS: [&str; 22] = [
-    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "igshid", "mc_cid",
-    "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id",
-    "rb_clickid", "s_cid", "wt.mc_id", "cmpid",
+const TRACKING_PARAMS: [&str; 29] = [
+    "fbclid",
+    "gclid",
+    "gclsrc",
+    "dclid",
+    "msclkid",
+    "yclid",
+    "twclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "rb_clickid",
+    "s_cid",
+    "wt.mc_id",
+    "cmpid",
+    "ocid",
+    "ito",
+    "ns_mchannel",
+    "ns_campaign",
+    "ns_source",
+    "ns_linkname",
+    "ns_fee",
 ];
 
 /// Query parameter prefixes that only track the reader (`utm_source`, `utm_medium`, ...).
@@ -39,7 +65,8 @@ pub fn canonical_url(raw: &str, base: Option<&Url>) -> Option<String> {
 /// Whether a query parameter name is a tracking parameter.
 fn is_tracking(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    TRACKING_PARAMS.contains(&lower.as_str()) || TRACKING_PREFIXES.iter().any(|p| lower.starts_with(p))
+    TRACKING_PARAMS.contains(&lower.as_str())
+        || TRACKING_PREFIXES.iter().any(|p| lower.starts_with(p))
 }
 
 /// Removes tracking parameters, keeping the others in order and spelled as they were.
@@ -78,7 +105,10 @@ mod tests {
     #[test]
     fn lowercases_scheme_and_host_drops_default_port_and_fragment() {
         let got = canonical_url("HTTPS://WWW.Example.COM:443/Path/Case?q=1#top", None);
-        assert_eq!(got.as_deref(), Some("https://www.example.com/Path/Case?q=1"));
+        assert_eq!(
+            got.as_deref(),
+            Some("https://www.example.com/Path/Case?q=1")
+        );
         let got = canonical_url("http://example.com:80", None);
         assert_eq!(got.as_deref(), Some("http://example.com/"));
         let got = canonical_url("http://example.com:8080/a", None);
@@ -88,7 +118,10 @@ mod tests {
     #[test]
     fn resolves_relative_links_against_the_base() {
         let got = canonical_url("../story/1.html", Some(&base()));
-        assert_eq!(got.as_deref(), Some("https://news.example.org/story/1.html"));
+        assert_eq!(
+            got.as_deref(),
+            Some("https://news.example.org/story/1.html")
+        );
         let got = canonical_url("//cdn.example.net/x", Some(&base()));
         assert_eq!(got.as_deref(), Some("https://cdn.example.net/x"));
         assert_eq!(canonical_url("/a", None), None);
@@ -97,17 +130,37 @@ mod tests {
     #[test]
     fn removes_tracking_parameters_and_keeps_the_rest_in_order() {
         let raw = "https://example.com/a?id=7&utm_source=rss&UTM_Medium=x&b=2&fbclid=abc&gclid=1&mc_cid=2&mc_eid=3&c";
+        // Daily Mail's comScore parameters, as its feed writes them.
+        assert_eq!(
+            canonical_url(
+                "https://x.example/a.html?ns_mchannel=rss&ito=1490&ns_campaign=1490",
+                None
+            )
+            .as_deref(),
+            Some("https://x.example/a.html")
+        );
         let got = canonical_url(raw, None);
         assert_eq!(got.as_deref(), Some("https://example.com/a?id=7&b=2&c"));
         let got = canonical_url("https://example.com/a?utm_campaign=z", None);
         assert_eq!(got.as_deref(), Some("https://example.com/a"));
         let got = canonical_url("https://example.com/a?q=caf%C3%A9%20au&utm_x=1", None);
-        assert_eq!(got.as_deref(), Some("https://example.com/a?q=caf%C3%A9%20au"));
+        assert_eq!(
+            got.as_deref(),
+            Some("https://example.com/a?q=caf%C3%A9%20au")
+        );
     }
 
     #[test]
     fn rejects_non_web_and_broken_urls() {
-        for raw in ["", "   ", "mailto:a@b.c", "javascript:alert(1)", "ftp://x/y", "http://", "http://[::1"] {
+        for raw in [
+            "",
+            "   ",
+            "mailto:a@b.c",
+            "javascript:alert(1)",
+            "ftp://x/y",
+            "http://",
+            "http://[::1",
+        ] {
             assert_eq!(canonical_url(raw, Some(&base())), None, "{raw:?}");
         }
     }
