@@ -203,3 +203,60 @@ fn feedparser_wide_encodings_all_parse() {
     assert!(checked >= 10, "only {checked} wide-encoding fixtures found");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Our own fixtures (tests/fixtures/feeds), each with its expected outcome in EXPECTED.tsv.
+#[test]
+fn own_fixtures_meet_their_expectations() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds");
+    let expected = fs::read_to_string(dir.join("EXPECTED.tsv"))
+        .unwrap_or_else(|e| panic!("EXPECTED.tsv: {e}"));
+    let base = Url::parse("https://fixture.example/feed").unwrap_or_else(|e| panic!("{e}"));
+    let now = Utc
+        .with_ymd_and_hms(2021, 10, 18, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let mut checked = 0;
+    for line in expected
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [name, content_type, outcome, ..] = cols[..] else {
+            panic!("bad line: {line}")
+        };
+        let body = fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let content_type = Some(content_type).filter(|c| *c != "-");
+        let result = catch_unwind(AssertUnwindSafe(|| parse(&body, content_type, &base, now)))
+            .unwrap_or_else(|_| panic!("{name}: parse panicked"));
+        match (outcome.split_once('='), result) {
+            (Some(("entries", n)), Ok(feed)) => {
+                assert_eq!(feed.entries.len().to_string(), n, "{name}");
+                for entry in &feed.entries {
+                    let text = format!("{} {}", entry.title, entry.summary);
+                    assert!(
+                        !text.contains('\u{FFFD}')
+                            && !text.contains("<script")
+                            && !text.contains("alert("),
+                        "{name}: {text:?}"
+                    );
+                    assert!(entry.published <= now, "{name}: future date kept");
+                    assert!(
+                        entry.url.as_deref().is_none_or(|u| !u.contains("utm_")
+                            && !u.contains("fbclid")
+                            && !u.contains('#')),
+                        "{name}"
+                    );
+                }
+            }
+            (Some(("error", kind)), Err(error)) => {
+                assert_eq!(error.kind(), kind, "{name}: {error}")
+            }
+            (_, other) => panic!(
+                "{name}: expected {outcome}, got {:?}",
+                other.map(|f| f.entries.len())
+            ),
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} fixtures listed");
+}

@@ -8,7 +8,7 @@
 use url::Url;
 
 /// Query parameters that only track the reader; matched exactly, case-insensitively.
-const TRACKING_PARAMS: [&str; 29] = [
+const TRACKING_PARAMS: [&str; 31] = [
     "fbclid",
     "gclid",
     "gclsrc",
@@ -38,6 +38,8 @@ const TRACKING_PARAMS: [&str; 29] = [
     "ns_source",
     "ns_linkname",
     "ns_fee",
+    "at_medium",
+    "at_campaign",
 ];
 
 /// Query parameter prefixes that only track the reader (`utm_source`, `utm_medium`, ...).
@@ -130,7 +132,12 @@ mod tests {
     #[test]
     fn removes_tracking_parameters_and_keeps_the_rest_in_order() {
         let raw = "https://example.com/a?id=7&utm_source=rss&UTM_Medium=x&b=2&fbclid=abc&gclid=1&mc_cid=2&mc_eid=3&c";
-        // Daily Mail's comScore parameters, as its feed writes them.
+        // BBC's and Daily Mail's campaign parameters, as their feeds write them.
+        let got = canonical_url(
+            "https://www.bbc.co.uk/news/uk-1?at_medium=RSS&at_campaign=KARANGA",
+            None,
+        );
+        assert_eq!(got.as_deref(), Some("https://www.bbc.co.uk/news/uk-1"));
         assert_eq!(
             canonical_url(
                 "https://x.example/a.html?ns_mchannel=rss&ito=1490&ns_campaign=1490",
