@@ -248,3 +248,45 @@ fn deep_nesting_and_huge_feeds_stay_bounded() {
         started.elapsed()
     );
 }
+
+#[test]
+fn link_choice_skips_comments_and_enclosures_and_falls_back_to_permalink_guids() {
+    let feed = parse_ok(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>e1</id><title>t</title>\
+         <link rel=\"enclosure\" href=\"https://cdn.example/a.mp3\"/><link rel=\"replies\" href=\"/c\"/>\
+         <link rel=\"related\" href=\"https://other.example/r\"/></entry></feed>",
+    );
+    assert_eq!(
+        feed.entries[0].url.as_deref(),
+        Some("https://other.example/r")
+    );
+    let feed = parse_ok(&rss(
+        "<item><title>p</title><guid>https://News.Example.org/p/1?utm_medium=x</guid><comments>https://c.example/</comments></item>\
+         <item><title>q</title><guid>not-a-url</guid></item>",
+    ));
+    assert_eq!(
+        feed.entries[0].url.as_deref(),
+        Some("https://news.example.org/p/1")
+    );
+    assert_eq!(feed.entries[1].url, None);
+}
+
+#[test]
+fn long_guids_are_hashed_and_long_text_is_bounded() {
+    let guid = "g".repeat(2000);
+    let body = "word ".repeat(2000);
+    let feed = parse_ok(&rss(&format!(
+        "<item><guid>{guid}</guid><title>{body}</title><description>{body}</description></item>"
+    )));
+    let entry = &feed.entries[0];
+    assert!(
+        entry.key.starts_with("guid-hash:") && entry.key.len() < 40,
+        "{}",
+        entry.key
+    );
+    assert_eq!(entry.guid.as_deref(), Some(guid.as_str()));
+    assert!(entry.title.chars().count() <= entry::TITLE_MAX_CHARS);
+    assert!(
+        entry.summary.chars().count() <= entry::SUMMARY_MAX_CHARS && entry.summary.ends_with('…')
+    );
+}
