@@ -132,12 +132,12 @@ impl Fetcher {
             let deadline = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + timeout);
             let max_body = self.settings.max_body;
             let hop = exchange(&self.client, &url, validators, max_body, timeout);
-            let hop = tokio::time::timeout_at(deadline, hop)
-                .await
-                .map_err(|_| FetchError::Timeout {
+            let hop = tokio::time::timeout_at(deadline, hop).await.map_err(|_| {
+                FetchError::Timeout {
                     url: url.to_string(),
                     after: timeout,
-                })??;
+                }
+            })??;
             drop(permit);
             let status = hop.status;
             tracing::debug!(url = %url, status = status.as_u16(), "fetch hop");
@@ -240,7 +240,9 @@ fn finish(
     if status == StatusCode::NOT_MODIFIED {
         // A 304 need not repeat the validators; the ones we sent are still good.
         validators.etag = validators.etag.or_else(|| sent.etag.clone());
-        validators.last_modified = validators.last_modified.or_else(|| sent.last_modified.clone());
+        validators.last_modified = validators
+            .last_modified
+            .or_else(|| sent.last_modified.clone());
     }
     let permanent = redirects.iter().all(|(s, _)| matches!(s, 301 | 308));
     let moved_to = (permanent && !redirects.is_empty()).then(|| url.to_string());

@@ -67,7 +67,7 @@ pub enum FetchError {
         url: String,
     },
     /// The server answered with an error status (4xx, 5xx or an unusable 1xx/3xx).
-    #[error("fetching {url}: HTTP {status} {reason}")]
+    #[error("fetching {url}: HTTP {status} {reason}{}", retry_note(*.retry_after))]
     Status {
         /// The URL that answered.
         url: String,
@@ -215,6 +215,7 @@ impl FetchError {
             ) => return FetchError::Reset { url },
             _ => {}
         }
+        let hyper = hyper_error(err);
         if err.is_dns() {
             FetchError::Connect {
                 url,
@@ -225,9 +226,19 @@ impl FetchError {
                 url,
                 reason: format!("could not connect: {reason}"),
             }
-        } else if io_kind.is_some() && err.is_decode() {
-            // An I/O error below the body stream comes from the decompressor: the peer
-            // errors (reset, timeout) were handled above and hyper's own are not io::Error.
+        } else if let Some(parse) = hyper.filter(|h| h.is_parse()) {
+            FetchError::Request {
+                url,
+                reason: format!("not a valid HTTP response: {parse}"),
+            }
+        } else if hyper.is_some() && io_kind == Some(io::ErrorKind::UnexpectedEof) {
+            FetchError::Body {
+                url,
+                reason: "connection closed before the body was complete".into(),
+            }
+        } else if io_kind.is_some() && hyper.is_none() && (err.is_body() || err.is_decode()) {
+            // An I/O error that did not come through hyper (the connection) comes from the
+            // decompressor: the peer's faults (reset, timeout) were sorted out above.
             FetchError::Decode { url, reason }
         } else if err.is_body() || err.is_decode() {
             FetchError::Body { url, reason }
@@ -235,6 +246,13 @@ impl FetchError {
             FetchError::Request { url, reason }
         }
     }
+}
+
+/// ", retry after 2m" when the server asked for a wait.
+fn retry_note(retry_after: Option<Duration>) -> String {
+    retry_after
+        .map(|wait| format!(", retry after {}", humantime::format_duration(wait)))
+        .unwrap_or_default()
 }
 
 /// The kind of the innermost I/O error in the chain, if there is one.
@@ -250,13 +268,27 @@ fn io_error_kind(err: &reqwest::Error) -> Option<io::ErrorKind> {
     kind
 }
 
-/// The error's causes joined with ": ", skipping reqwest's generic top line.
+/// The hyper error in the chain, if hyper (the connection) reported it rather than the
+/// body decoder.
+fn hyper_error(err: &reqwest::Error) -> Option<&hyper::Error> {
+    let mut source = err.source();
+    while let Some(e) = source {
+        if let Some(hyper) = e.downcast_ref::<hyper::Error>() {
+            return Some(hyper);
+        }
+        source = e.source();
+    }
+    None
+}
+
+/// The error's causes joined with ": ", skipping reqwest's generic lines.
 fn error_chain(err: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut source = err.source();
     while let Some(e) = source {
         let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
+        let generic = e.is::<reqwest::Error>();
+        if !generic && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         source = e.source();
@@ -310,8 +342,14 @@ mod tests {
             url: "http://h/f".into(),
             after: Duration::from_secs(30),
         };
-        assert_eq!(timeout.to_string(), "fetching http://h/f: timed out after 30s");
-        let status = status(503, None).to_string();
-        assert_eq!(status, "fetching http://h/f: HTTP 503 X");
+        assert_eq!(
+            timeout.to_string(),
+            "fetching http://h/f: timed out after 30s"
+        );
+        let plain = status(503, None).to_string();
+        assert_eq!(plain, "fetching http://h/f: HTTP 503 X");
+        let wait = Some(Duration::from_secs(120));
+        let asked = status(429, wait).to_string();
+        assert_eq!(asked, "fetching http://h/f: HTTP 429 X, retry after 2m");
     }
 }

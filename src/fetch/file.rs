@@ -80,7 +80,10 @@ mod tests {
         let path = dir.path().join("feed.xml");
         std::fs::write(&path, "<rss version=\"2.0\"/>").unwrap();
         let outcome = read(&file_url(&path), 1024).await.unwrap();
-        assert_eq!(outcome.body.as_deref(), Some(&b"<rss version=\"2.0\"/>"[..]));
+        assert_eq!(
+            outcome.body.as_deref(),
+            Some(&b"<rss version=\"2.0\"/>"[..])
+        );
         assert_eq!(outcome.status, 200);
         assert_eq!(outcome.final_url, file_url(&path).to_string());
     }

@@ -156,7 +156,10 @@ mod tests {
         let date = at(1_700_000_000 - 3600);
         let h = headers(&[
             (DATE, &httpdate::fmt_http_date(date)),
-            (EXPIRES, &httpdate::fmt_http_date(date + Duration::from_secs(600))),
+            (
+                EXPIRES,
+                &httpdate::fmt_http_date(date + Duration::from_secs(600)),
+            ),
         ]);
         assert_eq!(cache_for(&h, now), Some(Duration::from_secs(600)));
         let h = headers(&[(EXPIRES, "0")]);
@@ -168,11 +171,17 @@ mod tests {
         let h = headers(&[
             (ETAG, "\"abc\""),
             (LAST_MODIFIED, "Tue, 15 Nov 1994 12:45:26 GMT"),
-            (reqwest::header::CONTENT_TYPE, "Application/RSS+xml; charset=UTF-8"),
+            (
+                reqwest::header::CONTENT_TYPE,
+                "Application/RSS+xml; charset=UTF-8",
+            ),
         ]);
         let v = validators(&h);
         assert_eq!(v.etag.as_deref(), Some("\"abc\""));
-        assert_eq!(v.last_modified.as_deref(), Some("Tue, 15 Nov 1994 12:45:26 GMT"));
+        assert_eq!(
+            v.last_modified.as_deref(),
+            Some("Tue, 15 Nov 1994 12:45:26 GMT")
+        );
         let ct = content_type(&h);
         assert_eq!(ct.as_deref(), Some("application/rss+xml; charset=utf-8"));
     }

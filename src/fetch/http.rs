@@ -103,7 +103,13 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
     if headers.contains_key(CONTENT_ENCODING) {
         return None;
     }
-    headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+    headers
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]

@@ -64,7 +64,10 @@ impl HostLimits {
 
     /// How many hosts are currently tracked (for tests and metrics).
     pub fn tracked_hosts(&self) -> usize {
-        self.hosts.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.hosts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
@@ -91,7 +94,10 @@ mod tests {
             tokio::spawn(async move { limits.acquire("a:80").await })
         };
         tokio::time::sleep(Duration::from_secs(5)).await;
-        assert!(!waiter.is_finished(), "second permit granted while first held");
+        assert!(
+            !waiter.is_finished(),
+            "second permit granted while first held"
+        );
         // Another host is not held up.
         let _other = limits.acquire("b:80").await;
         drop(first);
@@ -107,7 +113,11 @@ mod tests {
         for i in 0..SWEEP_AT + 10 {
             drop(limits.acquire(&format!("h{i}:80")).await);
         }
-        assert!(limits.tracked_hosts() < SWEEP_AT, "{}", limits.tracked_hosts());
+        assert!(
+            limits.tracked_hosts() < SWEEP_AT,
+            "{}",
+            limits.tracked_hosts()
+        );
     }
 
     #[test]
