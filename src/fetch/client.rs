@@ -230,7 +230,8 @@ fn finish(
             retry_after,
         });
     }
-    if hop.body.as_ref().is_some_and(|b| b.is_empty()) {
+    // Whitespace alone is no feed either; saying so beats a parser's "no root element".
+    if hop.body.as_ref().is_some_and(|b| b.trim_ascii().is_empty()) {
         return Err(FetchError::Empty {
             url: url.to_string(),
             status: status.as_u16(),

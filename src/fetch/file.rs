@@ -40,7 +40,7 @@ pub async fn read(url: &url::Url, max_body: u64) -> Result<FetchOutcome, FetchEr
     if body.len() as u64 > max_body {
         return Err(too_large(url, max_body));
     }
-    if body.is_empty() {
+    if body.trim_ascii().is_empty() {
         return Err(FetchError::Empty {
             url: url.to_string(),
             status: 200,
@@ -113,9 +113,11 @@ mod tests {
     async fn empty_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("empty.xml");
-        std::fs::write(&path, "").unwrap();
-        let err = read(&file_url(&path), 100).await.unwrap_err();
-        assert_eq!(err.kind(), "empty");
+        for blank in ["", " \r\n\t"] {
+            std::fs::write(&path, blank).unwrap();
+            let err = read(&file_url(&path), 100).await.unwrap_err();
+            assert_eq!(err.kind(), "empty", "{blank:?}");
+        }
     }
 
     #[tokio::test]

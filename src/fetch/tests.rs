@@ -1,8 +1,7 @@
 //! The fetcher against real servers on 127.0.0.1:0: an axum app for what HTTP can express,
-//! raw TCP for what it cannot (stalls, resets, bodies cut short). See `faults.rs` for the
-//! raw-TCP half.
+//! raw TCP for what it cannot (stalls, resets, bodies cut short). Redirects, bodies and
+//! raw-TCP faults have their own files beside this one.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,7 +15,9 @@ use axum::routing::get;
 
 use super::*;
 
+mod bodies;
 mod faults;
+mod redirects;
 
 const FEED: &str = "<rss version=\"2.0\"><channel><title>t</title></channel></rss>";
 
@@ -161,149 +162,6 @@ async fn not_modified_by_date_and_stale_etag_refetches() {
     );
 }
 
-/// `/r/{codes}/{rest}`: redirects with the first code to `/r/{rest}`; `/r/end` is the feed.
-/// `/loop/a` and `/loop/b` point at each other; `/hops/{n}` needs n redirects to the feed.
-fn redirect_app() -> Router {
-    async fn chain(Path(codes): Path<String>) -> Response {
-        let mut parts = codes.splitn(2, ',');
-        let first = parts.next().unwrap_or("");
-        let rest = parts.next().unwrap_or("end");
-        let status = first.parse::<u16>().unwrap();
-        let location = format!("/r/{rest}");
-        redirect(status, &location)
-    }
-    async fn hops(Path(n): Path<u32>) -> Response {
-        match n {
-            0 => FEED.into_response(),
-            n => redirect(301, &format!("/hops/{}", n - 1)),
-        }
-    }
-    Router::new()
-        .route("/r/end", get(|| async { FEED }))
-        .route("/r/{codes}", get(chain))
-        .route("/loop/a", get(|| async { redirect(302, "/loop/b") }))
-        .route("/loop/b", get(|| async { redirect(302, "/loop/a") }))
-        .route("/hops/{n}", get(hops))
-        .route(
-            "/to-file",
-            get(|| async { redirect(301, "file:///etc/passwd") }),
-        )
-        .route("/no-location", get(|| async { StatusCode::FOUND }))
-}
-
-fn redirect(status: u16, location: &str) -> Response {
-    let status = StatusCode::from_u16(status).unwrap();
-    (status, [(header::LOCATION, location.to_owned())]).into_response()
-}
-
-#[tokio::test]
-async fn permanent_chain_moves_the_feed() {
-    let base = serve(redirect_app()).await;
-    let out = fetcher()
-        .fetch(&format!("{base}/r/301,308"), &none())
-        .await
-        .unwrap();
-    assert_eq!(out.final_url, format!("{base}/r/end"));
-    assert_eq!(out.moved_to.as_deref(), Some(out.final_url.as_str()));
-    let codes: Vec<u16> = out.redirects.iter().map(|(s, _)| *s).collect();
-    assert_eq!(codes, [301, 308]);
-    assert_eq!(out.body.as_deref(), Some(FEED.as_bytes()));
-}
-
-#[tokio::test]
-async fn any_temporary_hop_keeps_the_feed() {
-    let base = serve(redirect_app()).await;
-    for chain in ["302", "307", "301,302", "307,308"] {
-        let out = fetcher()
-            .fetch(&format!("{base}/r/{chain}"), &none())
-            .await
-            .unwrap();
-        assert_eq!(out.final_url, format!("{base}/r/end"), "{chain}");
-        assert_eq!(out.moved_to, None, "{chain}");
-    }
-}
-
-#[tokio::test]
-async fn redirect_loop_is_named() {
-    let base = serve(redirect_app()).await;
-    let err = fetcher()
-        .fetch(&format!("{base}/loop/a"), &none())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, FetchError::RedirectLoop { at, .. } if at.ends_with("/loop/a")),
-        "{err}"
-    );
-    assert_eq!(err.kind(), "redirects");
-}
-
-#[tokio::test]
-async fn five_hops_follow_six_fail() {
-    let base = serve(redirect_app()).await;
-    let out = fetcher()
-        .fetch(&format!("{base}/hops/5"), &none())
-        .await
-        .unwrap();
-    assert_eq!(out.redirects.len(), 5);
-    let err = fetcher()
-        .fetch(&format!("{base}/hops/6"), &none())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, FetchError::TooManyRedirects { max: 5, .. }),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .ends_with("too many redirects (more than 5)"),
-        "{err}"
-    );
-}
-
-#[tokio::test]
-async fn redirect_to_file_or_nowhere_is_refused() {
-    let base = serve(redirect_app()).await;
-    let err = fetcher()
-        .fetch(&format!("{base}/to-file"), &none())
-        .await
-        .unwrap_err();
-    assert!(matches!(&err, FetchError::UnsupportedScheme { scheme, .. } if scheme == "file"));
-    let err = fetcher()
-        .fetch(&format!("{base}/no-location"), &none())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, FetchError::BadRedirect { status: 302, .. }),
-        "{err}"
-    );
-}
-
-/// Refuses any URL whose path contains "end".
-struct NoEnd;
-impl UrlGuard for NoEnd {
-    fn check(&self, url: &url::Url) -> Result<(), String> {
-        match url.path().contains("end") {
-            true => Err("path has end".into()),
-            false => Ok(()),
-        }
-    }
-}
-
-#[tokio::test]
-async fn guard_sees_every_hop() {
-    let base = serve(redirect_app()).await;
-    let guarded = fetcher().with_guard(Arc::new(NoEnd));
-    let err = guarded
-        .fetch(&format!("{base}/r/301"), &none())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, FetchError::Blocked { url, .. } if url.ends_with("/r/end")),
-        "{err}"
-    );
-    assert_eq!(err.kind(), "blocked");
-}
-
 /// `/status/{code}` answers bare; `/retry/{code}/{secs}` adds `Retry-After: secs` and
 /// `/retry-date/{code}/{secs}` the HTTP date `secs` from now.
 fn status_app() -> Router {
@@ -328,6 +186,7 @@ fn status_app() -> Router {
         .route("/retry/{code}/{secs}", get(retry))
         .route("/retry-date/{code}/{secs}", get(retry_date))
         .route("/empty", get(|| async { "" }))
+        .route("/blank", get(|| async { "\n  \n" }))
 }
 
 #[tokio::test]
@@ -381,104 +240,13 @@ async fn retry_after_in_seconds_and_as_date() {
 #[tokio::test]
 async fn empty_200_is_an_error() {
     let base = serve(status_app()).await;
-    let err = fetcher()
-        .fetch(&format!("{base}/empty"), &none())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, FetchError::Empty { status: 200, .. }),
-        "{err}"
-    );
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(data).unwrap();
-    encoder.finish().unwrap()
-}
-
-/// Serves `body` as-is with `Content-Encoding: gzip`.
-fn gzip_app(body: Vec<u8>) -> Router {
-    let body = bytes::Bytes::from(body);
-    Router::new().route(
-        "/feed",
-        get(move || async move { ([(header::CONTENT_ENCODING, "gzip")], body) }),
-    )
-}
-
-#[tokio::test]
-async fn gzip_body_is_decompressed() {
-    let base = serve(gzip_app(gzip(FEED.as_bytes()))).await;
-    let out = fetcher()
-        .fetch(&format!("{base}/feed"), &none())
-        .await
-        .unwrap();
-    assert_eq!(out.body.as_deref(), Some(FEED.as_bytes()));
-}
-
-#[tokio::test]
-async fn gzip_bomb_hits_the_cap() {
-    // 64 MiB of zeros is about 64 KiB compressed: under the cap on the wire, far over it
-    // once inflated.
-    let bomb = gzip(&vec![0u8; 64 * 1024 * 1024]);
-    assert!(bomb.len() < 1024 * 1024);
-    let base = serve(gzip_app(bomb)).await;
-    let fetcher = Fetcher::new(settings(1024 * 1024, 5000)).unwrap();
-    let err = fetcher
-        .fetch(&format!("{base}/feed"), &none())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, FetchError::TooLarge { limit: 1048576, .. }),
-        "{err}"
-    );
-    assert!(
-        err.to_string().ends_with("body exceeds max_body (1.0 MiB)"),
-        "{err}"
-    );
-}
-
-#[tokio::test]
-async fn truncated_gzip_is_a_decode_error() {
-    let whole = gzip(FEED.repeat(50).as_bytes());
-    let base = serve(gzip_app(whole[..whole.len() / 2].to_vec())).await;
-    let err = fetcher()
-        .fetch(&format!("{base}/feed"), &none())
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), "decode", "{err}");
-}
-
-/// `/sized/{n}` sends n bytes with a Content-Length; `/streamed/{n}` sends them chunked.
-fn size_app() -> Router {
-    async fn sized(Path(n): Path<usize>) -> Vec<u8> {
-        vec![b'x'; n]
-    }
-    async fn streamed(Path(n): Path<usize>) -> axum::body::Body {
-        let chunks = (0..n.div_ceil(1000)).map(move |i| {
-            let len = 1000.min(n - i * 1000);
-            Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'x'; len]))
-        });
-        axum::body::Body::from_stream(futures_util::stream::iter(chunks))
-    }
-    Router::new()
-        .route("/sized/{n}", get(sized))
-        .route("/streamed/{n}", get(streamed))
-}
-
-#[tokio::test]
-async fn body_cap_is_inclusive_with_and_without_length() {
-    let base = serve(size_app()).await;
-    let fetcher = Fetcher::new(settings(10_000, 2000)).unwrap();
-    for route in ["sized", "streamed"] {
-        let out = fetcher
-            .fetch(&format!("{base}/{route}/10000"), &none())
-            .await;
-        assert_eq!(out.unwrap().body.map(|b| b.len()), Some(10_000), "{route}");
-        let err = fetcher
-            .fetch(&format!("{base}/{route}/10001"), &none())
-            .await;
-        assert_eq!(err.unwrap_err().kind(), "too_large", "{route}");
+    for route in ["empty", "blank"] {
+        let err = fetcher().fetch(&format!("{base}/{route}"), &none()).await;
+        let err = err.unwrap_err();
+        assert!(
+            matches!(err, FetchError::Empty { status: 200, .. }),
+            "{err}"
+        );
     }
 }
 
