@@ -130,8 +130,7 @@ impl Fetcher {
             self.check(&url)?;
             let permit = self.limits.acquire(&host_key(&url)).await;
             let deadline = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + timeout);
-            let max_body = self.settings.max_body;
-            let hop = exchange(&self.client, &url, validators, max_body, timeout);
+            let hop = exchange(&self.client, &url, validators, &self.settings);
             let hop = tokio::time::timeout_at(deadline, hop).await.map_err(|_| {
                 FetchError::Timeout {
                     url: url.to_string(),

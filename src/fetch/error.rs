@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use bytesize::ByteSize;
 
+use super::FetchSettings;
+
 /// A failed fetch: every variant names the URL (or file) it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -191,14 +193,26 @@ impl FetchError {
     ///
     /// reqwest reports most body faults as "decode" errors, so the cause is read from the
     /// chain of sources instead: an I/O error kind is the most reliable witness.
-    pub(crate) fn from_reqwest(url: &str, timeout: Duration, err: &reqwest::Error) -> FetchError {
+    pub(crate) fn from_reqwest(
+        url: &str,
+        settings: &FetchSettings,
+        err: &reqwest::Error,
+    ) -> FetchError {
         let url = url.to_owned();
         let io_kind = io_error_kind(err);
         let reason = error_chain(err);
-        if err.is_timeout() || io_kind == Some(io::ErrorKind::TimedOut) {
+        let timed_out = err.is_timeout() || io_kind == Some(io::ErrorKind::TimedOut);
+        if timed_out && err.is_connect() {
+            let after = humantime::format_duration(settings.connect_timeout);
+            return FetchError::Connect {
+                url,
+                reason: format!("could not connect within {after}"),
+            };
+        }
+        if timed_out {
             return FetchError::Timeout {
                 url,
-                after: timeout,
+                after: settings.timeout,
             };
         }
         match io_kind {

@@ -2,15 +2,13 @@
 //! content, its body read as a stream and capped. Redirects, politeness and the overall
 //! deadline are the caller's ([`super::client`]); this module never follows anything.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use reqwest::header::{
     CONTENT_ENCODING, CONTENT_LENGTH, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH,
 };
 use reqwest::{Client, Response, StatusCode};
 
-use super::{FetchError, Validators};
+use super::{FetchError, FetchSettings, Validators};
 
 /// What one exchange brought back.
 #[derive(Debug)]
@@ -24,15 +22,12 @@ pub(super) struct Exchange {
 }
 
 /// Sends a GET for `url` with the conditional headers from `validators`, and reads the body
-/// of a 2xx answer up to `max_body` bytes.
-///
-/// `timeout` is only used to word a timeout error; the caller enforces the deadline.
+/// of a 2xx answer up to `max_body` bytes. The caller enforces the overall deadline.
 pub(super) async fn exchange(
     client: &Client,
     url: &url::Url,
     validators: &Validators,
-    max_body: u64,
-    timeout: Duration,
+    settings: &FetchSettings,
 ) -> Result<Exchange, FetchError> {
     let shown = url.as_str();
     let mut request = client.get(url.clone());
@@ -45,11 +40,11 @@ pub(super) async fn exchange(
     let response = request
         .send()
         .await
-        .map_err(|e| FetchError::from_reqwest(shown, timeout, &e))?;
+        .map_err(|e| FetchError::from_reqwest(shown, settings, &e))?;
     let status = response.status();
     let headers = response.headers().clone();
     let body = if status.is_success() {
-        Some(read_capped(shown, response, max_body, timeout).await?)
+        Some(read_capped(shown, response, settings).await?)
     } else {
         // Redirects, 304 and errors: their bodies are of no use to us. Dropping the
         // response closes the connection rather than reading an unbounded body.
@@ -69,9 +64,9 @@ pub(super) async fn exchange(
 async fn read_capped(
     url: &str,
     mut response: Response,
-    max_body: u64,
-    timeout: Duration,
+    settings: &FetchSettings,
 ) -> Result<Bytes, FetchError> {
+    let max_body = settings.max_body;
     let too_large = || FetchError::TooLarge {
         url: url.to_owned(),
         limit: max_body,
@@ -88,7 +83,7 @@ async fn read_capped(
         let chunk = response
             .chunk()
             .await
-            .map_err(|e| FetchError::from_reqwest(url, timeout, &e))?;
+            .map_err(|e| FetchError::from_reqwest(url, settings, &e))?;
         let Some(chunk) = chunk else { break };
         if (body.len() + chunk.len()) as u64 > max_body {
             return Err(too_large());
