@@ -88,8 +88,11 @@ impl Fetcher {
         &self.settings
     }
 
-    /// GETs `url` (http, https or file) with If-None-Match/If-Modified-Since from `validators`, holding a per-host
-    /// permit (at most `per_host` in flight per host) for the duration of the request.
+    /// GETs `url` (http, https or file) with If-None-Match/If-Modified-Since from
+    /// `validators`, holding a per-host permit (at most `per_host` in flight per host) for
+    /// the duration of the request.
+    ///
+    /// Cancel-safe: dropping the future releases the permit and the connection.
     pub async fn fetch(
         &self,
         url: &str,

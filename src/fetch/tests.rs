@@ -77,7 +77,32 @@ async fn conditional(State(seen): State<Seen>, headers: HeaderMap) -> Response {
 fn conditional_app(seen: Seen) -> Router {
     Router::new()
         .route("/feed", get(conditional))
+        .route("/revalidated", get(revalidated))
         .with_state(seen)
+}
+
+/// A 304 that brings a new ETag and forbids caching.
+async fn revalidated() -> Response {
+    let headers = [
+        (header::ETAG, "\"v2\""),
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
+    (StatusCode::NOT_MODIFIED, headers).into_response()
+}
+
+#[tokio::test]
+async fn not_modified_with_new_validators_updates_them() {
+    let base = serve(conditional_app(Seen::default())).await;
+    let sent = Validators {
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("Mon, 01 Jan 2024 00:00:00 GMT".into()),
+    };
+    let out = fetcher().fetch(&format!("{base}/revalidated"), &sent).await;
+    let out = out.unwrap();
+    assert!(out.not_modified());
+    assert_eq!(out.validators.etag.as_deref(), Some("\"v2\""));
+    assert_eq!(out.validators.last_modified, sent.last_modified);
+    assert_eq!(out.cache_for, Some(Duration::ZERO));
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! and long chains fail, and every hop passes the URL guard.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Path;
@@ -9,8 +10,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::{FEED, fetcher, none, serve};
-use crate::fetch::{FetchError, UrlGuard};
+use super::{FEED, fetcher, none, serve, settings};
+use crate::fetch::{FetchError, Fetcher, UrlGuard};
 
 /// `/r/{codes}/{rest}`: redirects with the first code to `/r/{rest}`; `/r/end` is the feed.
 /// `/loop/a` and `/loop/b` point at each other; `/hops/{n}` needs n redirects to the feed.
@@ -40,6 +41,16 @@ fn redirect_app() -> Router {
             get(|| async { redirect(301, "file:///etc/passwd") }),
         )
         .route("/no-location", get(|| async { StatusCode::FOUND }))
+        .route("/slow-hops/{n}", get(slow_hops))
+}
+
+/// Like `/hops/{n}`, but each hop takes 150 ms to answer.
+async fn slow_hops(Path(n): Path<u32>) -> Response {
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    match n {
+        0 => FEED.into_response(),
+        n => redirect(302, &format!("/slow-hops/{}", n - 1)),
+    }
 }
 
 fn redirect(status: u16, location: &str) -> Response {
@@ -153,4 +164,16 @@ async fn guard_sees_every_hop() {
         "{err}"
     );
     assert_eq!(err.kind(), "blocked");
+}
+
+#[tokio::test]
+async fn timeout_spans_all_hops() {
+    let base = serve(redirect_app()).await;
+    // Each hop alone is well within 500 ms; four of them together are not.
+    let fetcher = Fetcher::new(settings(64 * 1024, 500)).unwrap();
+    let one = fetcher.fetch(&format!("{base}/slow-hops/1"), &none()).await;
+    assert_eq!(one.unwrap().redirects.len(), 1);
+    let err = fetcher.fetch(&format!("{base}/slow-hops/4"), &none()).await;
+    let err = err.unwrap_err();
+    assert_eq!(err.kind(), "timeout", "{err}");
 }
