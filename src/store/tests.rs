@@ -1,9 +1,6 @@
 //! Store-level tests: round trips, the compound writes keeping indexes right (check() after
 //! each), order and cursor paging, reopening, and the errors a user can meet.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use chrono::{TimeZone, Utc};
 
 use super::*;
@@ -51,7 +48,7 @@ pub(crate) fn article(id: &str, feed: &str, story_id: &str, first_seen: Time) ->
     }
 }
 
-fn feed_state(id: &str) -> FeedState {
+pub(crate) fn feed_state(id: &str) -> FeedState {
     FeedState {
         id: id.into(),
         configured_url: format!("https://example.test/{id}.xml"),
@@ -71,7 +68,7 @@ fn feed_state(id: &str) -> FeedState {
 }
 
 /// Commits article `id` of `feed` into story `story_id` as of time `at`.
-fn add(store: &Store, id: &str, feed: &str, story_id: &str, at: Time) -> Story {
+pub(crate) fn add(store: &Store, id: &str, feed: &str, story_id: &str, at: Time) -> Story {
     let a = article(id, feed, story_id, at);
     let mut s = store
         .story(story_id)
@@ -82,7 +79,7 @@ fn add(store: &Store, id: &str, feed: &str, story_id: &str, at: Time) -> Story {
     store.story(story_id).expect("read").expect("story exists")
 }
 
-fn assert_sound(store: &Store) {
+pub(crate) fn assert_sound(store: &Store) {
     let report = store.check().expect("check runs");
     assert!(report.is_sound(), "{report}");
 }
@@ -382,82 +379,6 @@ fn articles_since_starts_at_the_given_time() {
 }
 
 #[test]
-fn a_reopened_directory_keeps_everything() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("store");
-    {
-        let store = Store::open(&path).expect("open");
-        store.put_feed(&feed_state("f1")).expect("feed");
-        add(&store, "a1", "f1", "s1", t(1));
-        add(&store, "a2", "f2", "s1", t(2));
-        store.flush().expect("flush");
-        assert!(store.size_on_disk().expect("size") > 0);
-    }
-    let store = Store::open(&path).expect("reopen");
-    assert_eq!(store.feed("f1").expect("feed"), Some(feed_state("f1")));
-    assert_eq!(
-        store.story("s1").expect("story").map(|s| s.article_count),
-        Some(2)
-    );
-    assert_eq!(
-        store.counts().expect("counts"),
-        Counts {
-            feeds: 1,
-            articles: 2,
-            stories: 1
-        }
-    );
-    assert_sound(&store);
-}
-
-#[test]
-fn a_second_open_of_the_same_directory_is_refused() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let _first = Store::open(dir.path()).expect("open");
-    let err = Store::open(dir.path())
-        .err()
-        .expect("second open must fail");
-    assert!(matches!(err, StoreError::Locked { .. }), "{err}");
-    assert!(err.to_string().contains(&dir.path().display().to_string()));
-}
-
-#[test]
-fn a_file_in_place_of_the_directory_is_refused() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("plain");
-    std::fs::write(&file, b"not a store").expect("write");
-    let err = Store::open(&file).err().expect("must fail");
-    assert!(matches!(err, StoreError::NotADirectory { .. }), "{err}");
-    let err = Store::open(&file.join("below")).err().expect("must fail");
-    assert!(err.to_string().contains("below"), "{err}");
-}
-
-#[test]
-fn an_unwritable_directory_is_a_clear_error() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let ro = dir.path().join("ro");
-    std::fs::create_dir(&ro).expect("mkdir");
-    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).expect("chmod");
-    // root ignores modes; /sys refuses new directories to everyone.
-    let target = if std::fs::write(ro.join("probe"), b"").is_ok() {
-        std::path::PathBuf::from("/sys/storyd-store-test")
-    } else {
-        ro.join("store")
-    };
-    let err = Store::open(&target).err().expect("must fail");
-    let message = err.to_string();
-    assert!(message.contains(&target.display().to_string()), "{message}");
-    assert!(
-        matches!(
-            err,
-            StoreError::CreateDir { .. } | StoreError::ReadOnly { .. }
-        ),
-        "{message}"
-    );
-}
-
-#[test]
 fn an_unknown_record_version_names_the_key() {
     let store = Store::temporary().expect("store");
     let mut batch = WriteBatch::new();
@@ -501,65 +422,4 @@ fn check_finds_broken_indexes_and_counts() {
             && text.contains("article_count is 5"),
         "{text}"
     );
-}
-
-/// A backend whose writes can be made to fail, like a full disk.
-struct FlakyBackend {
-    inner: SledBackend,
-    fail: Arc<AtomicBool>,
-}
-
-impl Backend for FlakyBackend {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
-        self.inner.get(key)
-    }
-    fn scan(&self, prefix: &[u8], after: Option<&[u8]>, reverse: bool) -> KvIter<'_> {
-        self.inner.scan(prefix, after, reverse)
-    }
-    fn apply(&self, batch: WriteBatch) -> Result<(), BackendError> {
-        if self.fail.load(Ordering::SeqCst) {
-            let full =
-                std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left on device");
-            return Err(BackendError::new("apply batch", full));
-        }
-        self.inner.apply(batch)
-    }
-    fn flush(&self) -> Result<(), BackendError> {
-        self.inner.flush()
-    }
-    fn size_on_disk(&self) -> Result<u64, BackendError> {
-        self.inner.size_on_disk()
-    }
-}
-
-#[test]
-fn a_failed_write_is_a_clear_error_and_leaves_the_store_sound() {
-    let fail = Arc::new(AtomicBool::new(false));
-    let backend = FlakyBackend {
-        inner: SledBackend::temporary().expect("sled"),
-        fail: fail.clone(),
-    };
-    let store = Store::with_backend(Box::new(backend), Path::new("/data/storyd")).expect("store");
-    add(&store, "a1", "f1", "s1", t(1));
-    fail.store(true, Ordering::SeqCst);
-    let err = store
-        .commit_article(
-            &article("a2", "f2", "s1", t(2)),
-            &story("s1", t(2), &[]),
-            None,
-        )
-        .expect_err("disk is full");
-    let message = err.to_string();
-    assert!(
-        message.contains("/data/storyd") && message.contains("no space left"),
-        "{message}"
-    );
-    assert!(store.prune(t(100)).is_err());
-    fail.store(false, Ordering::SeqCst);
-    assert_eq!(
-        store.story("s1").expect("read").map(|s| s.article_count),
-        Some(1)
-    );
-    assert!(!store.contains_article("a2").expect("contains"));
-    assert_sound(&store);
 }
