@@ -109,6 +109,15 @@ fn feeds_round_trip() {
         .collect();
     assert_eq!(all, vec!["f0", "f1"]);
     assert_eq!(store.counts().expect("counts").feeds, 2);
+    assert!(store.delete_feed("f0").expect("delete"));
+    assert!(!store.delete_feed("f0").expect("delete again"));
+    let left: Vec<_> = store
+        .feeds()
+        .expect("feeds")
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(left, vec!["f1"]);
 }
 
 #[test]
