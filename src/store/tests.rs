@@ -432,3 +432,14 @@ fn check_finds_broken_indexes_and_counts() {
         "{text}"
     );
 }
+
+#[test]
+fn the_store_can_be_shared_between_tasks() {
+    fn shareable<T: Clone + Send + Sync + 'static>(_: &T) {}
+    let store = Store::temporary().expect("store");
+    shareable(&store);
+    let writer = store.clone();
+    let handle = std::thread::spawn(move || add(&writer, "a1", "f1", "s1", t(1)));
+    let written = handle.join().expect("writer thread");
+    assert_eq!(store.story("s1").expect("read"), Some(written));
+}
