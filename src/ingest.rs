@@ -111,21 +111,14 @@ impl Ingestor {
             merged_into: None,
         });
         for absorbed in &assignment.merged {
-            if absorbed == &story.id {
-                continue;
-            }
-            if let Some(other) = self.store.story(absorbed)? {
-                if other.id == story.id {
-                    continue;
-                }
-                absorb(&mut story, &other);
+            // The store follows merges: a story already folded in answers with `story` itself.
+            if let Some(other) = self.store.story(absorbed)?.filter(|o| o.id != story.id) {
+                story.first_seen = story.first_seen.min(other.first_seen);
                 self.store.merge_story(&other.id, &story)?;
             }
         }
-        story.article_count += 1;
+        // The store derives article_count, sources and feed_ids from what it holds plus this article.
         story.updated = now;
-        add_distinct(&mut story.sources, &article.source);
-        add_distinct(&mut story.feed_ids, &article.feed_id);
         if assignment.headline_article != story.headline_article {
             let headline = if assignment.headline_article == article.id {
                 Some(article.clone())
@@ -139,24 +132,6 @@ impl Ingestor {
             }
         }
         Ok(story)
-    }
-}
-
-/// Folds the counts and sources of a story being merged into `into`.
-fn absorb(into: &mut Story, other: &Story) {
-    into.article_count += other.article_count;
-    into.first_seen = into.first_seen.min(other.first_seen);
-    for s in &other.sources {
-        add_distinct(&mut into.sources, s);
-    }
-    for f in &other.feed_ids {
-        add_distinct(&mut into.feed_ids, f);
-    }
-}
-
-fn add_distinct(list: &mut Vec<String>, item: &str) {
-    if !list.iter().any(|x| x == item) {
-        list.push(item.to_owned());
     }
 }
 

@@ -25,6 +25,17 @@ pub struct RefreshReport {
     pub elapsed: Duration,
 }
 
+/// A refresh that could not record its outcome: the daemon logs it and tries again later.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// The store refused a read or write.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The ingest task panicked (a bug); nothing of it was half-written.
+    #[error("ingest task failed: {0}")]
+    Task(String),
+}
+
 /// A failure that is the feed's fault, recorded on the feed.
 #[derive(Debug, thiserror::Error)]
 enum FeedFailure {
@@ -81,7 +92,7 @@ impl Refresher {
     }
 
     /// Fetches, parses, files and stores one feed, and schedules its next fetch.
-    pub async fn refresh(&self, feed: &FeedConfig) -> Result<RefreshReport, StoreError> {
+    pub async fn refresh(&self, feed: &FeedConfig) -> Result<RefreshReport, RefreshError> {
         let started = Instant::now();
         let now = chrono::Utc::now();
         let mut state = self.state_of(feed, now)?;
@@ -99,7 +110,7 @@ impl Refresher {
                         self.failed(feed, &mut state, &e, now);
                         IngestReport::default()
                     }
-                    Err(Processing::Store(e)) => return Err(e),
+                    Err(Processing::Refresh(e)) => return Err(e),
                 },
                 Err(e) => {
                     self.failed(feed, &mut state, &FeedFailure::Fetch(e), now);
@@ -160,9 +171,9 @@ impl Refresher {
             (report.map(|r| (r, parsed.ttl)), working)
         })
         .await
-        .map_err(|e| Processing::Store(StoreError::Task(e.to_string())))?;
+        .map_err(|e| Processing::Refresh(RefreshError::Task(e.to_string())))?;
         *state = working;
-        let (report, ttl) = report.map_err(Processing::Store)?;
+        let (report, ttl) = report.map_err(|e| Processing::Refresh(e.into()))?;
         state.etag = outcome.validators.etag;
         state.last_modified = outcome.validators.last_modified;
         self.succeeded(feed, state, FeedStatus::Ok, report.new_articles, ttl, outcome.cache_for, now);
@@ -239,8 +250,8 @@ impl Refresher {
     }
 }
 
-/// Why processing a response stopped: the feed's fault, or the store's.
+/// Why processing a response stopped: the feed's fault, or ours.
 enum Processing {
     Feed(FeedFailure),
-    Store(StoreError),
+    Refresh(RefreshError),
 }

@@ -112,7 +112,7 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
     assert!(started.elapsed() < Duration::from_secs(15));
-    let log = lines.join("\n");
+    let log = lines.join().unwrap().join("\n");
     assert!(log.contains("SIGTERM"), "{log}");
     assert!(log.contains("storyd stopped"), "{log}");
 }

@@ -20,7 +20,8 @@ pub async fn print(server: &str, limit: u16, json: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot reach storyd at {server} (is `storyd serve` running?)"))?;
     let status = response.status();
-    let body: Value = response.json().await.with_context(|| format!("{url} did not answer JSON"))?;
+    let bytes = response.bytes().await.with_context(|| format!("cannot read the answer of {url}"))?;
+    let body: Value = serde_json::from_slice(&bytes).with_context(|| format!("{url} did not answer JSON"))?;
     if !status.is_success() {
         bail!("{url} answered {status}: {}", body["error"]["message"]);
     }

@@ -64,6 +64,7 @@ pub(crate) fn feed_state(id: &str) -> FeedState {
         consecutive_errors: 0,
         article_count: 0,
         new_items_ewma: 0.5,
+        fetch_count: 3,
     }
 }
 

@@ -193,7 +193,7 @@ impl Running {
         let status = r.status().as_u16();
         let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         assert!(ct.starts_with("application/json"), "{path} answered {ct}");
-        (status, r.json().await.unwrap())
+        (status, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap())
     }
 
     /// The feeds as /api/feeds shows them, by configured URL order.
