@@ -1,1 +1,424 @@
-//! (placeholder)
+//! Measuring the story engine: the logic behind `storyd cluster` and `storyd eval`.
+//!
+//! It sits beside the main flow (fetch -> parse/normalize -> cluster -> store -> api) and
+//! runs its cluster step alone: labeled articles from JSON Lines go through exactly the
+//! engine the daemon uses, and the stories are scored against the labels with BCubed and
+//! pairwise precision, recall and F1. With shuffling, each run streams the articles in a
+//! seeded random order with random times within one day, because the order and times of
+//! the development sets leak their labels.
+
+use crate::cluster::{Doc, Engine, EngineConfig};
+use crate::model::Time;
+use chrono::{DateTime, TimeDelta};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Why labeled articles could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    /// A line is not an article object.
+    #[error("{path}, line {line}: not a valid article: {source}")]
+    Line { path: PathBuf, line: usize, source: serde_json::Error },
+    /// A line's `published` is not an RFC 3339 time.
+    #[error("{path}, line {line}: `published` {value:?} is not an RFC 3339 time")]
+    Published { path: PathBuf, line: usize, value: String },
+}
+
+/// An article with its gold event label, if any.
+#[derive(Clone, Debug)]
+pub struct LabeledDoc {
+    /// The article as the engine sees it.
+    pub doc: Doc,
+    /// The event it belongs to.
+    pub event: Option<String>,
+}
+
+/// One line of the SPEC's JSON Lines format (unknown fields such as `topic` are ignored).
+#[derive(Deserialize)]
+struct RawArticle {
+    id: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    guid: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    published: Option<String>,
+    #[serde(default)]
+    event: Option<String>,
+}
+
+/// Reads articles in the SPEC's JSON Lines format; a bad line is an error naming its number.
+/// Articles without a time get the earliest time in the file, so they stream first, in
+/// file order.
+pub fn read_jsonl(path: &Path) -> Result<Vec<LabeledDoc>, EvalError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| EvalError::Read { path: path.to_path_buf(), source })?;
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line_no = i + 1;
+        let raw: RawArticle = serde_json::from_str(line)
+            .map_err(|source| EvalError::Line { path: path.to_path_buf(), line: line_no, source })?;
+        let published = match raw.published.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(value) => match DateTime::parse_from_rfc3339(value) {
+                Ok(t) => Some(t.to_utc()),
+                Err(_) => {
+                    let value = value.to_string();
+                    return Err(EvalError::Published { path: path.to_path_buf(), line: line_no, value });
+                }
+            },
+        };
+        rows.push((raw, published));
+    }
+    let earliest = rows.iter().filter_map(|(_, t)| *t).min().unwrap_or(DateTime::UNIX_EPOCH);
+    Ok(rows
+        .into_iter()
+        .map(|(raw, published)| LabeledDoc {
+            doc: Doc {
+                id: raw.id,
+                title: raw.title.unwrap_or_default(),
+                summary: raw.summary.unwrap_or_default(),
+                url: raw.url.filter(|u| !u.is_empty()),
+                guid: raw.guid.filter(|g| !g.is_empty()),
+                source: raw.source.unwrap_or_default(),
+                published: published.unwrap_or(earliest),
+            },
+            event: raw.event.filter(|e| !e.is_empty()),
+        })
+        .collect())
+}
+
+/// Streams the articles through a fresh engine in `published` order (ties in file order)
+/// and returns `(article id, final story id)` in input order, merges followed.
+pub fn cluster_docs(docs: &[LabeledDoc], config: &EngineConfig) -> Vec<(String, String)> {
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by_key(|&i| docs[i].doc.published);
+    let mut engine = Engine::new(config.clone());
+    let mut story = vec![String::new(); docs.len()];
+    let mut merged_into: HashMap<String, String> = HashMap::new();
+    for i in order {
+        let a = engine.add(&docs[i].doc);
+        for gone in a.merged {
+            merged_into.insert(gone, a.story_id.clone());
+        }
+        story[i] = a.story_id;
+    }
+    docs.iter()
+        .zip(story)
+        .map(|(d, s)| (d.doc.id.clone(), follow(&merged_into, s)))
+        .collect()
+}
+
+/// The story a (possibly merged) id ended up in.
+fn follow(merged_into: &HashMap<String, String>, mut id: String) -> String {
+    // Merges only point from younger to older stories, so chains end; the cap is a guard.
+    for _ in 0..1000 {
+        match merged_into.get(&id) {
+            Some(next) if *next != id => id = next.clone(),
+            _ => break,
+        }
+    }
+    id
+}
+
+/// Runs `storyd cluster`: writes one `{"id", "story"}` line per input article.
+pub fn run_cluster(input: &Path, output: Option<&Path>) -> anyhow::Result<()> {
+    let docs = read_jsonl(input)?;
+    let result = cluster_docs(&docs, &EngineConfig::default());
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    for (id, story) in result {
+        writeln!(out, "{}", serde_json::json!({ "id": id, "story": story }))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Precision, recall and F1.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Scores {
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+}
+
+impl Scores {
+    /// Scores from precision and recall.
+    pub fn new(precision: f64, recall: f64) -> Self {
+        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+        Scores { precision, recall, f1 }
+    }
+
+    /// Scores from pair counts: true positives, false positives, false negatives.
+    pub fn from_counts(tp: u64, fp: u64, fn_: u64) -> Self {
+        let ratio = |a: u64, b: u64| if a + b == 0 { 1.0 } else { a as f64 / (a + b) as f64 };
+        Scores::new(ratio(tp, fp), ratio(tp, fn_))
+    }
+}
+
+/// Joint counts of (predicted cluster, gold cluster) and the size of each cluster.
+fn contingency(pred: &[usize], gold: &[usize]) -> (HashMap<(usize, usize), u64>, HashMap<usize, u64>, HashMap<usize, u64>) {
+    let (mut joint, mut p, mut g) = (HashMap::new(), HashMap::new(), HashMap::new());
+    for (a, b) in pred.iter().zip(gold) {
+        *joint.entry((*a, *b)).or_insert(0) += 1;
+        *p.entry(*a).or_insert(0) += 1;
+        *g.entry(*b).or_insert(0) += 1;
+    }
+    (joint, p, g)
+}
+
+/// BCubed precision, recall and F1 of predicted cluster labels against gold labels.
+pub fn bcubed(pred: &[usize], gold: &[usize]) -> Scores {
+    let n = pred.len().min(gold.len());
+    if n == 0 {
+        return Scores::default();
+    }
+    let (joint, p, g) = contingency(&pred[..n], &gold[..n]);
+    let (mut precision, mut recall) = (0.0, 0.0);
+    for ((a, b), c) in &joint {
+        let c2 = (*c * *c) as f64;
+        precision += c2 / p[a] as f64;
+        recall += c2 / g[b] as f64;
+    }
+    Scores::new(precision / n as f64, recall / n as f64)
+}
+
+/// Pair counts (TP, FP, FN) of predicted cluster labels against gold labels.
+pub fn pair_counts(pred: &[usize], gold: &[usize]) -> (u64, u64, u64) {
+    let n = pred.len().min(gold.len());
+    let (joint, p, g) = contingency(&pred[..n], &gold[..n]);
+    let pairs = |c: &u64| c * c.saturating_sub(1) / 2;
+    let tp: u64 = joint.values().map(pairs).sum();
+    let pred_pairs: u64 = p.values().map(pairs).sum();
+    let gold_pairs: u64 = g.values().map(pairs).sum();
+    (tp, pred_pairs - tp, gold_pairs - tp)
+}
+
+/// Pairwise precision, recall and F1 of predicted cluster labels against gold labels.
+pub fn pairwise(pred: &[usize], gold: &[usize]) -> Scores {
+    let (tp, fp, fn_) = pair_counts(pred, gold);
+    Scores::from_counts(tp, fp, fn_)
+}
+
+/// The scores of one clustering run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EvalRun {
+    /// BCubed scores.
+    pub bcubed: Scores,
+    /// Pairwise scores.
+    pub pairwise: Scores,
+    /// Stories formed.
+    pub stories: usize,
+    /// Gold events among the labeled articles.
+    pub events: usize,
+    /// Throughput of the engine in this run.
+    pub articles_per_sec: f64,
+}
+
+/// Clusters and scores the labeled articles: once in the file's order, or `shuffle` times
+/// in seeded random orders with random times within one day.
+pub fn evaluate(docs: &[LabeledDoc], config: &EngineConfig, shuffle: Option<usize>, seed: u64) -> Vec<EvalRun> {
+    match shuffle {
+        None => vec![score_run(docs, config)],
+        Some(n) => (0..n as u64)
+            .map(|run| score_run(&shuffled(docs, seed.wrapping_add(run)), config))
+            .collect(),
+    }
+}
+
+/// The articles in a seeded random order, each given a random time within one day.
+fn shuffled(docs: &[LabeledDoc], seed: u64) -> Vec<LabeledDoc> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut out = docs.to_vec();
+    rng.shuffle(&mut out);
+    let base: Time = DateTime::UNIX_EPOCH + TimeDelta::days(20_000);
+    for d in &mut out {
+        d.doc.published = base + TimeDelta::milliseconds(rng.i64(0..86_400_000));
+    }
+    out
+}
+
+/// One clustering run, scored on the articles that carry a label.
+fn score_run(docs: &[LabeledDoc], config: &EngineConfig) -> EvalRun {
+    let start = Instant::now();
+    let result = cluster_docs(docs, config);
+    let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+    let mut stories: HashMap<&str, usize> = HashMap::new();
+    let mut events: HashMap<&str, usize> = HashMap::new();
+    let (mut pred, mut gold) = (Vec::new(), Vec::new());
+    for ((_, story), d) in result.iter().zip(docs) {
+        let next = stories.len();
+        let s = *stories.entry(story.as_str()).or_insert(next);
+        if let Some(event) = &d.event {
+            let next = events.len();
+            gold.push(*events.entry(event.as_str()).or_insert(next));
+            pred.push(s);
+        }
+    }
+    EvalRun {
+        bcubed: bcubed(&pred, &gold),
+        pairwise: pairwise(&pred, &gold),
+        stories: stories.len(),
+        events: events.len(),
+        articles_per_sec: docs.len() as f64 / elapsed,
+    }
+}
+
+/// Runs `storyd eval` and prints its report.
+pub fn run_eval(input: &Path, shuffle: Option<usize>, seed: u64) -> anyhow::Result<()> {
+    let docs = read_jsonl(input)?;
+    let labeled = docs.iter().filter(|d| d.event.is_some()).count();
+    anyhow::ensure!(labeled > 0, "{}: no article has an `event` label to score against", input.display());
+    let runs = evaluate(&docs, &EngineConfig::default(), shuffle, seed);
+    print!("{}", report(input, docs.len(), &runs, shuffle.is_some()));
+    Ok(())
+}
+
+/// The printed report: one line per run, then mean, spread, min and max when shuffled.
+pub fn report(input: &Path, articles: usize, runs: &[EvalRun], shuffled: bool) -> String {
+    let events = runs.first().map_or(0, |r| r.events);
+    let mut out = format!("{}: {articles} articles, {events} gold events\n", input.display());
+    out += "run      bcubed P  R      F1     pairwise P  R      F1     stories  articles/s\n";
+    let line = |name: &str, v: [f64; 8]| {
+        format!(
+            "{name:<8} {:.4}  {:.4} {:.4}   {:.4}  {:.4} {:.4}   {:>7.1}  {:>10.0}\n",
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
+        )
+    };
+    let rows: Vec<[f64; 8]> = runs
+        .iter()
+        .map(|r| {
+            let (b, p) = (r.bcubed, r.pairwise);
+            [b.precision, b.recall, b.f1, p.precision, p.recall, p.f1, r.stories as f64, r.articles_per_sec]
+        })
+        .collect();
+    for (i, row) in rows.iter().enumerate() {
+        out += &line(&format!("#{}", i + 1), *row);
+    }
+    if shuffled && !rows.is_empty() {
+        let stat = |f: &dyn Fn(&[f64]) -> f64| std::array::from_fn::<f64, 8, _>(|k| {
+            let col: Vec<f64> = rows.iter().map(|r| r[k]).collect();
+            f(&col)
+        });
+        let mean = |c: &[f64]| c.iter().sum::<f64>() / c.len() as f64;
+        let std = |c: &[f64]| {
+            let m = mean(c);
+            (c.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / c.len() as f64).sqrt()
+        };
+        out += &line("mean", stat(&mean));
+        out += &line("std", stat(&std));
+        out += &line("min", stat(&|c: &[f64]| c.iter().copied().fold(f64::INFINITY, f64::min)));
+        out += &line("max", stat(&|c: &[f64]| c.iter().copied().fold(f64::NEG_INFINITY, f64::max)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairwise_matches_the_published_result() {
+        let s = Scores::from_counts(936_031, 17_710, 101_072);
+        assert!((s.precision - 0.98143).abs() < 5e-6, "{s:?}");
+        assert!((s.recall - 0.90254).abs() < 5e-6, "{s:?}");
+        assert!((s.f1 - 0.94034).abs() < 5e-6, "{s:?}");
+    }
+
+    #[test]
+    fn pair_counts_and_bcubed_on_a_small_case() {
+        // gold {0,1,2} {3,4}; predicted {0,1} {2,3,4}
+        let gold = [0, 0, 0, 1, 1];
+        let pred = [0, 0, 1, 1, 1];
+        assert_eq!(pair_counts(&pred, &gold), (2, 2, 2));
+        let b = bcubed(&pred, &gold);
+        // precision: items 0,1 -> 1; items 2,3,4 -> 1/3, 2/3, 2/3 => (2 + 5/3) / 5
+        assert!((b.precision - (2.0 + 5.0 / 3.0) / 5.0).abs() < 1e-12);
+        // recall: items 0,1 -> 2/3; item 2 -> 1/3; items 3,4 -> 1 => (4/3 + 1/3 + 2) / 5
+        assert!((b.recall - (4.0 / 3.0 + 1.0 / 3.0 + 2.0) / 5.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn perfect_clustering_scores_one() {
+        let labels = [3, 3, 7, 9, 9, 9];
+        assert_eq!(bcubed(&labels, &labels).f1, 1.0);
+        assert_eq!(pairwise(&labels, &labels).f1, 1.0);
+    }
+
+    fn write(lines: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(lines.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn reads_articles_and_names_the_bad_line() {
+        let good = write(concat!(
+            r#"{"id":"a","title":"T","summary":null,"url":"","source":"S","published":"2024-05-01T10:00:00Z","event":"e1"}"#,
+            "\n\n",
+            r#"{"id":"b","title":"U","published":null,"topic":"x"}"#,
+            "\n"
+        ));
+        let docs = read_jsonl(good.path()).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].doc.url, None);
+        assert_eq!(docs[1].event, None);
+        assert_eq!(docs[1].doc.published, docs[0].doc.published);
+        let bad = write("{\"id\":\"a\",\"title\":\"T\"}\n{\"title\": 3}\n");
+        let err = read_jsonl(bad.path()).unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+        let bad_time = write("{\"id\":\"a\",\"published\":\"yesterday\"}\n");
+        assert!(read_jsonl(bad_time.path()).unwrap_err().to_string().contains("line 1"));
+    }
+
+    #[test]
+    fn shuffled_runs_are_reproducible_from_the_seed() {
+        let doc = |id: &str, title: &str, event: &str| LabeledDoc {
+            doc: Doc {
+                id: id.into(),
+                title: title.into(),
+                summary: String::new(),
+                url: None,
+                guid: None,
+                source: "s".into(),
+                published: DateTime::UNIX_EPOCH,
+            },
+            event: Some(event.into()),
+        };
+        let docs = vec![
+            doc("1", "Volcano erupts on remote island, villages evacuated", "v"),
+            doc("2", "Remote island volcano eruption forces villages to evacuate", "v"),
+            doc("3", "Central bank raises interest rates by half a point", "b"),
+            doc("4", "Interest rates raised half a point by central bank", "b"),
+        ];
+        let a = shuffled(&docs, 7);
+        let b = shuffled(&docs, 7);
+        let ids = |v: &[LabeledDoc]| v.iter().map(|d| (d.doc.id.clone(), d.doc.published)).collect::<Vec<_>>();
+        assert_eq!(ids(&a), ids(&b));
+        let runs = evaluate(&docs, &EngineConfig::default(), Some(2), 1);
+        assert_eq!(runs.len(), 2);
+        assert!(runs.iter().all(|r| r.events == 2));
+    }
+}

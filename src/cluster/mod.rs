@@ -1,1 +1,110 @@
-//! (placeholder)
+//! The story engine: the step between parse/normalize and store
+//! (fetch -> parse/normalize -> **cluster** -> store -> api).
+//!
+//! Each new article is checked in three layers, and the first that fires decides how it
+//! joins a story: an exact duplicate (same GUID or canonical URL as an article in the
+//! window), a near duplicate (syndicated copy under another URL, found with MinHash/LSH and
+//! verified on the shingles), or an article about the same event (sparse TF-IDF similarity
+//! of the title, the title with the lead, and entity-like phrases against each active
+//! story, found through an inverted index). Otherwise it founds a new story.
+//!
+//! The engine is pure: no I/O, no wall clock, no randomness. Its clock is the articles'
+//! own times, so the same input in the same order always gives the same stories, and
+//! `storyd cluster` / `storyd eval` run exactly what the daemon runs.
+
+mod dedup;
+mod engine;
+mod hashing;
+mod index;
+mod story;
+mod tokenize;
+mod vectors;
+
+pub use engine::Engine;
+
+use crate::model::{MatchKind, Time};
+use std::time::Duration;
+
+/// One article as the engine sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Doc {
+    /// The article's stable id.
+    pub id: String,
+    /// Plain-text title.
+    pub title: String,
+    /// Plain-text summary (the lead); may be empty.
+    pub summary: String,
+    /// Canonical URL, if any.
+    pub url: Option<String>,
+    /// GUID, if any.
+    pub guid: Option<String>,
+    /// The outlet's name.
+    pub source: String,
+    /// When it was published; the engine's clock.
+    pub published: Time,
+}
+
+/// The engine's settings; [`EngineConfig::default`] is the one setting used everywhere.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// How long a story stays open to new articles after its last one.
+    pub window: Duration,
+    /// Minimum similarity for an article to join an existing story.
+    pub join_threshold: f32,
+    /// Minimum story-to-story similarity for two stories to be merged.
+    pub merge_threshold: f32,
+    /// Weight of the title-only signal in the similarity.
+    pub title_weight: f32,
+    /// Weight of the title-with-lead signal in the similarity.
+    pub text_weight: f32,
+    /// Weight of the entity-like phrase signal in the similarity.
+    pub entity_weight: f32,
+    /// Similarity lost when the article is a whole window newer than the story's last one.
+    pub time_penalty: f32,
+    /// Half-life of the decay of story centroids (older members count less).
+    pub centroid_half_life: Duration,
+    /// Half-life of document frequencies.
+    pub df_half_life: Duration,
+    /// Shingle containment at which a MinHash candidate is confirmed as a near duplicate.
+    pub near_duplicate_containment: f32,
+    /// How much a near duplicate weighs in its story's centroid (an original weighs 1).
+    pub near_duplicate_weight: f32,
+    /// Stories scored exactly per article, the best by index overlap.
+    pub max_candidates: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            window: Duration::from_secs(72 * 3600),
+            join_threshold: 0.28,
+            merge_threshold: 0.5,
+            title_weight: 0.35,
+            text_weight: 0.35,
+            entity_weight: 0.3,
+            time_penalty: 0.1,
+            centroid_half_life: Duration::from_secs(24 * 3600),
+            df_half_life: Duration::from_secs(7 * 24 * 3600),
+            near_duplicate_containment: 0.8,
+            near_duplicate_weight: 0.25,
+            max_candidates: 24,
+        }
+    }
+}
+
+/// What the engine decided for one article.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    /// The story it joined: `model::stable_id(&["story", founding_article_id])`.
+    pub story_id: String,
+    /// How it joined.
+    pub match_kind: MatchKind,
+    /// How strongly (1.0 for new stories and exact duplicates).
+    pub score: f32,
+    /// The original article's id for exact and near duplicates.
+    pub duplicate_of: Option<String>,
+    /// Id of the story's most representative article after this step.
+    pub headline_article: String,
+    /// Ids of stories absorbed into `story_id` by this step (usually empty).
+    pub merged: Vec<String>,
+}

@@ -1,0 +1,396 @@
+//! The online engine: one article in, one decision out, in the order articles arrive.
+//!
+//! Layers are tried in order (exact duplicate, near duplicate, same event), then a new
+//! story is founded. Stories that a new article shows to have converged are merged on the
+//! spot, the older one surviving. Everything older than the window (on the articles' own
+//! clock) leaves every index, so memory follows the window, not the history.
+
+use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
+use super::hashing::IdMap;
+use super::index::StoryIndex;
+use super::story::{DocVectors, Story};
+use super::tokenize::{Features, Tokenizer};
+use super::vectors::{DocFreq, SparseVec, tfidf};
+use super::{Assignment, Doc, EngineConfig};
+use crate::model::{MatchKind, stable_id};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+/// Text features of an article looked up in the index.
+const QUERY_TERMS: usize = 10;
+/// Text features of each member under which its story is indexed.
+const INDEX_TERMS: usize = 12;
+/// Entity features used for lookup and indexing.
+const MAX_ENTITIES: usize = 12;
+/// Runner-up stories checked for a merge after an article joins.
+const MERGE_CHECKS: usize = 2;
+
+/// What the engine remembers of an article inside the window.
+struct ArticleRec {
+    id: String,
+    story: u64,
+    exact: ExactKeys,
+    shingles: Vec<u64>,
+    bands: Option<Bands>,
+}
+
+/// The story engine; see the module docs of [`crate::cluster`].
+pub struct Engine {
+    config: EngineConfig,
+    window: i64,
+    half_life: f64,
+    tokenizer: Tokenizer,
+    df: DocFreq,
+    clock: Option<i64>,
+    stories: IdMap<Story>,
+    /// Public story id to slot (merged ids keep pointing at their old slot).
+    ids: HashMap<String, u64>,
+    /// Merged slot to the slot that absorbed it.
+    aliases: IdMap<u64>,
+    index: StoryIndex,
+    articles: IdMap<ArticleRec>,
+    exact: ExactIndex,
+    near: NearIndex,
+    article_expiry: BinaryHeap<Reverse<(i64, u64)>>,
+    story_expiry: BinaryHeap<Reverse<(i64, u64)>>,
+    next_slot: u64,
+}
+
+impl Engine {
+    /// An empty engine with the given settings.
+    pub fn new(config: EngineConfig) -> Self {
+        Engine {
+            window: config.window.as_secs() as i64,
+            half_life: config.centroid_half_life.as_secs_f64(),
+            df: DocFreq::new(config.df_half_life.as_secs_f64()),
+            config,
+            tokenizer: Tokenizer::default(),
+            clock: None,
+            stories: IdMap::default(),
+            ids: HashMap::new(),
+            aliases: IdMap::default(),
+            index: StoryIndex::default(),
+            articles: IdMap::default(),
+            exact: ExactIndex::default(),
+            near: NearIndex::default(),
+            article_expiry: BinaryHeap::new(),
+            story_expiry: BinaryHeap::new(),
+            next_slot: 0,
+        }
+    }
+
+    /// Files a new article into a story and says how (articles arrive roughly in time order).
+    pub fn add(&mut self, doc: &Doc) -> Assignment {
+        let now = self.advance(doc);
+        let keys = ExactKeys::new(doc.guid.as_deref(), doc.url.as_deref());
+        if let Some(done) = self.exact.find(&keys).and_then(|a| self.join_exact(doc, a, keys, now)) {
+            return done;
+        }
+        let features = self.tokenizer.features(&doc.title, &doc.summary);
+        let vectors = self.vectors(&features, now);
+        let shingles = dedup::shingles(&features.words);
+        let bands = dedup::bands(&shingles);
+        let rec = ArticleRec { id: doc.id.clone(), story: 0, exact: keys, shingles, bands };
+        if let Some((original, score)) = self.near_original(&rec) {
+            return self.join_near(rec, &vectors, original, score, now);
+        }
+        self.join_similar_or_new(rec, &vectors, now)
+    }
+
+    /// Puts an already-stored article back into the window under its known story (daemon
+    /// restart), deciding nothing.
+    pub fn restore(&mut self, doc: &Doc, story_id: &str) {
+        let now = self.advance(doc);
+        let features = self.tokenizer.features(&doc.title, &doc.summary);
+        let vectors = self.vectors(&features, now);
+        let shingles = dedup::shingles(&features.words);
+        let bands = dedup::bands(&shingles);
+        let exact = ExactKeys::new(doc.guid.as_deref(), doc.url.as_deref());
+        let known = self.ids.get(story_id).and_then(|s| self.resolve(*s));
+        let slot = match known {
+            Some(slot) => {
+                if let Some(story) = self.stories.get_mut(&slot) {
+                    story.add(&vectors, 1.0, now, self.half_life);
+                    story.consider_headline(&doc.id, &vectors.text);
+                }
+                slot
+            }
+            None => self.found(story_id.to_string(), &doc.id, &vectors, now),
+        };
+        self.index_features(slot, &vectors);
+        self.push_story_expiry(slot);
+        let rec = ArticleRec { id: doc.id.clone(), story: slot, exact, shingles, bands };
+        self.register(rec, now);
+    }
+
+    /// Number of stories still open to new articles.
+    pub fn active_stories(&self) -> usize {
+        self.stories.len()
+    }
+
+    /// The id of the active story a (possibly merged) story id now answers with.
+    pub fn current_story_id(&self, story_id: &str) -> Option<&str> {
+        let slot = self.resolve(*self.ids.get(story_id)?)?;
+        self.stories.get(&slot).map(|s| s.id.as_str())
+    }
+
+    /// Moves the clock to the article's time (never back) and expires what fell out of the
+    /// window; returns the article's own time in seconds.
+    fn advance(&mut self, doc: &Doc) -> i64 {
+        let t = doc.published.timestamp();
+        let clock = self.clock.map_or(t, |c| c.max(t));
+        self.clock = Some(clock);
+        self.expire(clock - self.window);
+        t
+    }
+
+    /// The live story a slot stands for, following merges.
+    fn resolve(&self, mut slot: u64) -> Option<u64> {
+        for _ in 0..64 {
+            if self.stories.contains_key(&slot) {
+                return Some(slot);
+            }
+            slot = *self.aliases.get(&slot)?;
+        }
+        None
+    }
+
+    /// Counts the article in document frequencies and builds its three signal vectors.
+    fn vectors(&mut self, f: &Features, now: i64) -> DocVectors {
+        let mut distinct: Vec<u64> = f.title.iter().chain(&f.lead).chain(&f.entities).copied().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        self.df.observe(&distinct, now);
+        let title: Vec<(u64, f32)> = f.title.iter().map(|t| (*t, 1.0)).collect();
+        // The title says what the article is about more densely than the lead: count it twice.
+        let text: Vec<(u64, f32)> =
+            f.title.iter().map(|t| (*t, 2.0)).chain(f.lead.iter().map(|t| (*t, 1.0))).collect();
+        let entities: Vec<(u64, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
+        DocVectors {
+            title: tfidf(&title, &self.df, now),
+            text: tfidf(&text, &self.df, now),
+            entities: tfidf(&entities, &self.df, now),
+        }
+    }
+
+    /// Another feed carried the same GUID or URL: one article, filed with its original.
+    fn join_exact(&mut self, doc: &Doc, original: u64, keys: ExactKeys, now: i64) -> Option<Assignment> {
+        let rec = self.articles.get(&original)?;
+        let original_id = rec.id.clone();
+        let slot = self.resolve(rec.story)?;
+        let story = self.stories.get_mut(&slot)?;
+        story.touch(now);
+        let out = assignment(story, MatchKind::Exact, 1.0, Some(original_id), Vec::new());
+        self.push_story_expiry(slot);
+        let rec = ArticleRec { id: doc.id.clone(), story: slot, exact: keys, shingles: Vec::new(), bands: None };
+        self.register(rec, now);
+        Some(out)
+    }
+
+    /// The earliest article whose text contains (or is contained in) this one's, if any.
+    fn near_original(&self, rec: &ArticleRec) -> Option<(u64, f32)> {
+        let bands = rec.bands.as_ref()?;
+        let mut best: Option<(u64, f32)> = None;
+        for key in self.near.candidates(bands) {
+            let Some(other) = self.articles.get(&key) else { continue };
+            let c = dedup::containment(&rec.shingles, &other.shingles);
+            if c >= self.config.near_duplicate_containment && best.is_none_or(|(_, b)| c > b) {
+                best = Some((key, c));
+            }
+        }
+        best.filter(|(key, _)| self.articles.get(key).and_then(|a| self.resolve(a.story)).is_some())
+    }
+
+    /// Syndicated copy: joins its original's story, weighing little in its centroid.
+    fn join_near(&mut self, mut rec: ArticleRec, v: &DocVectors, original: u64, score: f32, now: i64) -> Assignment {
+        let (original_id, story) = match self.articles.get(&original) {
+            Some(o) => (o.id.clone(), o.story),
+            None => return self.join_similar_or_new(rec, v, now),
+        };
+        let Some(slot) = self.resolve(story) else { return self.join_similar_or_new(rec, v, now) };
+        let out = match self.stories.get_mut(&slot) {
+            Some(story) => {
+                story.add(v, self.config.near_duplicate_weight, now, self.half_life);
+                assignment(story, MatchKind::NearDuplicate, score, Some(original_id), Vec::new())
+            }
+            None => return self.join_similar_or_new(rec, v, now),
+        };
+        self.push_story_expiry(slot);
+        rec.story = slot;
+        self.register(rec, now);
+        out
+    }
+
+    /// Same event as an active story (the best above the threshold), else a new story.
+    fn join_similar_or_new(&mut self, mut rec: ArticleRec, v: &DocVectors, now: i64) -> Assignment {
+        let mut scored: Vec<(u64, f32)> = self
+            .index
+            .candidates(&query(v), self.config.max_candidates)
+            .into_iter()
+            .filter_map(|slot| self.stories.get(&slot).map(|s| (slot, s.similarity(v, &self.config, now))))
+            .collect();
+        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let threshold = self.config.join_threshold;
+        let (slot, kind, score) = match scored.first() {
+            Some(&(slot, score)) if score >= threshold => {
+                if let Some(story) = self.stories.get_mut(&slot) {
+                    story.add(v, 1.0, now, self.half_life);
+                    story.consider_headline(&rec.id, &v.text);
+                }
+                (slot, MatchKind::Similar, score)
+            }
+            _ => {
+                let id = stable_id(&["story", &rec.id]);
+                (self.found(id, &rec.id, v, now), MatchKind::New, 1.0)
+            }
+        };
+        self.index_features(slot, v);
+        let mut merged = Vec::new();
+        let mut survivor = slot;
+        if kind == MatchKind::Similar {
+            for &(other, s) in scored.iter().skip(1).take(MERGE_CHECKS) {
+                if s >= threshold {
+                    if let Some((keep, gone_id)) = self.try_merge(survivor, other, now) {
+                        survivor = keep;
+                        merged.push(gone_id);
+                    }
+                }
+            }
+        }
+        self.push_story_expiry(survivor);
+        rec.story = survivor;
+        let fallback = (stable_id(&["story", &rec.id]), rec.id.clone());
+        self.register(rec, now);
+        let (story_id, headline_article) = self
+            .stories
+            .get(&survivor)
+            .map_or(fallback, |s| (s.id.clone(), s.headline.clone()));
+        Assignment { story_id, match_kind: kind, score, duplicate_of: None, headline_article, merged }
+    }
+
+    /// Founds a story with the given id; returns its slot.
+    fn found(&mut self, id: String, founder: &str, v: &DocVectors, now: i64) -> u64 {
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        self.ids.insert(id.clone(), slot);
+        self.stories.insert(slot, Story::new(id, founder, v, now, self.half_life));
+        slot
+    }
+
+    /// Merges two stories if their centroids have converged; the older one survives.
+    /// Returns the survivor's slot and the absorbed story's id.
+    fn try_merge(&mut self, a: u64, b: u64, now: i64) -> Option<(u64, String)> {
+        let (sa, sb) = (self.stories.get(&a)?, self.stories.get(&b)?);
+        if sa.story_similarity(sb, &self.config) < self.config.merge_threshold {
+            return None;
+        }
+        let (keep, gone) = if (sa.created, a) <= (sb.created, b) { (a, b) } else { (b, a) };
+        let gone_story = self.stories.remove(&gone)?;
+        for f in &gone_story.indexed {
+            self.index.remove(*f, gone);
+        }
+        let keep_story = self.stories.get_mut(&keep)?;
+        keep_story.absorb(&gone_story, gone, now, self.half_life);
+        for f in &gone_story.indexed {
+            if keep_story.indexed.insert(*f) {
+                self.index.insert(*f, keep);
+            }
+        }
+        self.aliases.insert(gone, keep);
+        Some((keep, gone_story.id))
+    }
+
+    /// Lists the story under the article's most telling features.
+    fn index_features(&mut self, slot: u64, v: &DocVectors) {
+        let Some(story) = self.stories.get_mut(&slot) else { return };
+        for (f, _) in top(&v.text, INDEX_TERMS).into_iter().chain(top(&v.entities, MAX_ENTITIES)) {
+            if story.indexed.insert(f) {
+                self.index.insert(f, slot);
+            }
+        }
+    }
+
+    /// Remembers an article for duplicate checks until it leaves the window.
+    fn register(&mut self, rec: ArticleRec, now: i64) {
+        let key = self.next_slot;
+        self.next_slot += 1;
+        self.exact.insert(&rec.exact, key);
+        if let Some(bands) = &rec.bands {
+            self.near.insert(bands, key);
+        }
+        self.articles.insert(key, rec);
+        self.article_expiry.push(Reverse((now, key)));
+    }
+
+    fn push_story_expiry(&mut self, slot: u64) {
+        if let Some(story) = self.stories.get(&slot) {
+            self.story_expiry.push(Reverse((story.updated, slot)));
+        }
+    }
+
+    /// Drops articles and stories last touched before `cutoff` from every index.
+    fn expire(&mut self, cutoff: i64) {
+        while let Some(&Reverse((t, key))) = self.article_expiry.peek() {
+            if t >= cutoff {
+                break;
+            }
+            self.article_expiry.pop();
+            if let Some(rec) = self.articles.remove(&key) {
+                self.exact.remove(&rec.exact, key);
+                if let Some(bands) = &rec.bands {
+                    self.near.remove(bands, key);
+                }
+            }
+        }
+        while let Some(&Reverse((t, slot))) = self.story_expiry.peek() {
+            if t >= cutoff {
+                break;
+            }
+            self.story_expiry.pop();
+            // Stale heap entries (the story was updated or merged since) are skipped.
+            if self.stories.get(&slot).is_some_and(|s| s.updated == t) {
+                self.drop_story(slot);
+            }
+        }
+    }
+
+    /// Removes a quiet story, its index entries and the aliases of what it absorbed.
+    fn drop_story(&mut self, slot: u64) {
+        let Some(story) = self.stories.remove(&slot) else { return };
+        for f in &story.indexed {
+            self.index.remove(*f, slot);
+        }
+        self.ids.remove(&story.id);
+        for (old, id) in &story.absorbed {
+            self.aliases.remove(old);
+            self.ids.remove(id);
+        }
+    }
+}
+
+/// The article's features to look up: its strongest text terms and its entities.
+fn query(v: &DocVectors) -> Vec<(u64, f32)> {
+    let mut q = top(&v.text, QUERY_TERMS);
+    q.extend(top(&v.entities, MAX_ENTITIES));
+    q
+}
+
+/// The `n` heaviest features of a vector (ties: smaller id), heaviest first.
+fn top(v: &SparseVec, n: usize) -> Vec<(u64, f32)> {
+    let mut items = v.0.clone();
+    items.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    items.truncate(n);
+    items
+}
+
+/// The outward decision for an article that landed in `story`.
+fn assignment(story: &Story, kind: MatchKind, score: f32, dup: Option<String>, merged: Vec<String>) -> Assignment {
+    Assignment {
+        story_id: story.id.clone(),
+        match_kind: kind,
+        score,
+        duplicate_of: dup,
+        headline_article: story.headline.clone(),
+        merged,
+    }
+}

@@ -1,0 +1,79 @@
+//! The inverted index over active stories: feature to the stories indexed under it.
+//!
+//! Candidate stories for an article come from here, never from a scan of all stories.
+//! Only an article's most telling features are looked up, and posting lists that have
+//! grown past a cap (words every story uses) are skipped, which keeps the cost per article
+//! flat however many stories are active.
+
+use super::hashing::IdMap;
+
+/// Posting lists longer than this carry no signal worth their scan.
+const POSTING_SCAN_CAP: usize = 4_000;
+
+/// Feature to story slots.
+#[derive(Debug, Default)]
+pub(crate) struct StoryIndex {
+    postings: IdMap<Vec<u64>>,
+}
+
+impl StoryIndex {
+    /// Lists a story under a feature (the caller keeps each pair unique).
+    pub fn insert(&mut self, feature: u64, slot: u64) {
+        self.postings.entry(feature).or_default().push(slot);
+    }
+
+    /// Removes a story from a feature's list, dropping the list when it empties.
+    pub fn remove(&mut self, feature: u64, slot: u64) {
+        if let Some(list) = self.postings.get_mut(&feature) {
+            if let Some(pos) = list.iter().position(|s| *s == slot) {
+                list.swap_remove(pos);
+            }
+            if list.is_empty() {
+                self.postings.remove(&feature);
+            }
+        }
+    }
+
+    /// Up to `limit` stories sharing the most query weight, best first (ties: older slot).
+    pub fn candidates(&self, query: &[(u64, f32)], limit: usize) -> Vec<u64> {
+        let mut acc: IdMap<f32> = IdMap::default();
+        for (feature, weight) in query {
+            let Some(list) = self.postings.get(feature) else { continue };
+            if list.len() > POSTING_SCAN_CAP {
+                continue;
+            }
+            for slot in list {
+                *acc.entry(*slot).or_insert(0.0) += weight;
+            }
+        }
+        let mut ranked: Vec<(u64, f32)> = acc.into_iter().collect();
+        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(limit);
+        ranked.into_iter().map(|(slot, _)| slot).collect()
+    }
+
+    /// Number of features with a posting list.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.postings.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_by_shared_weight_and_forgets_removed_stories() {
+        let mut idx = StoryIndex::default();
+        idx.insert(1, 10);
+        idx.insert(2, 10);
+        idx.insert(2, 11);
+        assert_eq!(idx.candidates(&[(1, 0.5), (2, 0.5)], 5), vec![10, 11]);
+        assert_eq!(idx.candidates(&[(1, 0.5), (2, 0.5)], 1), vec![10]);
+        idx.remove(1, 10);
+        idx.remove(2, 10);
+        idx.remove(2, 11);
+        assert_eq!(idx.len(), 0);
+    }
+}

@@ -1,0 +1,356 @@
+//! Text to features: the first thing the engine does with an article.
+//!
+//! Words are split on Unicode boundaries (numbers keep their `.`/`,` separators), scripts
+//! written without spaces (CJK, Thai) become character bigrams so they neither vanish nor
+//! collapse into one token, and the language picks the stemmer (plain ASCII is taken as
+//! English without asking whatlang, which keeps the common case cheap). Entity-like
+//! phrases (capitalized runs, acronyms, numbers with what follows them) are a separate
+//! signal because they are what tells two look-alike events apart.
+
+use super::hashing::feature;
+use rust_stemmers::{Algorithm, Stemmer};
+use std::collections::HashMap;
+
+/// Namespace of stemmed terms.
+const TERM_NS: u64 = 0x7465_726d;
+/// Namespace of plain lowercase words (for shingles).
+const WORD_NS: u64 = 0x776f_7264;
+/// Namespace of entity-like phrases.
+const ENTITY_NS: u64 = 0x656e_7469;
+/// Words of the summary that count as the lead.
+const LEAD_WORDS: usize = 60;
+/// Words of title and summary that feed near-duplicate shingles.
+const SHINGLE_WORDS: usize = 300;
+/// A stem cache larger than this is dropped and rebuilt, bounding memory.
+const CACHE_LIMIT: usize = 400_000;
+
+/// The stemmers storyd knows, by whatlang language.
+const LANGS: [(whatlang::Lang, Algorithm); 18] = [
+    (whatlang::Lang::Eng, Algorithm::English),
+    (whatlang::Lang::Fra, Algorithm::French),
+    (whatlang::Lang::Deu, Algorithm::German),
+    (whatlang::Lang::Spa, Algorithm::Spanish),
+    (whatlang::Lang::Ita, Algorithm::Italian),
+    (whatlang::Lang::Por, Algorithm::Portuguese),
+    (whatlang::Lang::Nld, Algorithm::Dutch),
+    (whatlang::Lang::Swe, Algorithm::Swedish),
+    (whatlang::Lang::Nob, Algorithm::Norwegian),
+    (whatlang::Lang::Dan, Algorithm::Danish),
+    (whatlang::Lang::Fin, Algorithm::Finnish),
+    (whatlang::Lang::Rus, Algorithm::Russian),
+    (whatlang::Lang::Hun, Algorithm::Hungarian),
+    (whatlang::Lang::Ron, Algorithm::Romanian),
+    (whatlang::Lang::Tur, Algorithm::Turkish),
+    (whatlang::Lang::Ara, Algorithm::Arabic),
+    (whatlang::Lang::Ell, Algorithm::Greek),
+    (whatlang::Lang::Tam, Algorithm::Tamil),
+];
+
+/// English function words and headline filler, dropped from terms and entity runs.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are",
+    "as", "at", "be", "because", "been", "before", "being", "between", "both", "but", "by",
+    "can", "could", "did", "do", "does", "doing", "don", "down", "during", "each", "few",
+    "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
+    "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "more",
+    "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or",
+    "other", "our", "out", "over", "own", "said", "same", "say", "says", "she", "should",
+    "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these",
+    "they", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very",
+    "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why",
+    "will", "with", "would", "you", "your", "yet", "via", "new", "news", "update", "updates",
+    "video", "watch", "live", "report", "reports", "photos", "am", "pm", "et", "gmt",
+];
+
+/// The features of one article.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Features {
+    /// Stemmed content terms of the title.
+    pub title: Vec<u64>,
+    /// Stemmed content terms of the lead (the summary's first words).
+    pub lead: Vec<u64>,
+    /// Entity-like phrases of title and lead.
+    pub entities: Vec<u64>,
+    /// Lowercase word hashes of title and summary, in order, for shingles.
+    pub words: Vec<u64>,
+}
+
+/// What the cache knows about one surface word in one language.
+#[derive(Clone, Copy)]
+struct WordInfo {
+    /// The stemmed term, unless it is a stop word.
+    term: Option<u64>,
+    /// The lowercase word.
+    word: u64,
+}
+
+/// One word as split from the text.
+struct Word<'a> {
+    raw: &'a str,
+    capitalized: bool,
+    acronym: bool,
+    number: bool,
+    sentence_start: bool,
+}
+
+/// Turns text into [`Features`]; keeps stemmers and a stem cache between articles.
+pub(crate) struct Tokenizer {
+    stemmers: Vec<Stemmer>,
+    /// One cache per stemmer slot, plus one for languages without a stemmer.
+    caches: Vec<HashMap<String, WordInfo>>,
+}
+
+impl Default for Tokenizer {
+    fn default() -> Self {
+        Tokenizer {
+            stemmers: LANGS.iter().map(|(_, alg)| Stemmer::create(*alg)).collect(),
+            caches: (0..=LANGS.len()).map(|_| HashMap::new()).collect(),
+        }
+    }
+}
+
+impl Tokenizer {
+    /// Extracts the features of an article from its title and summary.
+    pub fn features(&mut self, title: &str, summary: &str) -> Features {
+        let slot = language_slot(title, summary);
+        let mut out = Features::default();
+        let title_words = split_words(title);
+        let summary_words = split_words(summary);
+        for w in &title_words {
+            let info = self.info(slot, w.raw);
+            out.title.extend(info.term);
+            out.words.push(info.word);
+        }
+        for (i, w) in summary_words.iter().enumerate() {
+            let info = self.info(slot, w.raw);
+            if i < LEAD_WORDS {
+                out.lead.extend(info.term);
+            }
+            if out.words.len() < SHINGLE_WORDS {
+                out.words.push(info.word);
+            }
+        }
+        let title_cased = is_title_cased(&title_words);
+        self.entities(slot, &title_words, !title_cased, &mut out.entities);
+        let lead_end = summary_words.len().min(LEAD_WORDS);
+        self.entities(slot, &summary_words[..lead_end], true, &mut out.entities);
+        out
+    }
+
+    /// Looks a word up in the stem cache, stemming it on a miss.
+    fn info(&mut self, slot: usize, raw: &str) -> WordInfo {
+        if let Some(info) = self.caches[slot].get(raw) {
+            return *info;
+        }
+        let lower = raw.to_lowercase();
+        let word = feature(WORD_NS, &lower);
+        let term = if STOP_WORDS.contains(&lower.as_str()) || lower.chars().count() < 2 {
+            None
+        } else if let Some(stemmer) = self.stemmers.get(slot) {
+            Some(feature(TERM_NS, &stemmer.stem(&lower)))
+        } else {
+            Some(feature(TERM_NS, &lower))
+        };
+        let info = WordInfo { term, word };
+        let cache = &mut self.caches[slot];
+        if cache.len() >= CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(raw.to_string(), info);
+        info
+    }
+
+    /// Appends the entity-like phrases of `words`: acronyms, numbers (alone and with the
+    /// word after them), and, when `runs` is set, runs of capitalized words.
+    fn entities(&mut self, slot: usize, words: &[Word], runs: bool, out: &mut Vec<u64>) {
+        let mut run: Vec<u64> = Vec::new();
+        let mut run_at_start = false;
+        for (i, w) in words.iter().enumerate() {
+            let info = self.info(slot, w.raw);
+            if w.acronym {
+                out.push(entity(&[info.word]));
+            } else if w.number {
+                out.push(entity(&[info.word]));
+                if let Some(next) = words.get(i + 1).filter(|n| !n.number) {
+                    let next_word = self.info(slot, next.raw).word;
+                    out.push(entity(&[info.word, next_word]));
+                }
+            }
+            let in_run = runs && w.capitalized && !w.number && info.term.is_some();
+            if in_run {
+                if run.is_empty() {
+                    run_at_start = w.sentence_start;
+                }
+                run.push(info.word);
+            } else {
+                flush_run(&mut run, run_at_start, out);
+            }
+        }
+        flush_run(&mut run, run_at_start, out);
+    }
+}
+
+/// Emits a finished capitalized run: the whole phrase and, for names, each of its words.
+/// A lone capitalized word at a sentence start is just grammar, not a name.
+fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<u64>) {
+    if run.len() > 1 {
+        out.push(entity(run));
+        out.extend(run.iter().map(|w| entity(&[*w])));
+    } else if run.len() == 1 && !at_start {
+        out.push(entity(run));
+    }
+    run.clear();
+}
+
+/// The feature id of an entity made of the given lowercase words.
+fn entity(words: &[u64]) -> u64 {
+    words.iter().fold(ENTITY_NS, |acc, w| {
+        (acc.rotate_left(23) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    })
+}
+
+/// Headlines In Title Case capitalize every word, so capitals say nothing about names there.
+fn is_title_cased(words: &[Word]) -> bool {
+    let long: Vec<&Word> = words.iter().filter(|w| !w.number && w.raw.len() > 3).collect();
+    let caps = long.iter().filter(|w| w.capitalized).count();
+    long.len() >= 3 && caps * 10 >= long.len() * 7
+}
+
+/// The stem-cache slot for a text: English for plain ASCII, else whatlang's guess.
+fn language_slot(title: &str, summary: &str) -> usize {
+    if title.is_ascii() && summary.is_ascii() {
+        return 0;
+    }
+    let sample: String = if summary.len() > 400 {
+        let mut end = 400;
+        while !summary.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{title} {}", &summary[..end])
+    } else {
+        format!("{title} {summary}")
+    };
+    whatlang::detect_lang(&sample)
+        .and_then(|lang| LANGS.iter().position(|(l, _)| *l == lang))
+        .unwrap_or(LANGS.len())
+}
+
+/// Scripts written without spaces between words: split into character bigrams.
+fn is_unspaced(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0E7F     // Thai
+        | 0x3040..=0x30FF   // Hiragana, Katakana
+        | 0x3400..=0x4DBF   // CJK extension A
+        | 0x4E00..=0x9FFF   // CJK unified ideographs
+        | 0xAC00..=0xD7AF   // Hangul syllables
+        | 0xF900..=0xFAFF)  // CJK compatibility ideographs
+}
+
+/// Splits text into words (and bigrams of unspaced scripts), remembering case and position.
+fn split_words(text: &str) -> Vec<Word<'_>> {
+    let bytes = text.as_bytes();
+    let mut words = Vec::new();
+    let mut sentence_start = true;
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if is_unspaced(c) {
+            let end = start + c.len_utf8();
+            if let Some(&(next, d)) = chars.peek().filter(|(_, d)| is_unspaced(*d)) {
+                words.push(plain(&text[start..next + d.len_utf8()]));
+            } else if start == 0 || !text[..start].chars().next_back().is_some_and(is_unspaced) {
+                words.push(plain(&text[start..end]));
+            }
+            sentence_start = false;
+            continue;
+        }
+        if !c.is_alphanumeric() {
+            if matches!(c, '.' | '!' | '?' | ':' | '"' | '\u{201c}' | '|' | '-') {
+                sentence_start = true;
+            }
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        while let Some(&(j, d)) = chars.peek() {
+            let separator = matches!(d, '.' | ',')
+                && bytes[j - 1].is_ascii_digit()
+                && bytes.get(j + 1).is_some_and(u8::is_ascii_digit);
+            if (d.is_alphanumeric() && !is_unspaced(d)) || separator {
+                end = j + d.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let raw = &text[start..end];
+        let letters = raw.chars().filter(|c| c.is_alphabetic()).count();
+        words.push(Word {
+            raw,
+            capitalized: c.is_uppercase(),
+            acronym: letters >= 2 && raw.chars().all(|c| !c.is_lowercase()),
+            number: c.is_ascii_digit(),
+            sentence_start,
+        });
+        sentence_start = false;
+    }
+    words
+}
+
+/// A word with no case and no number in it (a bigram of an unspaced script).
+fn plain(raw: &str) -> Word<'_> {
+    Word { raw, capitalized: false, acronym: false, number: false, sentence_start: false }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raws(text: &str) -> Vec<&str> {
+        split_words(text).iter().map(|w| w.raw).collect()
+    }
+
+    #[test]
+    fn splits_words_and_keeps_number_separators() {
+        assert_eq!(raws("A 6.1 quake, 2,000 hurt."), ["A", "6.1", "quake", "2,000", "hurt"]);
+        assert_eq!(raws("Apple's iOS-7"), ["Apple", "s", "iOS", "7"]);
+    }
+
+    #[test]
+    fn unspaced_scripts_become_bigrams() {
+        assert_eq!(raws("東京地震"), ["東京", "京地", "地震"]);
+        assert_eq!(raws("震 x"), ["震", "x"]);
+    }
+
+    #[test]
+    fn stems_and_drops_stop_words() {
+        let mut t = Tokenizer::default();
+        let a = t.features("The talks collapsed", "");
+        let b = t.features("Talk collapses", "");
+        assert_eq!(a.title, b.title);
+        assert_eq!(a.title.len(), 2);
+    }
+
+    #[test]
+    fn finds_names_acronyms_and_numbers() {
+        let mut t = Tokenizer::default();
+        let f = t.features("Quake of magnitude 6.1 hits", "Officials in San Marco and the UN said.");
+        let g = t.features("Another quake", "Rescuers reached San Marco on Monday.");
+        let shared: Vec<_> = f.entities.iter().filter(|e| g.entities.contains(e)).collect();
+        // "san marco", "san", "marco" are shared; the UN and 6.1 are not in g.
+        assert_eq!(shared.len(), 3);
+        assert!(f.entities.len() >= 6);
+    }
+
+    #[test]
+    fn title_case_headlines_give_no_capitalized_runs() {
+        let mut t = Tokenizer::default();
+        let f = t.features("Leaders Leave Summit Without Ceasefire Deal", "");
+        assert!(f.entities.is_empty());
+    }
+
+    #[test]
+    fn non_latin_text_gets_terms() {
+        let mut t = Tokenizer::default();
+        let f = t.features("Землетрясение в Турции унесло жизни", "");
+        assert!(f.title.len() >= 3);
+    }
+}

@@ -1,0 +1,284 @@
+//! Sparse TF-IDF vectors, decaying story centroids and decaying document frequencies.
+//!
+//! Everything that weighs terms lives here. Times are seconds on the engine's own clock;
+//! decay is exponential with a half-life, applied lazily through a scale factor so that an
+//! update costs as much as the article's terms, not the story's.
+
+use super::hashing::IdMap;
+
+/// `2^(-dt / half_life)`, with no decay for time running backwards.
+fn decay(dt: i64, half_life: f64) -> f64 {
+    if dt <= 0 || half_life <= 0.0 {
+        1.0
+    } else {
+        (-(dt as f64) / half_life * std::f64::consts::LN_2).exp()
+    }
+}
+
+/// An L2-normalized sparse vector, sorted by feature id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SparseVec(pub Vec<(u64, f32)>);
+
+impl SparseVec {
+    /// Builds a unit vector from weighted features (repeats add up); empty stays empty.
+    pub fn normalized(mut items: Vec<(u64, f32)>) -> Self {
+        items.sort_unstable_by_key(|(k, _)| *k);
+        let mut merged: Vec<(u64, f32)> = Vec::with_capacity(items.len());
+        for (k, w) in items {
+            match merged.last_mut() {
+                Some((last, acc)) if *last == k => *acc += w,
+                _ => merged.push((k, w)),
+            }
+        }
+        let norm = merged.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            merged.iter_mut().for_each(|(_, w)| *w /= norm);
+        } else {
+            merged.clear();
+        }
+        SparseVec(merged)
+    }
+
+    /// Whether it has no features.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The dot product with another sorted vector.
+    pub fn dot(&self, other: &SparseVec) -> f32 {
+        let (mut i, mut j, mut sum) = (0, 0, 0.0);
+        let (a, b) = (&self.0, &other.0);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    sum += a[i].1 * b[j].1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        sum
+    }
+}
+
+/// The decayed sum of its members' vectors: what a story is about, recent members first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Centroid {
+    /// Weights in stored units; the real weight is `stored * scale`.
+    terms: IdMap<f32>,
+    /// Squared norm in stored units.
+    norm2: f64,
+    scale: f64,
+    /// When `scale` was last brought up to date.
+    at: i64,
+}
+
+impl Centroid {
+    /// Brings the scale to time `now` under the given half-life.
+    fn age(&mut self, now: i64, half_life: f64) {
+        if self.terms.is_empty() {
+            self.scale = 1.0;
+        } else {
+            self.scale *= decay(now - self.at, half_life);
+        }
+        self.at = self.at.max(now);
+        if self.scale < 1e-6 {
+            // Fold the scale in before it underflows.
+            let s = self.scale as f32;
+            self.terms.values_mut().for_each(|w| *w *= s);
+            self.norm2 *= self.scale * self.scale;
+            self.scale = 1.0;
+        }
+    }
+
+    /// Adds `weight * v` at time `now`, after decaying what was there.
+    pub fn add(&mut self, v: &SparseVec, weight: f32, now: i64, half_life: f64) {
+        self.age(now, half_life);
+        let w = f64::from(weight) / self.scale;
+        for (k, x) in &v.0 {
+            let slot = self.terms.entry(*k).or_insert(0.0);
+            let old = f64::from(*slot);
+            let new = old + w * f64::from(*x);
+            self.norm2 += new * new - old * old;
+            *slot = new as f32;
+        }
+    }
+
+    /// Adds another centroid (a merged story) into this one, both at time `now`.
+    pub fn absorb(&mut self, other: &Centroid, now: i64, half_life: f64) {
+        self.age(now, half_life);
+        let factor = other.scale * decay(now - other.at, half_life) / self.scale;
+        for (k, x) in &other.terms {
+            let slot = self.terms.entry(*k).or_insert(0.0);
+            let old = f64::from(*slot);
+            let new = old + factor * f64::from(*x);
+            self.norm2 += new * new - old * old;
+            *slot = new as f32;
+        }
+    }
+
+    /// The cosine between a unit vector and this centroid (0 when either is empty).
+    pub fn cosine(&self, v: &SparseVec) -> f32 {
+        if self.norm2 <= 0.0 {
+            return 0.0;
+        }
+        let dot: f64 = v
+            .0
+            .iter()
+            .filter_map(|(k, x)| self.terms.get(k).map(|w| f64::from(*w) * f64::from(*x)))
+            .sum();
+        (dot / self.norm2.sqrt()) as f32
+    }
+
+    /// The cosine between two centroids, iterating the smaller one.
+    pub fn cosine_with(&self, other: &Centroid) -> f32 {
+        if self.norm2 <= 0.0 || other.norm2 <= 0.0 {
+            return 0.0;
+        }
+        let (small, large) = if self.terms.len() <= other.terms.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        let dot: f64 = small
+            .terms
+            .iter()
+            .filter_map(|(k, x)| large.terms.get(k).map(|y| f64::from(*x) * f64::from(*y)))
+            .sum();
+        (dot / (self.norm2.sqrt() * other.norm2.sqrt())) as f32
+    }
+
+    /// Number of distinct features.
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+}
+
+/// Document frequencies that decay with time, so yesterday's big story does not make its
+/// words look common forever; entries that fade away are pruned to bound memory.
+#[derive(Debug, Default)]
+pub(crate) struct DocFreq {
+    /// Per feature: decayed count and when it was last brought up to date.
+    df: IdMap<(f32, i64)>,
+    docs: f64,
+    docs_at: i64,
+    half_life: f64,
+    updates: u64,
+}
+
+impl DocFreq {
+    /// An empty table with the given half-life in seconds.
+    pub fn new(half_life_secs: f64) -> Self {
+        DocFreq { half_life: half_life_secs, ..Default::default() }
+    }
+
+    /// Counts one document with the given distinct features at time `now`.
+    pub fn observe(&mut self, features: &[u64], now: i64) {
+        self.docs = self.docs * decay(now - self.docs_at, self.half_life) + 1.0;
+        self.docs_at = self.docs_at.max(now);
+        for f in features {
+            let e = self.df.entry(*f).or_insert((0.0, now));
+            e.0 = (f64::from(e.0) * decay(now - e.1, self.half_life)) as f32 + 1.0;
+            e.1 = e.1.max(now);
+        }
+        self.updates += 1;
+        if self.updates % 50_000 == 0 {
+            self.prune(now);
+        }
+    }
+
+    /// The smoothed inverse document frequency of a feature at time `now`.
+    pub fn idf(&self, feature: u64, now: i64) -> f32 {
+        let df = self
+            .df
+            .get(&feature)
+            .map_or(0.0, |(c, at)| f64::from(*c) * decay(now - at, self.half_life));
+        let docs = self.docs * decay(now - self.docs_at, self.half_life);
+        (((docs + 1.0) / (df + 1.0)).ln() + 1.0) as f32
+    }
+
+    /// Drops features whose decayed count has faded below a fraction of one document.
+    fn prune(&mut self, now: i64) {
+        let hl = self.half_life;
+        self.df.retain(|_, (c, at)| f64::from(*c) * decay(now - *at, hl) >= 0.05);
+    }
+
+    /// Number of features tracked (for tests and memory checks).
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.df.len()
+    }
+}
+
+/// Weighs features by `(1 + ln tf) * idf` and normalizes.
+pub(crate) fn tfidf(features: &[(u64, f32)], df: &DocFreq, now: i64) -> SparseVec {
+    let counted = SparseVec::normalized_counts(features);
+    let weighted = counted
+        .into_iter()
+        .map(|(k, tf)| (k, (1.0 + tf.ln()) * df.idf(k, now)))
+        .collect();
+    SparseVec::normalized(weighted)
+}
+
+impl SparseVec {
+    /// Sums the weights of repeated features (no normalization).
+    fn normalized_counts(features: &[(u64, f32)]) -> Vec<(u64, f32)> {
+        let mut items = features.to_vec();
+        items.sort_unstable_by_key(|(k, _)| *k);
+        let mut out: Vec<(u64, f32)> = Vec::with_capacity(items.len());
+        for (k, w) in items {
+            match out.last_mut() {
+                Some((last, acc)) if *last == k => *acc += w,
+                _ => out.push((k, w)),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalized_vectors_have_unit_dot_with_themselves() {
+        let v = SparseVec::normalized(vec![(3, 1.0), (1, 2.0), (3, 1.0)]);
+        assert!((v.dot(&v) - 1.0).abs() < 1e-6);
+        assert_eq!(v.0.len(), 2);
+    }
+
+    #[test]
+    fn centroid_cosine_matches_direct_computation() {
+        let a = SparseVec::normalized(vec![(1, 1.0), (2, 1.0)]);
+        let b = SparseVec::normalized(vec![(2, 1.0), (3, 1.0)]);
+        let mut c = Centroid::default();
+        c.add(&a, 1.0, 0, 3600.0);
+        c.add(&b, 1.0, 0, 3600.0);
+        // centroid = (0.707, 1.414, 0.707), |c| = sqrt(3); cos(a, c) = (0.5 + 1) / sqrt(3)
+        assert!((c.cosine(&a) - 1.5 / 3f32.sqrt()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn old_members_fade_from_the_centroid() {
+        let a = SparseVec::normalized(vec![(1, 1.0)]);
+        let b = SparseVec::normalized(vec![(2, 1.0)]);
+        let mut c = Centroid::default();
+        c.add(&a, 1.0, 0, 3600.0);
+        c.add(&b, 1.0, 4 * 3600, 3600.0);
+        assert!(c.cosine(&b) > 0.99 && c.cosine(&a) < 0.1);
+    }
+
+    #[test]
+    fn rare_features_weigh_more_and_faded_ones_are_pruned() {
+        let mut df = DocFreq::new(3600.0);
+        for _ in 0..10 {
+            df.observe(&[1], 0);
+        }
+        df.observe(&[2], 0);
+        assert!(df.idf(2, 0) > df.idf(1, 0));
+        df.prune(100 * 3600);
+        assert_eq!(df.len(), 0);
+    }
+}
