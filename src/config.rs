@@ -247,10 +247,19 @@ impl Validator<'_> {
         }
     }
 
-    fn duration(&self, key: &str, raw: Option<&str>, default: &str) -> Result<Duration, ConfigError> {
+    fn duration(
+        &self,
+        key: &str,
+        raw: Option<&str>,
+        default: &str,
+    ) -> Result<Duration, ConfigError> {
         let text = raw.unwrap_or(default);
-        let d = humantime::parse_duration(text)
-            .map_err(|e| self.invalid(key, format!("not a duration ({e}); write e.g. \"15m\", \"6h\", \"30d\"")))?;
+        let d = humantime::parse_duration(text).map_err(|e| {
+            self.invalid(
+                key,
+                format!("not a duration ({e}); write e.g. \"15m\", \"6h\", \"30d\""),
+            )
+        })?;
         if d.is_zero() {
             return Err(self.invalid(key, "must be longer than zero"));
         }
@@ -267,12 +276,18 @@ impl Validator<'_> {
 
     fn config(&self, raw: RawConfig) -> Result<Config, ConfigError> {
         if !raw.opml.is_empty() {
-            return Err(self.invalid("opml", "OPML import is not supported by this version of storyd"));
+            return Err(self.invalid(
+                "opml",
+                "OPML import is not supported by this version of storyd",
+            ));
         }
         let listen_text = raw.server.listen.as_deref().unwrap_or("127.0.0.1:8080");
-        let listen = listen_text
-            .parse()
-            .map_err(|_| self.invalid("server.listen", format!("not an address:port: {listen_text:?}")))?;
+        let listen = listen_text.parse().map_err(|_| {
+            self.invalid(
+                "server.listen",
+                format!("not an address:port: {listen_text:?}"),
+            )
+        })?;
         let store = StoreConfig {
             path: PathBuf::from(raw.store.path.as_deref().unwrap_or("data/storyd")),
             retention: self.duration("store.retention", raw.store.retention.as_deref(), "30d")?,
@@ -294,7 +309,10 @@ impl Validator<'_> {
         let mut seen = std::collections::HashSet::new();
         for (i, f) in feeds.iter().enumerate() {
             if !seen.insert(f.configured_url.as_str()) {
-                return Err(self.invalid(format!("feeds[{i}].url"), "the same URL is configured twice"));
+                return Err(self.invalid(
+                    format!("feeds[{i}].url"),
+                    "the same URL is configured twice",
+                ));
             }
         }
         Ok(Config {
@@ -314,15 +332,26 @@ impl Validator<'_> {
     fn scheduler(&self, raw: &RawScheduler) -> Result<SchedulerConfig, ConfigError> {
         let s = SchedulerConfig {
             interval: self.duration("scheduler.interval", raw.interval.as_deref(), "15m")?,
-            min_interval: self.duration("scheduler.min_interval", raw.min_interval.as_deref(), "5m")?,
-            max_interval: self.duration("scheduler.max_interval", raw.max_interval.as_deref(), "6h")?,
+            min_interval: self.duration(
+                "scheduler.min_interval",
+                raw.min_interval.as_deref(),
+                "5m",
+            )?,
+            max_interval: self.duration(
+                "scheduler.max_interval",
+                raw.max_interval.as_deref(),
+                "6h",
+            )?,
             concurrency: self.count("scheduler.concurrency", raw.concurrency, 32)?,
             per_host: self.count("scheduler.per_host", raw.per_host, 2)?,
             timeout: self.duration("scheduler.timeout", raw.timeout.as_deref(), "30s")?,
             max_body: self.size("scheduler.max_body", raw.max_body.as_deref(), "8MiB")?,
         };
         if s.min_interval > s.max_interval {
-            return Err(self.invalid("scheduler.min_interval", "must not be longer than scheduler.max_interval"));
+            return Err(self.invalid(
+                "scheduler.min_interval",
+                "must not be longer than scheduler.max_interval",
+            ));
         }
         if s.interval < s.min_interval || s.interval > s.max_interval {
             return Err(self.invalid(
@@ -335,10 +364,12 @@ impl Validator<'_> {
 
     fn size(&self, key: &str, raw: Option<&str>, default: &str) -> Result<u64, ConfigError> {
         let text = raw.unwrap_or(default);
-        let size: bytesize::ByteSize = text
-            .trim()
-            .parse()
-            .map_err(|e| self.invalid(key, format!("not a size ({e}); write e.g. \"8MiB\" or \"500kB\"")))?;
+        let size: bytesize::ByteSize = text.trim().parse().map_err(|e| {
+            self.invalid(
+                key,
+                format!("not a size ({e}); write e.g. \"8MiB\" or \"500kB\""),
+            )
+        })?;
         if size.as_u64() < 1024 {
             return Err(self.invalid(key, "must be at least 1KiB"));
         }
@@ -347,27 +378,45 @@ impl Validator<'_> {
 
     fn log(&self, raw: &RawLog) -> Result<LogConfig, ConfigError> {
         let level = raw.level.clone().unwrap_or_else(|| "info".to_owned());
-        if tracing_subscriber::EnvFilter::builder().parse(&level).is_err() {
-            return Err(self.invalid("log.level", format!("not a log filter: {level:?} (try \"info\" or \"storyd=debug\")")));
+        if tracing_subscriber::EnvFilter::builder()
+            .parse(&level)
+            .is_err()
+        {
+            return Err(self.invalid(
+                "log.level",
+                format!("not a log filter: {level:?} (try \"info\" or \"storyd=debug\")"),
+            ));
         }
         let format = match raw.format.as_deref().unwrap_or("text") {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(self.invalid("log.format", format!("must be \"text\" or \"json\", not {other:?}"))),
+            other => {
+                return Err(self.invalid(
+                    "log.format",
+                    format!("must be \"text\" or \"json\", not {other:?}"),
+                ));
+            }
         };
         Ok(LogConfig { level, format })
     }
 
     fn feed(&self, i: usize, raw: &RawFeed) -> Result<FeedConfig, ConfigError> {
         let key = |k: &str| format!("feeds[{i}].{k}");
-        let url = self
-            .feed_url(&raw.url)
-            .ok_or_else(|| self.invalid(key("url"), format!("not an http(s) or file URL: {:?}", raw.url)))?;
+        let url = self.feed_url(&raw.url).ok_or_else(|| {
+            self.invalid(
+                key("url"),
+                format!("not an http(s) or file URL: {:?}", raw.url),
+            )
+        })?;
         let interval = match raw.interval.as_deref() {
             Some(text) => Some(self.duration(&key("interval"), Some(text), "")?),
             None => None,
         };
-        let name = raw.name.as_ref().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let name = raw
+            .name
+            .as_ref()
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
         Ok(FeedConfig {
             configured_url: raw.url.trim().to_owned(),
             url,
@@ -440,15 +489,30 @@ mod tests {
 
     #[test]
     fn messages_name_the_key_and_the_problem() {
-        assert!(error("[scheduler]\nper_host = 0").contains("scheduler.per_host: must be at least 1"));
-        let e = error("[[feeds]]\nurl='https://a/'\n[[feeds]]\nurl='https://b/'\n[[feeds]]\nurl='https://c/'\n[[feeds]]\nurl='ftp://x/'");
-        assert!(e.contains("feeds[3].url: not an http(s) or file URL"), "{e}");
-        assert!(error("[scheduler]\ninterval = \"soon\"").contains("scheduler.interval: not a duration"));
-        assert!(error("[scheduler]\nmax_body = \"lots\"").contains("scheduler.max_body: not a size"));
+        assert!(
+            error("[scheduler]\nper_host = 0").contains("scheduler.per_host: must be at least 1")
+        );
+        let e = error(
+            "[[feeds]]\nurl='https://a/'\n[[feeds]]\nurl='https://b/'\n[[feeds]]\nurl='https://c/'\n[[feeds]]\nurl='ftp://x/'",
+        );
+        assert!(
+            e.contains("feeds[3].url: not an http(s) or file URL"),
+            "{e}"
+        );
+        assert!(
+            error("[scheduler]\ninterval = \"soon\"")
+                .contains("scheduler.interval: not a duration")
+        );
+        assert!(
+            error("[scheduler]\nmax_body = \"lots\"").contains("scheduler.max_body: not a size")
+        );
         assert!(error("[server]\nlisten = \"localhost\"").contains("server.listen"));
         assert!(error("[log]\nformat = \"xml\"").contains("log.format"));
         assert!(error("[scheduler]\nmin_interval = \"7h\"").contains("scheduler.min_interval"));
-        assert!(error("[[feeds]]\nurl='https://a/'\n[[feeds]]\nurl='https://a/'").contains("configured twice"));
+        assert!(
+            error("[[feeds]]\nurl='https://a/'\n[[feeds]]\nurl='https://a/'")
+                .contains("configured twice")
+        );
     }
 
     #[test]

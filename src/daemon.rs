@@ -32,6 +32,9 @@ pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 /// The longest the scheduler sleeps without looking again.
 const MAX_NAP: Duration = Duration::from_secs(60);
 
+/// How often articles past `store.retention` are pruned (and once at start-up).
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// Requests the scheduler loop takes from the rest of the daemon.
 #[derive(Debug)]
 pub enum Command {
@@ -56,8 +59,11 @@ impl Daemon {
             ..EngineConfig::default()
         };
         let mut ingestor = Ingestor::new(store.clone(), engine_config);
-        let since = chrono::Utc::now() - chrono::Duration::from_std(config.clustering.window).unwrap_or_default();
-        let restored = ingestor.restore(since).context("cannot restore the story engine's window")?;
+        let since = chrono::Utc::now()
+            - chrono::Duration::from_std(config.clustering.window).unwrap_or_default();
+        let restored = ingestor
+            .restore(since)
+            .context("cannot restore the story engine's window")?;
         info!(restored, path = %config.store.path.display(), "store open");
         let fetcher = Fetcher::new(FetchSettings {
             timeout: config.scheduler.timeout,
@@ -93,7 +99,10 @@ impl Daemon {
             let (refresher, feed, limit) = (self.refresher.clone(), feed.clone(), limit.clone());
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                (i, refresher.refresh(&feed).await.map_err(anyhow::Error::from))
+                (
+                    i,
+                    refresher.refresh(&feed).await.map_err(anyhow::Error::from),
+                )
             });
         }
         let mut results: Vec<(usize, anyhow::Result<RefreshReport>)> = Vec::new();
@@ -112,7 +121,11 @@ impl Daemon {
     }
 
     /// Serves the HTTP endpoint on `listener` and polls feeds until `shutdown` completes.
-    pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (commands_tx, commands_rx) = mpsc::channel(64);
         let state = AppState::new(self.store.clone(), self.config.clone(), commands_tx);
@@ -130,19 +143,31 @@ impl Daemon {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
+        let retention = tokio::spawn(prune_loop(
+            self.store.clone(),
+            self.config.store.retention,
+            stop_rx.clone(),
+        ));
         let scheduled = self.schedule(stop_rx, commands_rx).await;
         match server.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => warn!(error = %e, "HTTP server stopped with an error"),
             Err(e) => warn!(error = %e, "HTTP server task failed"),
         }
-        self.store.flush().context("cannot flush the store at shutdown")?;
+        let _ = retention.await;
+        self.store
+            .flush()
+            .context("cannot flush the store at shutdown")?;
         info!("storyd stopped");
         scheduled
     }
 
     /// The scheduler loop: runs due feeds through the refresh pool until the stop signal.
-    async fn schedule(&self, mut stop: watch::Receiver<bool>, mut commands: mpsc::Receiver<Command>) -> anyhow::Result<()> {
+    async fn schedule(
+        &self,
+        mut stop: watch::Receiver<bool>,
+        mut commands: mpsc::Receiver<Command>,
+    ) -> anyhow::Result<()> {
         let now = chrono::Utc::now();
         let feeds: HashMap<String, FeedConfig> = self
             .config
@@ -160,7 +185,9 @@ impl Daemon {
         let mut running: JoinSet<(String, Option<Time>)> = JoinSet::new();
         loop {
             for id in queue.pop_due(chrono::Utc::now()) {
-                let Some(feed) = feeds.get(&id).cloned() else { continue };
+                let Some(feed) = feeds.get(&id).cloned() else {
+                    continue;
+                };
                 let (refresher, pool) = (self.refresher.clone(), pool.clone());
                 running.spawn(async move {
                     let _permit = pool.acquire_owned().await;
@@ -201,9 +228,38 @@ impl Daemon {
         })
         .await;
         if drained.is_err() {
-            warn!(abandoned = running.len(), "refreshes still running after the deadline were abandoned");
+            warn!(
+                abandoned = running.len(),
+                "refreshes still running after the deadline were abandoned"
+            );
             running.abort_all();
         }
         Ok(())
+    }
+}
+
+/// Deletes articles and stories older than `retention`, at start-up and then every hour.
+async fn prune_loop(store: Store, retention: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tick.tick() => {}
+        }
+        let before = chrono::Utc::now()
+            - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
+        let store = store.clone();
+        match tokio::task::spawn_blocking(move || store.prune(before)).await {
+            Ok(Ok(report)) if report.articles > 0 || report.stories > 0 => {
+                info!(
+                    articles = report.articles,
+                    stories = report.stories,
+                    "pruned past retention"
+                )
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => warn!(error = %e, "pruning failed; will try again"),
+            Err(e) => warn!(error = %e, "pruning task failed"),
+        }
     }
 }

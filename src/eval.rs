@@ -21,13 +21,24 @@ use std::time::Instant;
 pub enum EvalError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A line is not an article object.
     #[error("{path}, line {line}: not a valid article: {source}")]
-    Line { path: PathBuf, line: usize, source: serde_json::Error },
+    Line {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
     /// A line's `published` is not an RFC 3339 time.
     #[error("{path}, line {line}: `published` {value:?} is not an RFC 3339 time")]
-    Published { path: PathBuf, line: usize, value: String },
+    Published {
+        path: PathBuf,
+        line: usize,
+        value: String,
+    },
 }
 
 /// An article with its gold event label, if any.
@@ -63,29 +74,47 @@ struct RawArticle {
 /// Articles without a time get the earliest time in the file, so they stream first, in
 /// file order.
 pub fn read_jsonl(path: &Path) -> Result<Vec<LabeledDoc>, EvalError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| EvalError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let line_no = i + 1;
-        let raw: RawArticle = serde_json::from_str(line)
-            .map_err(|source| EvalError::Line { path: path.to_path_buf(), line: line_no, source })?;
-        let published = match raw.published.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let raw: RawArticle = serde_json::from_str(line).map_err(|source| EvalError::Line {
+            path: path.to_path_buf(),
+            line: line_no,
+            source,
+        })?;
+        let published = match raw
+            .published
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(value) => match DateTime::parse_from_rfc3339(value) {
                 Ok(t) => Some(t.to_utc()),
                 Err(_) => {
                     let value = value.to_string();
-                    return Err(EvalError::Published { path: path.to_path_buf(), line: line_no, value });
+                    return Err(EvalError::Published {
+                        path: path.to_path_buf(),
+                        line: line_no,
+                        value,
+                    });
                 }
             },
         };
         rows.push((raw, published));
     }
-    let earliest = rows.iter().filter_map(|(_, t)| *t).min().unwrap_or(DateTime::UNIX_EPOCH);
+    let earliest = rows
+        .iter()
+        .filter_map(|(_, t)| *t)
+        .min()
+        .unwrap_or(DateTime::UNIX_EPOCH);
     Ok(rows
         .into_iter()
         .map(|(raw, published)| LabeledDoc {
@@ -142,7 +171,8 @@ pub fn run_cluster(input: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     let result = cluster_docs(&docs, &EngineConfig::default());
     let mut out: Box<dyn Write> = match output {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?,
+            std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
@@ -167,19 +197,40 @@ pub struct Scores {
 impl Scores {
     /// Scores from precision and recall.
     pub fn new(precision: f64, recall: f64) -> Self {
-        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-        Scores { precision, recall, f1 }
+        let f1 = if precision + recall > 0.0 {
+            2.0 * precision * recall / (precision + recall)
+        } else {
+            0.0
+        };
+        Scores {
+            precision,
+            recall,
+            f1,
+        }
     }
 
     /// Scores from pair counts: true positives, false positives, false negatives.
     pub fn from_counts(tp: u64, fp: u64, fn_: u64) -> Self {
-        let ratio = |a: u64, b: u64| if a + b == 0 { 1.0 } else { a as f64 / (a + b) as f64 };
+        let ratio = |a: u64, b: u64| {
+            if a + b == 0 {
+                1.0
+            } else {
+                a as f64 / (a + b) as f64
+            }
+        };
         Scores::new(ratio(tp, fp), ratio(tp, fn_))
     }
 }
 
 /// Joint counts of (predicted cluster, gold cluster) and the size of each cluster.
-fn contingency(pred: &[usize], gold: &[usize]) -> (HashMap<(usize, usize), u64>, HashMap<usize, u64>, HashMap<usize, u64>) {
+fn contingency(
+    pred: &[usize],
+    gold: &[usize],
+) -> (
+    HashMap<(usize, usize), u64>,
+    HashMap<usize, u64>,
+    HashMap<usize, u64>,
+) {
     let (mut joint, mut p, mut g) = (HashMap::new(), HashMap::new(), HashMap::new());
     for (a, b) in pred.iter().zip(gold) {
         *joint.entry((*a, *b)).or_insert(0) += 1;
@@ -239,7 +290,12 @@ pub struct EvalRun {
 
 /// Clusters and scores the labeled articles: once in the file's order, or `shuffle` times
 /// in seeded random orders with random times within one day.
-pub fn evaluate(docs: &[LabeledDoc], config: &EngineConfig, shuffle: Option<usize>, seed: u64) -> Vec<EvalRun> {
+pub fn evaluate(
+    docs: &[LabeledDoc],
+    config: &EngineConfig,
+    shuffle: Option<usize>,
+    seed: u64,
+) -> Vec<EvalRun> {
     match shuffle {
         None => vec![score_run(docs, config)],
         Some(n) => (0..n as u64)
@@ -290,7 +346,11 @@ fn score_run(docs: &[LabeledDoc], config: &EngineConfig) -> EvalRun {
 pub fn run_eval(input: &Path, shuffle: Option<usize>, seed: u64) -> anyhow::Result<()> {
     let docs = read_jsonl(input)?;
     let labeled = docs.iter().filter(|d| d.event.is_some()).count();
-    anyhow::ensure!(labeled > 0, "{}: no article has an `event` label to score against", input.display());
+    anyhow::ensure!(
+        labeled > 0,
+        "{}: no article has an `event` label to score against",
+        input.display()
+    );
     let runs = evaluate(&docs, &EngineConfig::default(), shuffle, seed);
     print!("{}", report(input, docs.len(), &runs, shuffle.is_some()));
     Ok(())
@@ -299,7 +359,10 @@ pub fn run_eval(input: &Path, shuffle: Option<usize>, seed: u64) -> anyhow::Resu
 /// The printed report: one line per run, then mean, spread, min and max when shuffled.
 pub fn report(input: &Path, articles: usize, runs: &[EvalRun], shuffled: bool) -> String {
     let events = runs.first().map_or(0, |r| r.events);
-    let mut out = format!("{}: {articles} articles, {events} gold events\n", input.display());
+    let mut out = format!(
+        "{}: {articles} articles, {events} gold events\n",
+        input.display()
+    );
     out += "run      bcubed P  R      F1     pairwise P  R      F1     stories  articles/s\n";
     let line = |name: &str, v: [f64; 8]| {
         format!(
@@ -311,17 +374,28 @@ pub fn report(input: &Path, articles: usize, runs: &[EvalRun], shuffled: bool) -
         .iter()
         .map(|r| {
             let (b, p) = (r.bcubed, r.pairwise);
-            [b.precision, b.recall, b.f1, p.precision, p.recall, p.f1, r.stories as f64, r.articles_per_sec]
+            [
+                b.precision,
+                b.recall,
+                b.f1,
+                p.precision,
+                p.recall,
+                p.f1,
+                r.stories as f64,
+                r.articles_per_sec,
+            ]
         })
         .collect();
     for (i, row) in rows.iter().enumerate() {
         out += &line(&format!("#{}", i + 1), *row);
     }
     if shuffled && !rows.is_empty() {
-        let stat = |f: &dyn Fn(&[f64]) -> f64| std::array::from_fn::<f64, 8, _>(|k| {
-            let col: Vec<f64> = rows.iter().map(|r| r[k]).collect();
-            f(&col)
-        });
+        let stat = |f: &dyn Fn(&[f64]) -> f64| {
+            std::array::from_fn::<f64, 8, _>(|k| {
+                let col: Vec<f64> = rows.iter().map(|r| r[k]).collect();
+                f(&col)
+            })
+        };
         let mean = |c: &[f64]| c.iter().sum::<f64>() / c.len() as f64;
         let std = |c: &[f64]| {
             let m = mean(c);
@@ -329,8 +403,14 @@ pub fn report(input: &Path, articles: usize, runs: &[EvalRun], shuffled: bool) -
         };
         out += &line("mean", stat(&mean));
         out += &line("std", stat(&std));
-        out += &line("min", stat(&|c: &[f64]| c.iter().copied().fold(f64::INFINITY, f64::min)));
-        out += &line("max", stat(&|c: &[f64]| c.iter().copied().fold(f64::NEG_INFINITY, f64::max)));
+        out += &line(
+            "min",
+            stat(&|c: &[f64]| c.iter().copied().fold(f64::INFINITY, f64::min)),
+        );
+        out += &line(
+            "max",
+            stat(&|c: &[f64]| c.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+        );
     }
     out
 }
@@ -390,7 +470,12 @@ mod tests {
         let err = read_jsonl(bad.path()).unwrap_err().to_string();
         assert!(err.contains("line 2"), "{err}");
         let bad_time = write("{\"id\":\"a\",\"published\":\"yesterday\"}\n");
-        assert!(read_jsonl(bad_time.path()).unwrap_err().to_string().contains("line 1"));
+        assert!(
+            read_jsonl(bad_time.path())
+                .unwrap_err()
+                .to_string()
+                .contains("line 1")
+        );
     }
 
     #[test]
@@ -408,14 +493,34 @@ mod tests {
             event: Some(event.into()),
         };
         let docs = vec![
-            doc("1", "Volcano erupts on remote island, villages evacuated", "v"),
-            doc("2", "Remote island volcano eruption forces villages to evacuate", "v"),
-            doc("3", "Central bank raises interest rates by half a point", "b"),
-            doc("4", "Interest rates raised half a point by central bank", "b"),
+            doc(
+                "1",
+                "Volcano erupts on remote island, villages evacuated",
+                "v",
+            ),
+            doc(
+                "2",
+                "Remote island volcano eruption forces villages to evacuate",
+                "v",
+            ),
+            doc(
+                "3",
+                "Central bank raises interest rates by half a point",
+                "b",
+            ),
+            doc(
+                "4",
+                "Interest rates raised half a point by central bank",
+                "b",
+            ),
         ];
         let a = shuffled(&docs, 7);
         let b = shuffled(&docs, 7);
-        let ids = |v: &[LabeledDoc]| v.iter().map(|d| (d.doc.id.clone(), d.doc.published)).collect::<Vec<_>>();
+        let ids = |v: &[LabeledDoc]| {
+            v.iter()
+                .map(|d| (d.doc.id.clone(), d.doc.published))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids(&a), ids(&b));
         let runs = evaluate(&docs, &EngineConfig::default(), Some(2), 1);
         assert_eq!(runs.len(), 2);

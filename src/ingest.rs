@@ -51,7 +51,12 @@ impl Ingestor {
     }
 
     /// Files the entries of one feed; `feed.article_count` is kept up to date in the same writes.
-    pub fn ingest(&mut self, feed: &mut FeedState, entries: &[Entry], now: Time) -> Result<IngestReport, StoreError> {
+    pub fn ingest(
+        &mut self,
+        feed: &mut FeedState,
+        entries: &[Entry],
+        now: Time,
+    ) -> Result<IngestReport, StoreError> {
         let mut report = IngestReport::default();
         for entry in entries {
             let id = article_id(&feed.id, &entry.key);
@@ -93,7 +98,12 @@ impl Ingestor {
     }
 
     /// The story record after `article` joins it, with any merges the engine made applied first.
-    fn file(&self, article: &Article, assignment: &Assignment, now: Time) -> Result<Story, StoreError> {
+    fn file(
+        &self,
+        article: &Article,
+        assignment: &Assignment,
+        now: Time,
+    ) -> Result<Story, StoreError> {
         let existing = match assignment.match_kind {
             MatchKind::New => None,
             _ => self.store.story(&assignment.story_id)?,

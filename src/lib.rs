@@ -13,7 +13,8 @@
 //!    change landing together;
 //! 6. [`api`] answers queries over HTTP from the store.
 //!
-//! [`refresh`] is the one place that runs steps 2 to 5 in order for one feed;
+//! [`refresh`] is the one place that runs steps 2 to 5 in order for one feed, with
+//! [`ingest`] keeping the engine and the store in step;
 //! [`daemon`] wires the scheduler, the refresh workers and the HTTP server together with
 //! one shutdown signal. [`config`] turns the TOML file into the validated settings all of
 //! them run on.

@@ -143,6 +143,18 @@ pub enum FeedStatus {
     Error,
 }
 
+impl FeedStatus {
+    /// The name used in JSON and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedStatus::Pending => "pending",
+            FeedStatus::Ok => "ok",
+            FeedStatus::NotModified => "not_modified",
+            FeedStatus::Error => "error",
+        }
+    }
+}
+
 /// Why a feed's next fetch is due when it is.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -163,6 +175,22 @@ pub enum NextFetchReason {
     Backoff,
     /// Refresh requested by an operator.
     Manual,
+}
+
+impl NextFetchReason {
+    /// The name used in JSON and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NextFetchReason::Initial => "initial",
+            NextFetchReason::Interval => "interval",
+            NextFetchReason::Ttl => "ttl",
+            NextFetchReason::CacheControl => "cache-control",
+            NextFetchReason::PostingRate => "posting-rate",
+            NextFetchReason::RetryAfter => "retry-after",
+            NextFetchReason::Backoff => "backoff",
+            NextFetchReason::Manual => "manual",
+        }
+    }
 }
 
 /// A feed and its fetch state, as stored and served.
@@ -199,4 +227,51 @@ pub struct FeedState {
     /// Successful fetches (200 or 304) so far.
     #[serde(default)]
     pub fetch_count: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_json_names() {
+        for kind in [
+            MatchKind::New,
+            MatchKind::Exact,
+            MatchKind::NearDuplicate,
+            MatchKind::Similar,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        for status in [
+            FeedStatus::Pending,
+            FeedStatus::Ok,
+            FeedStatus::NotModified,
+            FeedStatus::Error,
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        for reason in [
+            NextFetchReason::Initial,
+            NextFetchReason::Interval,
+            NextFetchReason::Ttl,
+            NextFetchReason::CacheControl,
+            NextFetchReason::PostingRate,
+            NextFetchReason::RetryAfter,
+            NextFetchReason::Backoff,
+            NextFetchReason::Manual,
+        ] {
+            assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
+        }
+    }
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        assert_eq!(
+            feed_id("https://a.example/feed"),
+            feed_id("https://a.example/feed")
+        );
+        assert_ne!(article_id("f", "ab"), article_id("fa", "b"));
+        assert_eq!(stable_id(&["x"]).len(), 16);
+    }
 }

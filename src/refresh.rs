@@ -56,7 +56,12 @@ pub struct Refresher {
 
 impl Refresher {
     /// A refresher over the given parts.
-    pub fn new(fetcher: Fetcher, store: Store, ingestor: Arc<Mutex<Ingestor>>, scheduler: SchedulerConfig) -> Self {
+    pub fn new(
+        fetcher: Fetcher,
+        store: Store,
+        ingestor: Arc<Mutex<Ingestor>>,
+        scheduler: SchedulerConfig,
+    ) -> Self {
         Refresher {
             fetcher,
             store,
@@ -121,12 +126,12 @@ impl Refresher {
             self.store.flush()?;
             let elapsed = started.elapsed();
             info!(
-                status = ?state.status,
+                status = state.status.as_str(),
                 new = ingest.new_articles,
                 seen = ingest.already_seen,
                 elapsed_ms = elapsed.as_millis() as u64,
                 next = %state.next_fetch,
-                reason = ?state.next_fetch_reason,
+                reason = state.next_fetch_reason.as_str(),
                 "refreshed"
             );
             Ok(RefreshReport {
@@ -152,7 +157,15 @@ impl Refresher {
             state.url = to.clone();
         }
         let Some(body) = outcome.body else {
-            self.succeeded(feed, state, FeedStatus::NotModified, 0, None, outcome.cache_for, now);
+            self.succeeded(
+                feed,
+                state,
+                FeedStatus::NotModified,
+                0,
+                None,
+                outcome.cache_for,
+                now,
+            );
             return Ok(IngestReport::default());
         };
         let base = url::Url::parse(&outcome.final_url).unwrap_or_else(|_| feed.url.clone());
@@ -166,7 +179,9 @@ impl Refresher {
         let ingestor = self.ingestor.clone();
         let mut working = state.clone();
         let (report, working) = tokio::task::spawn_blocking(move || {
-            let mut engine = ingestor.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut engine = ingestor
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             let report = engine.ingest(&mut working, &parsed.entries, now);
             (report.map(|r| (r, parsed.ttl)), working)
         })
@@ -176,7 +191,15 @@ impl Refresher {
         let (report, ttl) = report.map_err(|e| Processing::Refresh(e.into()))?;
         state.etag = outcome.validators.etag;
         state.last_modified = outcome.validators.last_modified;
-        self.succeeded(feed, state, FeedStatus::Ok, report.new_articles, ttl, outcome.cache_for, now);
+        self.succeeded(
+            feed,
+            state,
+            FeedStatus::Ok,
+            report.new_articles,
+            ttl,
+            outcome.cache_for,
+            now,
+        );
         Ok(report)
     }
 
@@ -203,8 +226,12 @@ impl Refresher {
             .last_fetch
             .and_then(|t| (now - t).to_std().ok())
             .unwrap_or_default();
-        state.new_items_ewma =
-            scheduler::update_rate(state.new_items_ewma, new_items, elapsed, state.fetch_count == 0);
+        state.new_items_ewma = scheduler::update_rate(
+            state.new_items_ewma,
+            new_items,
+            elapsed,
+            state.fetch_count == 0,
+        );
         state.fetch_count += 1;
         state.status = status;
         state.last_error = None;

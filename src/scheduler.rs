@@ -82,7 +82,10 @@ pub fn next_delay(policy: &IntervalPolicy, obs: &Observation) -> (Duration, Next
         Observation::Failed {
             retry_after: Some(wait),
             ..
-        } => (wait.clamp(policy.min.min(wait), MAX_RETRY_AFTER), NextFetchReason::RetryAfter),
+        } => (
+            wait.clamp(policy.min.min(wait), MAX_RETRY_AFTER),
+            NextFetchReason::RetryAfter,
+        ),
         Observation::Failed {
             consecutive_errors, ..
         } => {
@@ -233,13 +236,19 @@ mod tests {
     #[test]
     fn the_configured_interval_applies_until_the_rate_is_known() {
         let (d, r) = next_delay(&policy(), &fetched(None, None, 50.0, 1));
-        assert_eq!((d, r), (Duration::from_secs(900), NextFetchReason::Interval));
+        assert_eq!(
+            (d, r),
+            (Duration::from_secs(900), NextFetchReason::Interval)
+        );
     }
 
     #[test]
     fn busy_feeds_are_polled_faster_and_quiet_ones_slower() {
         let (d, r) = next_delay(&policy(), &fetched(None, None, 12.0, 10));
-        assert_eq!((d, r), (Duration::from_secs(600), NextFetchReason::PostingRate));
+        assert_eq!(
+            (d, r),
+            (Duration::from_secs(600), NextFetchReason::PostingRate)
+        );
         let (d, _) = next_delay(&policy(), &fetched(None, None, 1000.0, 10));
         assert_eq!(d, MIN);
         let (d, r) = next_delay(&policy(), &fetched(None, None, 0.0, 10));
@@ -251,12 +260,18 @@ mod tests {
         let (d, r) = next_delay(&policy(), &fetched(Some(60), None, 0.0, 1));
         assert_eq!((d, r), (Duration::from_secs(3600), NextFetchReason::Ttl));
         let (d, r) = next_delay(&policy(), &fetched(Some(60), Some(7200), 0.0, 1));
-        assert_eq!((d, r), (Duration::from_secs(7200), NextFetchReason::CacheControl));
+        assert_eq!(
+            (d, r),
+            (Duration::from_secs(7200), NextFetchReason::CacheControl)
+        );
         let (d, r) = next_delay(&policy(), &fetched(Some(100_000), None, 0.0, 1));
         assert_eq!((d, r), (MAX, NextFetchReason::Ttl));
         // A short max-age never makes us poll faster than configured.
         let (d, r) = next_delay(&policy(), &fetched(None, Some(10), 0.0, 1));
-        assert_eq!((d, r), (Duration::from_secs(900), NextFetchReason::Interval));
+        assert_eq!(
+            (d, r),
+            (Duration::from_secs(900), NextFetchReason::Interval)
+        );
     }
 
     #[test]
@@ -288,10 +303,18 @@ mod tests {
             consecutive_errors: 1,
             retry_after: Some(Duration::from_secs(s)),
         };
-        assert_eq!(next_delay(&policy(), &obs(120)), (Duration::from_secs(120), NextFetchReason::RetryAfter));
+        assert_eq!(
+            next_delay(&policy(), &obs(120)),
+            (Duration::from_secs(120), NextFetchReason::RetryAfter)
+        );
         assert_eq!(next_delay(&policy(), &obs(3 * 86400)).0, MAX_RETRY_AFTER);
         let now = Time::default();
-        let at = with_jitter(now, Duration::from_secs(120), NextFetchReason::RetryAfter, 0.0);
+        let at = with_jitter(
+            now,
+            Duration::from_secs(120),
+            NextFetchReason::RetryAfter,
+            0.0,
+        );
         assert_eq!(at, now + chrono::Duration::seconds(120));
     }
 
@@ -302,7 +325,10 @@ mod tests {
         let lo = with_jitter(now, d, NextFetchReason::Interval, 0.0);
         let hi = with_jitter(now, d, NextFetchReason::Interval, 0.999_999);
         assert_eq!(lo, now + chrono::Duration::seconds(900));
-        assert!(hi <= now + chrono::Duration::seconds(1100) && hi > now + chrono::Duration::seconds(1099));
+        assert!(
+            hi <= now + chrono::Duration::seconds(1100)
+                && hi > now + chrono::Duration::seconds(1099)
+        );
     }
 
     #[test]

@@ -13,14 +13,24 @@ fn storyd() -> Command {
 }
 
 fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(path)
+        .display()
+        .to_string()
 }
 
 #[test]
 fn check_config_accepts_the_shipped_configs() {
     for cfg in ["config/storyd.toml", "config/demo.toml"] {
-        let out = storyd().args(["check-config", "--config", &repo(cfg)]).output().unwrap();
-        assert!(out.status.success(), "{cfg}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = storyd()
+            .args(["check-config", "--config", &repo(cfg)])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{cfg}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("feeds"), "{text}");
     }
@@ -31,12 +41,22 @@ fn bad_configs_exit_2_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "[scheduler]\nper_host = 0\n").unwrap();
-    let out = storyd().args(["check-config", "--config"]).arg(&path).output().unwrap();
+    let out = storyd()
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("scheduler.per_host: must be at least 1"), "{err}");
+    assert!(
+        err.contains("scheduler.per_host: must be at least 1"),
+        "{err}"
+    );
 
-    let out = storyd().args(["check-config", "--config", "/no/such/file.toml"]).output().unwrap();
+    let out = storyd()
+        .args(["check-config", "--config", "/no/such/file.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.toml"));
 
@@ -49,8 +69,14 @@ fn demo_config(dir: &Path, listen: &str) -> std::path::PathBuf {
     let text = std::fs::read_to_string(repo("config/demo.toml")).unwrap();
     let store = dir.join("store");
     let text = text
-        .replace("path = \"data/demo\"", &format!("path = {:?}", store.display().to_string()))
-        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = {listen:?}"))
+        .replace(
+            "path = \"data/demo\"",
+            &format!("path = {:?}", store.display().to_string()),
+        )
+        .replace(
+            "listen = \"127.0.0.1:8080\"",
+            &format!("listen = {listen:?}"),
+        )
         .replace("file:demo/", &format!("file://{}/", repo("config/demo")));
     let path = dir.join("demo.toml");
     std::fs::write(&path, text).unwrap();
@@ -61,11 +87,23 @@ fn demo_config(dir: &Path, listen: &str) -> std::path::PathBuf {
 fn once_ingests_the_offline_demo_and_a_second_run_adds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = demo_config(dir.path(), "127.0.0.1:0");
-    let out = storyd().args(["once", "--config"]).arg(&cfg).output().unwrap();
+    let out = storyd()
+        .args(["once", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("6 feeds, 0 failed"), "{text}");
-    let again = storyd().args(["once", "--config"]).arg(&cfg).output().unwrap();
+    let again = storyd()
+        .args(["once", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&again.stdout);
     assert!(text.contains("0 new articles, 0 new stories"), "{text}");
 }
@@ -85,18 +123,31 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    let lines = std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let lines = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
     let deadline = Instant::now() + Duration::from_secs(20);
     let body = loop {
         let out = storyd()
-            .args(["stories", "--server", &format!("http://127.0.0.1:{port}"), "--json"])
+            .args([
+                "stories",
+                "--server",
+                &format!("http://127.0.0.1:{port}"),
+                "--json",
+            ])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         if out.status.success() && text.contains("\"source_count\": 3") {
             break text;
         }
-        assert!(Instant::now() < deadline, "no multi-source story in time: {text}");
+        assert!(
+            Instant::now() < deadline,
+            "no multi-source story in time: {text}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     assert!(body.contains("\"stories\""));
@@ -107,7 +158,13 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
     assert!(String::from_utf8_lossy(&table.stdout).starts_with("ID"));
 
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let started = Instant::now();
     let status = child.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");

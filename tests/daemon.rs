@@ -14,12 +14,16 @@ async fn three_outlets() -> (FeedServer, Vec<String>) {
     server.feed("/wire.xml", "wire.xml");
     server.feed("/globe.atom", "globe.atom");
     server.feed("/ledger.json", "ledger.json");
-    let urls = ["/wire.xml", "/globe.atom", "/ledger.json"].map(|p| server.url(p)).to_vec();
+    let urls = ["/wire.xml", "/globe.atom", "/ledger.json"]
+        .map(|p| server.url(p))
+        .to_vec();
     (server, urls)
 }
 
 fn all_ok(feeds: &[Value]) -> bool {
-    feeds.iter().all(|f| f["status"] == "ok" || f["status"] == "not_modified")
+    feeds
+        .iter()
+        .all(|f| f["status"] == "ok" || f["status"] == "not_modified")
 }
 
 async fn all_stories(daemon: &Running) -> Vec<Value> {
@@ -31,7 +35,13 @@ async fn all_stories(daemon: &Running) -> Vec<Value> {
 fn flood_story(stories: &[Value]) -> Value {
     let found: Vec<&Value> = stories
         .iter()
-        .filter(|s| s["headline"].as_str().unwrap().to_lowercase().contains(FLOOD_WORDS))
+        .filter(|s| {
+            s["headline"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains(FLOOD_WORDS)
+        })
         .collect();
     assert_eq!(found.len(), 1, "the flood should be one story: {found:#?}");
     found[0].clone()
@@ -43,7 +53,10 @@ async fn the_shared_event_forms_one_story_and_the_rest_stay_apart() {
     let dir = tempfile::tempdir().unwrap();
     let daemon = Running::start(config(dir.path(), &urls)).await;
     let feeds = daemon.wait_feeds("all feeds fetched", all_ok).await;
-    let total: u64 = feeds.iter().map(|f| f["article_count"].as_u64().unwrap()).sum();
+    let total: u64 = feeds
+        .iter()
+        .map(|f| f["article_count"].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 15);
     let names: Vec<&str> = feeds.iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Harbor Wire", "Daily Globe", "Ledger Online"]);
@@ -53,7 +66,12 @@ async fn the_shared_event_forms_one_story_and_the_rest_stay_apart() {
     let flood = flood_story(&stories);
     assert_eq!(flood["source_count"], 3);
     assert_eq!(flood["article_count"], 3);
-    let mut sources: Vec<&str> = flood["sources"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let mut sources: Vec<&str> = flood["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
     sources.sort();
     assert_eq!(sources, ["Daily Globe", "Harbor Wire", "Ledger Online"]);
     // The default order puts the story with the most sources first.
@@ -63,14 +81,25 @@ async fn the_shared_event_forms_one_story_and_the_rest_stay_apart() {
     }
 
     // The story and its articles answer by id, and each article points back.
-    let (status, full) = daemon.get(&format!("/api/stories/{}", flood["id"].as_str().unwrap())).await;
+    let (status, full) = daemon
+        .get(&format!("/api/stories/{}", flood["id"].as_str().unwrap()))
+        .await;
     assert_eq!(status, 200);
     let articles = full["articles"].as_array().unwrap();
     assert_eq!(articles.len(), 3);
-    let matches: Vec<&str> = articles.iter().map(|a| a["match"].as_str().unwrap()).collect();
-    assert_eq!(matches.iter().filter(|m| **m == "new").count(), 1, "{matches:?}");
+    let matches: Vec<&str> = articles
+        .iter()
+        .map(|a| a["match"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        matches.iter().filter(|m| **m == "new").count(),
+        1,
+        "{matches:?}"
+    );
     for a in articles {
-        let (status, article) = daemon.get(&format!("/api/articles/{}", a["id"].as_str().unwrap())).await;
+        let (status, article) = daemon
+            .get(&format!("/api/articles/{}", a["id"].as_str().unwrap()))
+            .await;
         assert_eq!(status, 200);
         assert_eq!(article["story_id"], flood["id"]);
         assert!(article["url"].as_str().unwrap().starts_with("https://"));
@@ -89,7 +118,13 @@ async fn the_shared_event_forms_one_story_and_the_rest_stay_apart() {
     loop {
         let (status, page) = daemon.get(&path).await;
         assert_eq!(status, 200);
-        seen.extend(page["stories"].as_array().unwrap().iter().map(|s| s["id"].clone()));
+        seen.extend(
+            page["stories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].clone()),
+        );
         match page["next_cursor"].as_str() {
             Some(c) => path = format!("/api/stories?sort=recent&limit=4&cursor={c}"),
             None => break,
@@ -133,7 +168,9 @@ async fn a_301_moves_the_feed_and_a_302_does_not() {
     assert_eq!(feeds[1]["url"], server.url("/moving-globe"));
     // Later polls go straight to the new address of the moved feed only.
     daemon
-        .wait_feeds("a second poll", |f| f.iter().all(|f| f["status"] == "not_modified"))
+        .wait_feeds("a second poll", |f| {
+            f.iter().all(|f| f["status"] == "not_modified")
+        })
         .await;
     assert_eq!(server.seen_at("/old-wire").len(), 1);
     assert!(server.seen_at("/moving-globe").len() >= 2);
@@ -143,7 +180,10 @@ async fn a_301_moves_the_feed_and_a_302_does_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_delays_the_next_fetch() {
     let server = FeedServer::start().await;
-    server.route("/busy", Route::Status(429, vec![("retry-after", "120".into())]));
+    server.route(
+        "/busy",
+        Route::Status(429, vec![("retry-after", "120".into())]),
+    );
     server.route("/down", Route::Status(503, vec![]));
     let urls = vec![server.url("/busy"), server.url("/down")];
     let dir = tempfile::tempdir().unwrap();
@@ -154,7 +194,10 @@ async fn retry_after_delays_the_next_fetch() {
     let busy = &feeds[0];
     assert_eq!(busy["next_fetch_reason"], "retry-after");
     assert_eq!(busy["consecutive_errors"], 1);
-    assert!(busy["last_error"].as_str().unwrap().contains("429"), "{busy}");
+    assert!(
+        busy["last_error"].as_str().unwrap().contains("429"),
+        "{busy}"
+    );
     let last: chrono::DateTime<chrono::Utc> = busy["last_fetch"].as_str().unwrap().parse().unwrap();
     let next: chrono::DateTime<chrono::Utc> = busy["next_fetch"].as_str().unwrap().parse().unwrap();
     assert!(next - last >= chrono::Duration::seconds(120), "{busy}");
@@ -177,16 +220,28 @@ async fn a_restart_keeps_everything_and_ingests_nothing_twice() {
 
     let daemon = Running::start(config(dir.path(), &urls)).await;
     let feeds = daemon.feeds().await;
-    assert!(feeds.iter().all(|f| f["status"] == "ok" || f["status"] == "not_modified"), "{feeds:#?}");
+    assert!(
+        feeds
+            .iter()
+            .all(|f| f["status"] == "ok" || f["status"] == "not_modified"),
+        "{feeds:#?}"
+    );
     assert_eq!(all_stories(&daemon).await.len(), 13);
     daemon
-        .wait_feeds("polls after the restart", |f| f.iter().all(|f| f["status"] == "not_modified"))
+        .wait_feeds("polls after the restart", |f| {
+            f.iter().all(|f| f["status"] == "not_modified")
+        })
         .await;
     // The first requests after the restart carried the stored validators.
     for s in &server.seen()[requests_before..] {
         assert!(s.headers.get("if-none-match").is_some(), "{s:?}");
     }
-    let total: u64 = daemon.feeds().await.iter().map(|f| f["article_count"].as_u64().unwrap()).sum();
+    let total: u64 = daemon
+        .feeds()
+        .await
+        .iter()
+        .map(|f| f["article_count"].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 15);
 
     // New articles keep joining the stories formed before the restart.
@@ -220,9 +275,16 @@ async fn bad_requests_get_json_errors() {
     ] {
         let (status, body) = daemon.get(path).await;
         assert_eq!(status, 400, "{path}: {body}");
-        assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string(), "{path}: {body}");
+        assert!(
+            body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+            "{path}: {body}"
+        );
     }
-    for path in ["/api/stories/0123456789abcdef", "/api/articles/0123456789abcdef", "/no/such/route"] {
+    for path in [
+        "/api/stories/0123456789abcdef",
+        "/api/articles/0123456789abcdef",
+        "/no/such/route",
+    ] {
         let (status, body) = daemon.get(path).await;
         assert_eq!(status, 404, "{path}: {body}");
         assert_eq!(body["error"]["code"], "not_found");

@@ -80,10 +80,16 @@ async fn list_stories(
     .map_err(ApiError::internal)?
 }
 
-async fn get_story(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<StoryView>, ApiError> {
+async fn get_story(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<StoryView>, ApiError> {
     params::check_id(&id)?;
     tokio::task::spawn_blocking(move || {
-        let story = state.store.story(&id)?.ok_or_else(|| ApiError::not_found("story", &id))?;
+        let story = state
+            .store
+            .story(&id)?
+            .ok_or_else(|| ApiError::not_found("story", &id))?;
         let articles = state.store.story_articles(&story.id)?;
         Ok(Json(StoryView::new(story, articles)))
     })
@@ -91,9 +97,15 @@ async fn get_story(State(state): State<AppState>, Path(id): Path<String>) -> Res
     .map_err(ApiError::internal)?
 }
 
-async fn get_article(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ArticleView>, ApiError> {
+async fn get_article(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ArticleView>, ApiError> {
     params::check_id(&id)?;
-    let article = state.store.article(&id)?.ok_or_else(|| ApiError::not_found("article", &id))?;
+    let article = state
+        .store
+        .article(&id)?
+        .ok_or_else(|| ApiError::not_found("article", &id))?;
     Ok(Json(ArticleView::from(article)))
 }
 

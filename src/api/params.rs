@@ -66,13 +66,19 @@ impl StoryQuery {
                     q.feed = Some(value.clone());
                 }
                 "sort" => {
-                    q.order = order_of(value)
-                        .ok_or_else(|| bad(key, &format!("must be \"top\" or \"recent\", not {value:?}")))?
+                    q.order = order_of(value).ok_or_else(|| {
+                        bad(
+                            key,
+                            &format!("must be \"top\" or \"recent\", not {value:?}"),
+                        )
+                    })?
                 }
                 other => {
                     return Err(ApiError::bad_request(
                         "unknown_parameter",
-                        format!("unknown parameter {other:?}; known: limit, cursor, since, until, q, min_sources, feed, sort"),
+                        format!(
+                            "unknown parameter {other:?}; known: limit, cursor, since, until, q, min_sources, feed, sort"
+                        ),
                     ));
                 }
             }
@@ -86,7 +92,10 @@ impl StoryQuery {
     }
 
     /// Runs the query: a page of stories (each with up to [`LIST_ARTICLES`] articles) and the next cursor.
-    pub fn run(&self, store: &Store) -> Result<(Vec<(Story, Vec<Article>)>, Option<String>), ApiError> {
+    pub fn run(
+        &self,
+        store: &Store,
+    ) -> Result<(Vec<(Story, Vec<Article>)>, Option<String>), ApiError> {
         let mut page = Vec::new();
         let mut last_key = None;
         let mut more = false;
@@ -123,7 +132,10 @@ impl StoryQuery {
         story.sources.len() >= self.min_sources
             && self.since.is_none_or(|s| story.updated >= s)
             && self.until.is_none_or(|u| story.updated <= u)
-            && self.feed.as_ref().is_none_or(|f| story.feed_ids.contains(f))
+            && self
+                .feed
+                .as_ref()
+                .is_none_or(|f| story.feed_ids.contains(f))
     }
 }
 
@@ -142,9 +154,12 @@ fn bad(key: &str, problem: &str) -> ApiError {
 }
 
 fn number(key: &str, value: &str, min: usize, max: usize) -> Result<usize, ApiError> {
-    let n: usize = value
-        .parse()
-        .map_err(|_| bad(key, &format!("must be a whole number, not {:?}", truncate(value))))?;
+    let n: usize = value.parse().map_err(|_| {
+        bad(
+            key,
+            &format!("must be a whole number, not {:?}", truncate(value)),
+        )
+    })?;
     if n < min || n > max {
         return Err(bad(key, &format!("must be between {min} and {max}")));
     }
@@ -154,7 +169,15 @@ fn number(key: &str, value: &str, min: usize, max: usize) -> Result<usize, ApiEr
 fn time(key: &str, value: &str) -> Result<Time, ApiError> {
     chrono::DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|_| bad(key, &format!("must be an RFC 3339 time such as 2026-11-28T12:00:00Z, not {:?}", truncate(value))))
+        .map_err(|_| {
+            bad(
+                key,
+                &format!(
+                    "must be an RFC 3339 time such as 2026-11-28T12:00:00Z, not {:?}",
+                    truncate(value)
+                ),
+            )
+        })
 }
 
 fn words(value: &str) -> Result<Vec<String>, ApiError> {
@@ -171,7 +194,11 @@ fn cursor(value: &str) -> Result<Vec<u8>, ApiError> {
     }
     (0..value.len())
         .step_by(2)
-        .map(|i| value.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .map(|i| {
+            value
+                .get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
         .collect::<Option<Vec<u8>>>()
         .ok_or_else(invalid)
 }
@@ -189,7 +216,10 @@ pub fn check_id(id: &str) -> Result<(), ApiError> {
     if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {
-        Err(ApiError::bad_request("bad_id", format!("{:?} is not an id (16 hex digits)", truncate(id))))
+        Err(ApiError::bad_request(
+            "bad_id",
+            format!("{:?} is not an id (16 hex digits)", truncate(id)),
+        ))
     }
 }
 
@@ -198,7 +228,10 @@ mod tests {
     use super::*;
 
     fn parse(q: &[(&str, &str)]) -> Result<StoryQuery, ApiError> {
-        let pairs: Vec<(String, String)> = q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> = q
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         StoryQuery::parse(&pairs)
     }
 
@@ -206,7 +239,13 @@ mod tests {
     fn defaults_and_valid_values() {
         let q = parse(&[]).unwrap();
         assert_eq!((q.limit, q.order), (20, StoryOrder::Top));
-        let q = parse(&[("limit", "200"), ("sort", "recent"), ("q", "Port  Velin"), ("cursor", "00ff")]).unwrap();
+        let q = parse(&[
+            ("limit", "200"),
+            ("sort", "recent"),
+            ("q", "Port  Velin"),
+            ("cursor", "00ff"),
+        ])
+        .unwrap();
         assert_eq!(q.limit, 200);
         assert_eq!(q.words, vec!["port", "velin"]);
         assert_eq!(q.cursor, Some(vec![0, 255]));
@@ -232,6 +271,12 @@ mod tests {
             assert_eq!(e.status(), axum::http::StatusCode::BAD_REQUEST, "{k}={v}");
         }
         assert!(parse(&[("limit", "5"), ("limit", "6")]).is_err());
-        assert!(parse(&[("since", "2026-01-02T00:00:00Z"), ("until", "2026-01-01T00:00:00Z")]).is_err());
+        assert!(
+            parse(&[
+                ("since", "2026-01-02T00:00:00Z"),
+                ("until", "2026-01-01T00:00:00Z")
+            ])
+            .is_err()
+        );
     }
 }

@@ -91,7 +91,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Once(arg) => {
-            let config = load(&arg.config)?;
+            let mut config = load(&arg.config)?;
+            // The summary table says what happened; logs only add warnings unless asked for.
+            if config.log.level == "info" {
+                config.log.level = "warn".to_owned();
+            }
             init_logging(&config.log);
             runtime()?.block_on(once(config))
         }
@@ -100,7 +104,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_config(&config);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Stories { server, limit, json } => {
+        Command::Stories {
+            server,
+            limit,
+            json,
+        } => {
             runtime()?.block_on(stories::print(&server, limit, json))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -108,7 +116,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::eval::run_cluster(&input, output.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { input, shuffle, seed } => {
+        Command::Eval {
+            input,
+            shuffle,
+            seed,
+        } => {
             crate::eval::run_eval(&input, shuffle, seed)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -178,15 +190,26 @@ async fn once(config: Config) -> anyhow::Result<ExitCode> {
                     }
                     None => format!(
                         "{:?}: {} new, {} seen, {} duplicates",
-                        r.feed.status, r.ingest.new_articles, r.ingest.already_seen, r.ingest.duplicates
+                        r.feed.status,
+                        r.ingest.new_articles,
+                        r.ingest.already_seen,
+                        r.ingest.duplicates
                     )
                     .to_lowercase(),
                 };
-                println!("{:<28} {:>6} ms  {}", clip(&r.feed.name, 28), r.elapsed.as_millis(), what);
+                println!(
+                    "{:<28} {:>6} ms  {}",
+                    clip(&r.feed.name, 28),
+                    r.elapsed.as_millis(),
+                    what
+                );
             }
             Err(e) => {
                 failed += 1;
-                println!("{:<28}          store error: {e:#}", clip(feed.url.as_str(), 28));
+                println!(
+                    "{:<28}          store error: {e:#}",
+                    clip(feed.url.as_str(), 28)
+                );
             }
         }
     }
@@ -204,8 +227,19 @@ fn print_config(c: &Config) {
     let d = |d: std::time::Duration| humantime::format_duration(d).to_string();
     println!("config      {}", c.path.display());
     println!("listen      http://{}", c.server.listen);
-    println!("admin       {}", if c.admin_token().is_some() { "write endpoints enabled" } else { "read only" });
-    println!("store       {} (retention {})", c.store.path.display(), d(c.store.retention));
+    println!(
+        "admin       {}",
+        if c.admin_token().is_some() {
+            "write endpoints enabled"
+        } else {
+            "read only"
+        }
+    );
+    println!(
+        "store       {} (retention {})",
+        c.store.path.display(),
+        d(c.store.retention)
+    );
     let s = &c.scheduler;
     println!(
         "scheduler   every {} (within {}..{}), {} in flight, {} per host, timeout {}, max body {}",
@@ -220,8 +254,17 @@ fn print_config(c: &Config) {
     println!("clustering  window {}", d(c.clustering.window));
     println!("feeds       {}", c.feeds.len());
     for f in &c.feeds {
-        let every = f.interval.map(|i| format!(" (every {})", d(i))).unwrap_or_default();
-        println!("  {}  {}{}  {}", crate::model::feed_id(&f.configured_url), f.url, every, f.name.as_deref().unwrap_or(""));
+        let every = f
+            .interval
+            .map(|i| format!(" (every {})", d(i)))
+            .unwrap_or_default();
+        println!(
+            "  {}  {}{}  {}",
+            crate::model::feed_id(&f.configured_url),
+            f.url,
+            every,
+            f.name.as_deref().unwrap_or("")
+        );
     }
 }
 

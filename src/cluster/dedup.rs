@@ -36,8 +36,15 @@ pub(crate) struct ExactKeys {
 impl ExactKeys {
     /// The keys of an article with the given GUID and canonical URL (blank ones ignored).
     pub fn new(guid: Option<&str>, url: Option<&str>) -> Self {
-        let key = |ns: u64, s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(|s| feature(ns, s));
-        ExactKeys { guid: key(1, guid), url: key(2, url) }
+        let key = |ns: u64, s: Option<&str>| {
+            s.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| feature(ns, s))
+        };
+        ExactKeys {
+            guid: key(1, guid),
+            url: key(2, url),
+        }
     }
 }
 
@@ -45,7 +52,9 @@ impl ExactIndex {
     /// The article that already carried this GUID or URL, if any.
     pub fn find(&self, keys: &ExactKeys) -> Option<u64> {
         let by_guid = keys.guid.and_then(|g| self.guids.get(&g));
-        by_guid.or_else(|| keys.url.and_then(|u| self.urls.get(&u))).copied()
+        by_guid
+            .or_else(|| keys.url.and_then(|u| self.urls.get(&u)))
+            .copied()
     }
 
     /// Records the article's keys, keeping earlier owners of the same keys.
@@ -77,7 +86,9 @@ impl ExactIndex {
 pub(crate) fn shingles(words: &[u64]) -> Vec<u64> {
     let mut out: Vec<u64> = words
         .windows(3)
-        .map(|w| (w[0].rotate_left(21) ^ w[1].rotate_left(42) ^ w[2]).wrapping_mul(0xA24B_AED4_963E_E407))
+        .map(|w| {
+            (w[0].rotate_left(21) ^ w[1].rotate_left(42) ^ w[2]).wrapping_mul(0xA24B_AED4_963E_E407)
+        })
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -100,7 +111,9 @@ pub(crate) fn bands(shingles: &[u64]) -> Option<Bands> {
     }
     let mut out = [0u64; BANDS];
     for (b, chunk) in mins.chunks(ROWS).enumerate() {
-        out[b] = chunk.iter().fold(b as u64 + 1, |acc, m| (acc.rotate_left(17) ^ m).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        out[b] = chunk.iter().fold(b as u64 + 1, |acc, m| {
+            (acc.rotate_left(17) ^ m).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
     }
     Some(out)
 }
@@ -111,7 +124,10 @@ pub(crate) fn containment(a: &[u64], b: &[u64]) -> f32 {
     if small.is_empty() {
         return 0.0;
     }
-    let common = small.iter().filter(|s| large.binary_search(s).is_ok()).count();
+    let common = small
+        .iter()
+        .filter(|s| large.binary_search(s).is_ok())
+        .count();
     common as f32 / small.len() as f32
 }
 
@@ -124,7 +140,12 @@ pub(crate) struct NearIndex {
 impl NearIndex {
     /// Articles sharing at least one band with these, oldest first, without repeats.
     pub fn candidates(&self, bands: &Bands) -> Vec<u64> {
-        let mut out: Vec<u64> = bands.iter().filter_map(|b| self.buckets.get(b)).flatten().copied().collect();
+        let mut out: Vec<u64> = bands
+            .iter()
+            .filter_map(|b| self.buckets.get(b))
+            .flatten()
+            .copied()
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -163,9 +184,15 @@ mod tests {
         let mut idx = ExactIndex::default();
         let k = ExactKeys::new(Some("g1"), Some("https://a/1"));
         idx.insert(&k, 7);
-        assert_eq!(idx.find(&ExactKeys::new(None, Some("https://a/1"))), Some(7));
+        assert_eq!(
+            idx.find(&ExactKeys::new(None, Some("https://a/1"))),
+            Some(7)
+        );
         assert_eq!(idx.find(&ExactKeys::new(Some("g1"), None)), Some(7));
-        assert_eq!(idx.find(&ExactKeys::new(Some(" "), Some("https://a/2"))), None);
+        assert_eq!(
+            idx.find(&ExactKeys::new(Some(" "), Some("https://a/2"))),
+            None
+        );
         idx.remove(&k, 7);
         assert_eq!(idx.find(&k), None);
     }
@@ -175,7 +202,11 @@ mod tests {
         let full = "officials said the summit ended late on sunday without a ceasefire deal after two days of talks in the capital";
         let cut = "officials said the summit ended late on sunday without a ceasefire deal after two days";
         let other = "a strong earthquake struck the coast early on monday killing at least twelve people in two towns";
-        let (a, b, c) = (shingles(&words(full)), shingles(&words(cut)), shingles(&words(other)));
+        let (a, b, c) = (
+            shingles(&words(full)),
+            shingles(&words(cut)),
+            shingles(&words(other)),
+        );
         let mut idx = NearIndex::default();
         idx.insert(&bands(&a).unwrap(), 1);
         idx.insert(&bands(&c).unwrap(), 2);

@@ -83,14 +83,24 @@ impl Engine {
     pub fn add(&mut self, doc: &Doc) -> Assignment {
         let now = self.advance(doc);
         let keys = ExactKeys::new(doc.guid.as_deref(), doc.url.as_deref());
-        if let Some(done) = self.exact.find(&keys).and_then(|a| self.join_exact(doc, a, keys, now)) {
+        if let Some(done) = self
+            .exact
+            .find(&keys)
+            .and_then(|a| self.join_exact(doc, a, keys, now))
+        {
             return done;
         }
         let features = self.tokenizer.features(&doc.title, &doc.summary);
         let vectors = self.vectors(&features, now);
         let shingles = dedup::shingles(&features.words);
         let bands = dedup::bands(&shingles);
-        let rec = ArticleRec { id: doc.id.clone(), story: 0, exact: keys, shingles, bands };
+        let rec = ArticleRec {
+            id: doc.id.clone(),
+            story: 0,
+            exact: keys,
+            shingles,
+            bands,
+        };
         if let Some((original, score)) = self.near_original(&rec) {
             return self.join_near(rec, &vectors, original, score, now);
         }
@@ -119,7 +129,13 @@ impl Engine {
         };
         self.index_features(slot, &vectors);
         self.push_story_expiry(slot);
-        let rec = ArticleRec { id: doc.id.clone(), story: slot, exact, shingles, bands };
+        let rec = ArticleRec {
+            id: doc.id.clone(),
+            story: slot,
+            exact,
+            shingles,
+            bands,
+        };
         self.register(rec, now);
     }
 
@@ -157,14 +173,24 @@ impl Engine {
 
     /// Counts the article in document frequencies and builds its three signal vectors.
     fn vectors(&mut self, f: &Features, now: i64) -> DocVectors {
-        let mut distinct: Vec<u64> = f.title.iter().chain(&f.lead).chain(&f.entities).copied().collect();
+        let mut distinct: Vec<u64> = f
+            .title
+            .iter()
+            .chain(&f.lead)
+            .chain(&f.entities)
+            .copied()
+            .collect();
         distinct.sort_unstable();
         distinct.dedup();
         self.df.observe(&distinct, now);
         let title: Vec<(u64, f32)> = f.title.iter().map(|t| (*t, 1.0)).collect();
         // The title says what the article is about more densely than the lead: count it twice.
-        let text: Vec<(u64, f32)> =
-            f.title.iter().map(|t| (*t, 2.0)).chain(f.lead.iter().map(|t| (*t, 1.0))).collect();
+        let text: Vec<(u64, f32)> = f
+            .title
+            .iter()
+            .map(|t| (*t, 2.0))
+            .chain(f.lead.iter().map(|t| (*t, 1.0)))
+            .collect();
         let entities: Vec<(u64, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
         DocVectors {
             title: tfidf(&title, &self.df, now),
@@ -174,7 +200,13 @@ impl Engine {
     }
 
     /// Another feed carried the same GUID or URL: one article, filed with its original.
-    fn join_exact(&mut self, doc: &Doc, original: u64, keys: ExactKeys, now: i64) -> Option<Assignment> {
+    fn join_exact(
+        &mut self,
+        doc: &Doc,
+        original: u64,
+        keys: ExactKeys,
+        now: i64,
+    ) -> Option<Assignment> {
         let rec = self.articles.get(&original)?;
         let original_id = rec.id.clone();
         let slot = self.resolve(rec.story)?;
@@ -182,7 +214,13 @@ impl Engine {
         story.touch(now);
         let out = assignment(story, MatchKind::Exact, 1.0, Some(original_id), Vec::new());
         self.push_story_expiry(slot);
-        let rec = ArticleRec { id: doc.id.clone(), story: slot, exact: keys, shingles: Vec::new(), bands: None };
+        let rec = ArticleRec {
+            id: doc.id.clone(),
+            story: slot,
+            exact: keys,
+            shingles: Vec::new(),
+            bands: None,
+        };
         self.register(rec, now);
         Some(out)
     }
@@ -192,26 +230,48 @@ impl Engine {
         let bands = rec.bands.as_ref()?;
         let mut best: Option<(u64, f32)> = None;
         for key in self.near.candidates(bands) {
-            let Some(other) = self.articles.get(&key) else { continue };
+            let Some(other) = self.articles.get(&key) else {
+                continue;
+            };
             let c = dedup::containment(&rec.shingles, &other.shingles);
             if c >= self.config.near_duplicate_containment && best.is_none_or(|(_, b)| c > b) {
                 best = Some((key, c));
             }
         }
-        best.filter(|(key, _)| self.articles.get(key).and_then(|a| self.resolve(a.story)).is_some())
+        best.filter(|(key, _)| {
+            self.articles
+                .get(key)
+                .and_then(|a| self.resolve(a.story))
+                .is_some()
+        })
     }
 
     /// Syndicated copy: joins its original's story, weighing little in its centroid.
-    fn join_near(&mut self, mut rec: ArticleRec, v: &DocVectors, original: u64, score: f32, now: i64) -> Assignment {
+    fn join_near(
+        &mut self,
+        mut rec: ArticleRec,
+        v: &DocVectors,
+        original: u64,
+        score: f32,
+        now: i64,
+    ) -> Assignment {
         let (original_id, story) = match self.articles.get(&original) {
             Some(o) => (o.id.clone(), o.story),
             None => return self.join_similar_or_new(rec, v, now),
         };
-        let Some(slot) = self.resolve(story) else { return self.join_similar_or_new(rec, v, now) };
+        let Some(slot) = self.resolve(story) else {
+            return self.join_similar_or_new(rec, v, now);
+        };
         let out = match self.stories.get_mut(&slot) {
             Some(story) => {
                 story.add(v, self.config.near_duplicate_weight, now, self.half_life);
-                assignment(story, MatchKind::NearDuplicate, score, Some(original_id), Vec::new())
+                assignment(
+                    story,
+                    MatchKind::NearDuplicate,
+                    score,
+                    Some(original_id),
+                    Vec::new(),
+                )
             }
             None => return self.join_similar_or_new(rec, v, now),
         };
@@ -227,7 +287,11 @@ impl Engine {
             .index
             .candidates(&query(v), self.config.max_candidates)
             .into_iter()
-            .filter_map(|slot| self.stories.get(&slot).map(|s| (slot, s.similarity(v, &self.config, now))))
+            .filter_map(|slot| {
+                self.stories
+                    .get(&slot)
+                    .map(|s| (slot, s.similarity(v, &self.config, now)))
+            })
             .collect();
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let threshold = self.config.join_threshold;
@@ -265,7 +329,14 @@ impl Engine {
             .stories
             .get(&survivor)
             .map_or(fallback, |s| (s.id.clone(), s.headline.clone()));
-        Assignment { story_id, match_kind: kind, score, duplicate_of: None, headline_article, merged }
+        Assignment {
+            story_id,
+            match_kind: kind,
+            score,
+            duplicate_of: None,
+            headline_article,
+            merged,
+        }
     }
 
     /// Founds a story with the given id; returns its slot.
@@ -273,7 +344,8 @@ impl Engine {
         let slot = self.next_slot;
         self.next_slot += 1;
         self.ids.insert(id.clone(), slot);
-        self.stories.insert(slot, Story::new(id, founder, v, now, self.half_life));
+        self.stories
+            .insert(slot, Story::new(id, founder, v, now, self.half_life));
         slot
     }
 
@@ -284,7 +356,11 @@ impl Engine {
         if sa.story_similarity(sb, &self.config) < self.config.merge_threshold {
             return None;
         }
-        let (keep, gone) = if (sa.created, a) <= (sb.created, b) { (a, b) } else { (b, a) };
+        let (keep, gone) = if (sa.created, a) <= (sb.created, b) {
+            (a, b)
+        } else {
+            (b, a)
+        };
         let gone_story = self.stories.remove(&gone)?;
         for f in &gone_story.indexed {
             self.index.remove(*f, gone);
@@ -302,8 +378,13 @@ impl Engine {
 
     /// Lists the story under the article's most telling features.
     fn index_features(&mut self, slot: u64, v: &DocVectors) {
-        let Some(story) = self.stories.get_mut(&slot) else { return };
-        for (f, _) in top(&v.text, INDEX_TERMS).into_iter().chain(top(&v.entities, MAX_ENTITIES)) {
+        let Some(story) = self.stories.get_mut(&slot) else {
+            return;
+        };
+        for (f, _) in top(&v.text, INDEX_TERMS)
+            .into_iter()
+            .chain(top(&v.entities, MAX_ENTITIES))
+        {
             if story.indexed.insert(f) {
                 self.index.insert(f, slot);
             }
@@ -356,7 +437,9 @@ impl Engine {
 
     /// Removes a quiet story, its index entries and the aliases of what it absorbed.
     fn drop_story(&mut self, slot: u64) {
-        let Some(story) = self.stories.remove(&slot) else { return };
+        let Some(story) = self.stories.remove(&slot) else {
+            return;
+        };
         for f in &story.indexed {
             self.index.remove(*f, slot);
         }
@@ -384,7 +467,13 @@ fn top(v: &SparseVec, n: usize) -> Vec<(u64, f32)> {
 }
 
 /// The outward decision for an article that landed in `story`.
-fn assignment(story: &Story, kind: MatchKind, score: f32, dup: Option<String>, merged: Vec<String>) -> Assignment {
+fn assignment(
+    story: &Story,
+    kind: MatchKind,
+    score: f32,
+    dup: Option<String>,
+    merged: Vec<String>,
+) -> Assignment {
     Assignment {
         story_id: story.id.clone(),
         match_kind: kind,

@@ -38,7 +38,9 @@ impl StoryIndex {
     pub fn candidates(&self, query: &[(u64, f32)], limit: usize) -> Vec<u64> {
         let mut acc: IdMap<f32> = IdMap::default();
         for (feature, weight) in query {
-            let Some(list) = self.postings.get(feature) else { continue };
+            let Some(list) = self.postings.get(feature) else {
+                continue;
+            };
             if list.len() > POSTING_SCAN_CAP {
                 continue;
             }

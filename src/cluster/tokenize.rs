@@ -49,17 +49,17 @@ const LANGS: [(whatlang::Lang, Algorithm); 18] = [
 /// English function words and headline filler, dropped from terms and entity runs.
 const STOP_WORDS: &[&str] = &[
     "a", "about", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are",
-    "as", "at", "be", "because", "been", "before", "being", "between", "both", "but", "by",
-    "can", "could", "did", "do", "does", "doing", "don", "down", "during", "each", "few",
-    "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
-    "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "more",
-    "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or",
-    "other", "our", "out", "over", "own", "said", "same", "say", "says", "she", "should",
-    "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very",
-    "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why",
-    "will", "with", "would", "you", "your", "yet", "via", "new", "news", "update", "updates",
-    "video", "watch", "live", "report", "reports", "photos", "am", "pm", "et", "gmt",
+    "as", "at", "be", "because", "been", "before", "being", "between", "both", "but", "by", "can",
+    "could", "did", "do", "does", "doing", "don", "down", "during", "each", "few", "for", "from",
+    "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how",
+    "i", "if", "in", "into", "is", "it", "its", "just", "me", "more", "most", "my", "no", "nor",
+    "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own",
+    "said", "same", "say", "says", "she", "should", "so", "some", "such", "than", "that", "the",
+    "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too",
+    "under", "until", "up", "us", "very", "was", "we", "were", "what", "when", "where", "which",
+    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yet", "via", "new",
+    "news", "update", "updates", "video", "watch", "live", "report", "reports", "photos", "am",
+    "pm", "et", "gmt",
 ];
 
 /// The features of one article.
@@ -211,7 +211,10 @@ fn entity(words: &[u64]) -> u64 {
 
 /// Headlines In Title Case capitalize every word, so capitals say nothing about names there.
 fn is_title_cased(words: &[Word]) -> bool {
-    let long: Vec<&Word> = words.iter().filter(|w| !w.number && w.raw.len() > 3).collect();
+    let long: Vec<&Word> = words
+        .iter()
+        .filter(|w| !w.number && w.raw.len() > 3)
+        .collect();
     let caps = long.iter().filter(|w| w.capitalized).count();
     long.len() >= 3 && caps * 10 >= long.len() * 7
 }
@@ -243,7 +246,7 @@ fn is_unspaced(c: char) -> bool {
         | 0x3400..=0x4DBF   // CJK extension A
         | 0x4E00..=0x9FFF   // CJK unified ideographs
         | 0xAC00..=0xD7AF   // Hangul syllables
-        | 0xF900..=0xFAFF)  // CJK compatibility ideographs
+        | 0xF900..=0xFAFF) // CJK compatibility ideographs
 }
 
 /// Splits text into words (and bigrams of unspaced scripts), remembering case and position.
@@ -297,7 +300,13 @@ fn split_words(text: &str) -> Vec<Word<'_>> {
 
 /// A word with no case and no number in it (a bigram of an unspaced script).
 fn plain(raw: &str) -> Word<'_> {
-    Word { raw, capitalized: false, acronym: false, number: false, sentence_start: false }
+    Word {
+        raw,
+        capitalized: false,
+        acronym: false,
+        number: false,
+        sentence_start: false,
+    }
 }
 
 #[cfg(test)]
@@ -310,7 +319,10 @@ mod tests {
 
     #[test]
     fn splits_words_and_keeps_number_separators() {
-        assert_eq!(raws("A 6.1 quake, 2,000 hurt."), ["A", "6.1", "quake", "2,000", "hurt"]);
+        assert_eq!(
+            raws("A 6.1 quake, 2,000 hurt."),
+            ["A", "6.1", "quake", "2,000", "hurt"]
+        );
         assert_eq!(raws("Apple's iOS-7"), ["Apple", "s", "iOS", "7"]);
     }
 
@@ -332,9 +344,16 @@ mod tests {
     #[test]
     fn finds_names_acronyms_and_numbers() {
         let mut t = Tokenizer::default();
-        let f = t.features("Quake of magnitude 6.1 hits", "Officials in San Marco and the UN said.");
+        let f = t.features(
+            "Quake of magnitude 6.1 hits",
+            "Officials in San Marco and the UN said.",
+        );
         let g = t.features("Another quake", "Rescuers reached San Marco on Monday.");
-        let shared: Vec<_> = f.entities.iter().filter(|e| g.entities.contains(e)).collect();
+        let shared: Vec<_> = f
+            .entities
+            .iter()
+            .filter(|e| g.entities.contains(e))
+            .collect();
         // "san marco", "san", "marco" are shared; the UN and 6.1 are not in g.
         assert_eq!(shared.len(), 3);
         assert!(f.entities.len() >= 6);

@@ -124,11 +124,10 @@ impl Centroid {
         if self.norm2 <= 0.0 {
             return 0.0;
         }
-        let dot: f64 = v
-            .0
-            .iter()
-            .filter_map(|(k, x)| self.terms.get(k).map(|w| f64::from(*w) * f64::from(*x)))
-            .sum();
+        let dot: f64 =
+            v.0.iter()
+                .filter_map(|(k, x)| self.terms.get(k).map(|w| f64::from(*w) * f64::from(*x)))
+                .sum();
         (dot / self.norm2.sqrt()) as f32
     }
 
@@ -171,7 +170,10 @@ pub(crate) struct DocFreq {
 impl DocFreq {
     /// An empty table with the given half-life in seconds.
     pub fn new(half_life_secs: f64) -> Self {
-        DocFreq { half_life: half_life_secs, ..Default::default() }
+        DocFreq {
+            half_life: half_life_secs,
+            ..Default::default()
+        }
     }
 
     /// Counts one document with the given distinct features at time `now`.
@@ -191,10 +193,9 @@ impl DocFreq {
 
     /// The smoothed inverse document frequency of a feature at time `now`.
     pub fn idf(&self, feature: u64, now: i64) -> f32 {
-        let df = self
-            .df
-            .get(&feature)
-            .map_or(0.0, |(c, at)| f64::from(*c) * decay(now - at, self.half_life));
+        let df = self.df.get(&feature).map_or(0.0, |(c, at)| {
+            f64::from(*c) * decay(now - at, self.half_life)
+        });
         let docs = self.docs * decay(now - self.docs_at, self.half_life);
         (((docs + 1.0) / (df + 1.0)).ln() + 1.0) as f32
     }
@@ -202,7 +203,8 @@ impl DocFreq {
     /// Drops features whose decayed count has faded below a fraction of one document.
     fn prune(&mut self, now: i64) {
         let hl = self.half_life;
-        self.df.retain(|_, (c, at)| f64::from(*c) * decay(now - *at, hl) >= 0.05);
+        self.df
+            .retain(|_, (c, at)| f64::from(*c) * decay(now - *at, hl) >= 0.05);
     }
 
     /// Number of features tracked (for tests and memory checks).

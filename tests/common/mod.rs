@@ -23,7 +23,11 @@ use tokio::sync::oneshot;
 #[derive(Clone, Debug)]
 pub enum Route {
     /// A feed document with validators; answers 304 to a matching conditional request.
-    Feed { body: Vec<u8>, content_type: &'static str, etag: String },
+    Feed {
+        body: Vec<u8>,
+        content_type: &'static str,
+        etag: String,
+    },
     /// A redirect with this status to this path.
     Redirect(u16, String),
     /// A status with headers and a body.
@@ -78,7 +82,14 @@ impl FeedServer {
             "application/rss+xml; charset=utf-8"
         };
         let etag = format!("\"{:x}\"", body.len() * 31 + fixture.len());
-        self.route(path, Route::Feed { body, content_type, etag });
+        self.route(
+            path,
+            Route::Feed {
+                body,
+                content_type,
+                etag,
+            },
+        );
     }
 
     /// Every request seen so far.
@@ -100,11 +111,23 @@ async fn answer(State(server): State<FeedServer>, request: Request) -> Response 
     let route = server.routes.lock().unwrap().get(&path).cloned();
     let response = match route {
         None => reply(404, vec![], b"no such feed".to_vec()),
-        Some(Route::Feed { body, content_type, etag }) => {
-            let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
-            let ims = headers.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok());
-            let fresh = inm.map(|v| v == etag).unwrap_or(false) || (inm.is_none() && ims == Some(LAST_MODIFIED));
-            let validators = vec![("etag", etag.clone()), ("last-modified", LAST_MODIFIED.to_owned())];
+        Some(Route::Feed {
+            body,
+            content_type,
+            etag,
+        }) => {
+            let inm = headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok());
+            let ims = headers
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.to_str().ok());
+            let fresh = inm.map(|v| v == etag).unwrap_or(false)
+                || (inm.is_none() && ims == Some(LAST_MODIFIED));
+            let validators = vec![
+                ("etag", etag.clone()),
+                ("last-modified", LAST_MODIFIED.to_owned()),
+            ];
             if fresh {
                 reply(304, validators, Vec::new())
             } else {
@@ -128,14 +151,17 @@ fn reply(status: u16, headers: Vec<(&'static str, String)>, body: Vec<u8>) -> Re
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap();
     for (k, v) in headers {
-        r.headers_mut().insert(k, HeaderValue::from_str(&v).unwrap());
+        r.headers_mut()
+            .insert(k, HeaderValue::from_str(&v).unwrap());
     }
     r
 }
 
 /// The path of a fixture of tests/fixtures/daemon.
 pub fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/daemon").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/daemon")
+        .join(name)
 }
 
 /// A config for a daemon on `store`, polling `feeds` every second.
@@ -189,16 +215,32 @@ impl Running {
 
     /// GETs a path and returns status and JSON body.
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.client.get(format!("{}{}", self.base, path)).send().await.unwrap();
+        let r = self
+            .client
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
-        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         assert!(ct.starts_with("application/json"), "{path} answered {ct}");
-        (status, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap())
+        (
+            status,
+            serde_json::from_slice(&r.bytes().await.unwrap()).unwrap(),
+        )
     }
 
     /// The feeds as /api/feeds shows them, by configured URL order.
     pub async fn feeds(&self) -> Vec<Value> {
-        self.get("/api/feeds").await.1["feeds"].as_array().unwrap().clone()
+        self.get("/api/feeds").await.1["feeds"]
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     /// Polls `/api/feeds` until `ready` holds for it, or fails after 20 s.
