@@ -268,6 +268,8 @@ async fn bad_requests_get_json_errors() {
         "/api/stories?since=yesterday",
         "/api/stories?sort=best",
         "/api/stories?cursor=zz",
+        "/api/stories?cursor=00112233",
+        "/api/stories?sort=recent&cursor=0011223344556677",
         "/api/stories?min_sources=-2",
         "/api/stories?nonsense=1",
         "/api/stories/not-an-id",

@@ -53,7 +53,13 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(e)
+        match e {
+            StoreError::InvalidCursor { .. } => ApiError::bad_request(
+                "bad_parameter",
+                "cursor is not a cursor from a previous answer of this sort order",
+            ),
+            other => ApiError::internal(other),
+        }
     }
 }
 

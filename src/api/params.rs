@@ -15,6 +15,9 @@ const MAX_CURSOR: usize = 512;
 /// Longest accepted `q`.
 const MAX_QUERY: usize = 200;
 
+/// One page of stories, each with its first articles, and the cursor of the next page.
+pub type StoryPage = (Vec<(Story, Vec<Article>)>, Option<String>);
+
 /// A checked `GET /api/stories` request.
 #[derive(Debug, Clone)]
 pub struct StoryQuery {
@@ -92,10 +95,7 @@ impl StoryQuery {
     }
 
     /// Runs the query: a page of stories (each with up to [`LIST_ARTICLES`] articles) and the next cursor.
-    pub fn run(
-        &self,
-        store: &Store,
-    ) -> Result<(Vec<(Story, Vec<Article>)>, Option<String>), ApiError> {
+    pub fn run(&self, store: &Store) -> Result<StoryPage, ApiError> {
         let mut page = Vec::new();
         let mut last_key = None;
         let mut more = false;
