@@ -21,6 +21,7 @@ use crate::cluster::EngineConfig;
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::ingest::Ingestor;
+use crate::metrics::Metrics;
 use crate::model::{Time, feed_id};
 use crate::refresh::{RefreshReport, Refresher};
 use crate::scheduler::DueQueue;
@@ -31,6 +32,9 @@ pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// The longest the scheduler sleeps without looking again.
 const MAX_NAP: Duration = Duration::from_secs(60);
+
+/// How often the store's size and counts are sampled for `/metrics` (and once at start-up).
+const SAMPLE_EVERY: Duration = Duration::from_secs(10);
 
 /// How often articles past `store.retention` are pruned (and once at start-up).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -47,6 +51,7 @@ pub struct Daemon {
     config: Arc<Config>,
     store: Store,
     refresher: Refresher,
+    metrics: Metrics,
 }
 
 impl Daemon {
@@ -58,7 +63,9 @@ impl Daemon {
             window: config.clustering.window,
             ..EngineConfig::default()
         };
-        let mut ingestor = Ingestor::new(store.clone(), engine_config);
+        let metrics = Metrics::new();
+        let mut ingestor =
+            Ingestor::new(store.clone(), engine_config).with_metrics(metrics.clone());
         let since = chrono::Utc::now()
             - chrono::Duration::from_std(config.clustering.window).unwrap_or_default();
         let restored = ingestor
@@ -78,17 +85,24 @@ impl Daemon {
             store.clone(),
             Arc::new(Mutex::new(ingestor)),
             config.scheduler.clone(),
-        );
+        )
+        .with_metrics(metrics.clone());
         Ok(Daemon {
             config: Arc::new(config),
             store,
             refresher,
+            metrics,
         })
     }
 
     /// The store the daemon writes to.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What the daemon counts, as `GET /metrics` serves it.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Polls every configured feed once, `concurrency` at a time, and returns what each did.
@@ -128,7 +142,8 @@ impl Daemon {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (commands_tx, commands_rx) = mpsc::channel(64);
-        let state = AppState::new(self.store.clone(), self.config.clone(), commands_tx);
+        let state = AppState::new(self.store.clone(), self.config.clone(), commands_tx)
+            .with_metrics(self.metrics.clone());
         let addr = listener.local_addr().context("listener has no address")?;
         let mut http_stop = stop_rx.clone();
         let server = tokio::spawn(async move {
@@ -148,6 +163,11 @@ impl Daemon {
             self.config.store.retention,
             stop_rx.clone(),
         ));
+        let sampler = tokio::spawn(sample_loop(
+            self.store.clone(),
+            self.metrics.clone(),
+            stop_rx.clone(),
+        ));
         let scheduled = self.schedule(stop_rx, commands_rx).await;
         match server.await {
             Ok(Ok(())) => {}
@@ -155,6 +175,7 @@ impl Daemon {
             Err(e) => warn!(error = %e, "HTTP server task failed"),
         }
         let _ = retention.await;
+        let _ = sampler.await;
         self.store
             .flush()
             .context("cannot flush the store at shutdown")?;
@@ -184,13 +205,15 @@ impl Daemon {
         let pool = Arc::new(Semaphore::new(self.config.scheduler.concurrency));
         let mut running: JoinSet<(String, Option<Time>)> = JoinSet::new();
         loop {
-            for id in queue.pop_due(chrono::Utc::now()) {
+            for (id, due) in pop_due_at(&mut queue, chrono::Utc::now()) {
                 let Some(feed) = feeds.get(&id).cloned() else {
                     continue;
                 };
                 let (refresher, pool) = (self.refresher.clone(), pool.clone());
+                let metrics = self.metrics.clone();
                 running.spawn(async move {
                     let _permit = pool.acquire_owned().await;
+                    metrics.scheduler_lag((chrono::Utc::now() - due).to_std().unwrap_or_default());
                     match refresher.refresh(&feed).await {
                         Ok(report) => (id, Some(report.feed.next_fetch)),
                         Err(e) => {
@@ -260,6 +283,37 @@ async fn prune_loop(store: Store, retention: Duration, mut stop: watch::Receiver
             Ok(Ok(_)) => {}
             Ok(Err(e)) => warn!(error = %e, "pruning failed; will try again"),
             Err(e) => warn!(error = %e, "pruning task failed"),
+        }
+    }
+}
+
+/// The feeds due at `now` with the time each was due, earliest first.
+fn pop_due_at(queue: &mut DueQueue, now: Time) -> Vec<(String, Time)> {
+    let mut out = Vec::new();
+    while let Some(due) = queue.next_due().filter(|t| *t <= now) {
+        out.extend(queue.pop_due(due).into_iter().map(|id| (id, due)));
+    }
+    out
+}
+
+/// Samples the store's counts and size on disk for `/metrics`, at start-up and then every
+/// [`SAMPLE_EVERY`] (counting is a scan, too slow to do on every scrape of a large store).
+async fn sample_loop(store: Store, metrics: Metrics, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(SAMPLE_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tick.tick() => {}
+        }
+        let store = store.clone();
+        let sampled = tokio::task::spawn_blocking(move || {
+            Ok::<_, crate::store::StoreError>((store.counts()?, store.size_on_disk()?))
+        })
+        .await;
+        match sampled {
+            Ok(Ok((counts, size))) => metrics.store_sampled(&counts, size),
+            Ok(Err(e)) => warn!(error = %e, "cannot sample the store for metrics"),
+            Err(e) => warn!(error = %e, "store sampling task failed"),
         }
     }
 }

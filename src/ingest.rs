@@ -4,7 +4,10 @@
 //! Sits between `feed` (normalized entries) and `store`; used by `refresh` in the daemon and by
 //! the ingest benchmark, so both run exactly the same path.
 
+use std::time::Instant;
+
 use crate::cluster::{Assignment, Doc, Engine, EngineConfig};
+use crate::metrics::Metrics;
 use crate::model::{Article, Entry, FeedState, MatchKind, Story, Time, article_id};
 use crate::store::{Store, StoreError};
 
@@ -25,6 +28,7 @@ pub struct IngestReport {
 pub struct Ingestor {
     engine: Engine,
     store: Store,
+    metrics: Metrics,
 }
 
 impl Ingestor {
@@ -33,7 +37,14 @@ impl Ingestor {
         Ingestor {
             engine: Engine::new(config),
             store,
+            metrics: Metrics::default(),
         }
+    }
+
+    /// The same ingestor, counting into `metrics` (duplicates, merges, engine latency).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Puts the articles first seen since `since` back into the engine's window (after a restart).
@@ -42,6 +53,7 @@ impl Ingestor {
         for article in &articles {
             self.engine.restore(&doc_of(article), &article.story_id);
         }
+        self.metrics.stories_active(self.engine.active_stories());
         Ok(articles.len())
     }
 
@@ -79,7 +91,13 @@ impl Ingestor {
                 match_kind: MatchKind::New,
                 score: 1.0,
             };
+            let started = Instant::now();
             let assignment = self.engine.add(&doc_of(&article));
+            self.metrics.filed(
+                assignment.match_kind,
+                started.elapsed(),
+                assignment.merged.len(),
+            );
             article.story_id = assignment.story_id.clone();
             article.duplicate_of = assignment.duplicate_of.clone();
             article.match_kind = assignment.match_kind;
@@ -94,6 +112,7 @@ impl Ingestor {
                 MatchKind::Similar => {}
             }
         }
+        self.metrics.stories_active(self.engine.active_stories());
         Ok(report)
     }
 

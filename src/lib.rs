@@ -16,7 +16,7 @@
 //! [`refresh`] is the one place that runs steps 2 to 5 in order for one feed, with
 //! [`ingest`] keeping the engine and the store in step;
 //! [`daemon`] wires the scheduler, the refresh workers and the HTTP server together with
-//! one shutdown signal. [`config`] turns the TOML file into the validated settings all of
+//! one shutdown signal, and [`metrics`] counts what every stage did. [`config`] turns the TOML file into the validated settings all of
 //! them run on.
 
 pub mod api;
@@ -28,6 +28,7 @@ pub mod eval;
 pub mod feed;
 pub mod fetch;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 pub mod refresh;
 pub mod scheduler;

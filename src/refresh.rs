@@ -10,6 +10,7 @@ use crate::config::{FeedConfig, SchedulerConfig};
 use crate::feed;
 use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
 use crate::ingest::{IngestReport, Ingestor};
+use crate::metrics::Metrics;
 use crate::model::{FeedState, FeedStatus, NextFetchReason, Time, feed_id};
 use crate::scheduler::{self, IntervalPolicy, Observation};
 use crate::store::{Store, StoreError};
@@ -52,6 +53,7 @@ pub struct Refresher {
     store: Store,
     ingestor: Arc<Mutex<Ingestor>>,
     scheduler: SchedulerConfig,
+    metrics: Metrics,
 }
 
 impl Refresher {
@@ -67,7 +69,14 @@ impl Refresher {
             store,
             ingestor,
             scheduler,
+            metrics: Metrics::default(),
         }
+    }
+
+    /// The same refresher, counting fetches, parse failures and new articles into `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The stored state of a configured feed, or a new pending one; the configured name wins.
@@ -107,7 +116,14 @@ impl Refresher {
                 etag: state.etag.clone(),
                 last_modified: state.last_modified.clone(),
             };
+            let fetch_started = Instant::now();
             let result = self.fetcher.fetch(&state.url, &validators).await;
+            match &result {
+                Ok(o) => self
+                    .metrics
+                    .fetch_ok(fetch_started.elapsed(), o.body.as_ref().map(|b| b.len())),
+                Err(e) => self.metrics.fetch_failed(e.kind(), fetch_started.elapsed()),
+            }
             let ingest = match result {
                 Ok(outcome) => match self.process(feed, &mut state, outcome, now).await {
                     Ok(report) => report,
@@ -169,8 +185,11 @@ impl Refresher {
             return Ok(IngestReport::default());
         };
         let base = url::Url::parse(&outcome.final_url).unwrap_or_else(|_| feed.url.clone());
-        let parsed = feed::parse(&body, outcome.content_type.as_deref(), &base, now)
-            .map_err(|e| Processing::Feed(FeedFailure::Parse(e)))?;
+        let parsed =
+            feed::parse(&body, outcome.content_type.as_deref(), &base, now).map_err(|e| {
+                self.metrics.parse_failed();
+                Processing::Feed(FeedFailure::Parse(e))
+            })?;
         if feed.name.is_none()
             && let Some(title) = parsed.title.as_ref().filter(|t| !t.is_empty())
         {
@@ -189,6 +208,7 @@ impl Refresher {
         .map_err(|e| Processing::Refresh(RefreshError::Task(e.to_string())))?;
         *state = working;
         let (report, ttl) = report.map_err(|e| Processing::Refresh(e.into()))?;
+        self.metrics.ingested(report.new_articles);
         state.etag = outcome.validators.etag;
         state.last_modified = outcome.validators.last_modified;
         self.succeeded(

@@ -2,12 +2,18 @@
 //! into the engine's state (operator actions go to the scheduler as commands).
 
 mod error;
+mod etag;
+mod links;
+mod pages;
 mod params;
+mod syndication;
 mod views;
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -15,6 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::daemon::Command;
+use crate::metrics::{self, Metrics};
 use crate::model::feed_id;
 use crate::store::{Store, StoryOrder};
 
@@ -32,6 +39,7 @@ pub struct AppState {
     config: Arc<Config>,
     #[allow(dead_code)]
     commands: mpsc::Sender<Command>,
+    metrics: Metrics,
 }
 
 impl AppState {
@@ -41,7 +49,14 @@ impl AppState {
             store,
             config,
             commands,
+            metrics: Metrics::default(),
         }
+    }
+
+    /// The same state, serving `metrics` at `GET /metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 }
 
@@ -53,9 +68,21 @@ pub fn app(state: AppState) -> Router {
         .route("/api/stories/{id}", get(get_story))
         .route("/api/articles/{id}", get(get_article))
         .route("/api/feeds", get(list_feeds))
+        .route("/metrics", get(serve_metrics))
+        .route("/", get(pages::index))
+        .route("/stories/{id}", get(pages::story))
+        .route("/stories.atom", get(syndication::atom))
+        .route("/stories.json", get(syndication::json_feed))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
+}
+
+async fn serve_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        state.metrics.render(),
+    )
 }
 
 async fn healthz() -> Json<Value> {
