@@ -276,7 +276,11 @@ async fn metrics_count_what_the_daemon_did() {
     let active = v("storyd_stories_active", &[]);
     assert!((1.0..=13.0).contains(&active), "{active} stories active");
     assert!(v("storyd_store_size_bytes", &[]) > 0.0);
-    for family in ["storyd_fetch_errors", "storyd_fetches", "storyd_articles_ingested"] {
+    for family in [
+        "storyd_fetch_errors",
+        "storyd_fetches",
+        "storyd_articles_ingested",
+    ] {
         assert_eq!(families[family].kind, "counter", "{family}");
     }
     daemon.stop().await;
