@@ -147,7 +147,10 @@ impl Ingestor {
             }
         }
         // The store derives article_count, sources and feed_ids from what it holds plus this article.
-        story.updated = now;
+        // Refreshes run concurrently, each stamped with the time it started: a late one must
+        // not move `updated` back, nor leave `first_seen` after its own article's.
+        story.first_seen = story.first_seen.min(now);
+        story.updated = story.updated.max(now);
         if assignment.headline_article != story.headline_article {
             let headline = if assignment.headline_article == article.id {
                 Some(article.clone())

@@ -107,7 +107,7 @@ fn shorten(text: &str, max: usize) -> String {
 
 #[derive(Template)]
 #[template(path = "index.html")]
-struct IndexPage {
+struct IndexTemplate {
     q: String,
     stories: Vec<Card>,
     next_url: Option<String>,
@@ -128,14 +128,14 @@ struct Row {
 
 #[derive(Template)]
 #[template(path = "story.html")]
-struct StoryPage {
+struct StoryTemplate {
     story: Card,
     articles: Vec<Row>,
 }
 
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage {
+struct ErrorTemplate {
     status: u16,
     message: String,
 }
@@ -165,7 +165,7 @@ pub async fn index(
             .map_err(ApiError::internal)??;
         let now = chrono::Utc::now();
         let base = links::base_url(&headers, &state.config);
-        Ok::<_, ApiError>(IndexPage {
+        Ok::<_, ApiError>(IndexTemplate {
             q: pairs
                 .iter()
                 .find(|(k, _)| k == "q")
@@ -204,7 +204,7 @@ pub async fn story(
         .map_err(ApiError::internal)??;
         let (story, articles) = found;
         let now = chrono::Utc::now();
-        Ok::<_, ApiError>(StoryPage {
+        Ok::<_, ApiError>(StoryTemplate {
             story: Card::new(&story, &articles, now, usize::MAX),
             articles: articles
                 .into_iter()
@@ -230,7 +230,7 @@ pub async fn story(
 
 /// An API error as a page a person can read, with the same status.
 fn error_page(headers: &HeaderMap, e: ApiError) -> Response {
-    let page = ErrorPage {
+    let page = ErrorTemplate {
         status: e.status().as_u16(),
         message: e.message().to_owned(),
     };
@@ -304,7 +304,7 @@ mod tests {
             }],
             more_sources: 0,
         };
-        let page = IndexPage {
+        let page = IndexTemplate {
             q: "\"><script>".into(),
             stories: vec![card],
             next_url: None,
@@ -315,7 +315,7 @@ mod tests {
         assert!(!html.contains("<b>"), "{html}");
         assert!(!html.contains("\" onmouseover"), "{html}");
         assert!(
-            html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp;"),
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62; &#38;"),
             "{html}"
         );
     }

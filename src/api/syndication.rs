@@ -13,14 +13,12 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
 
+use super::params::StoryPage as Page;
 use super::{ApiError, AppState, StoryQuery, etag, links};
 use crate::model::{Article, Story, Time};
 
 /// Articles listed per entry at most.
 const MAX_ENTRY_ARTICLES: usize = 50;
-
-/// A page of stories, each with (up to [`MAX_ENTRY_ARTICLES`] of) its articles.
-pub(super) type Page = (Vec<(Story, Vec<Article>)>, Option<String>);
 
 /// The query pairs of a request, or a 400 naming what was wrong.
 pub(super) fn pairs(
@@ -31,7 +29,7 @@ pub(super) fn pairs(
         .map_err(|e| ApiError::bad_request("bad_query", e.body_text()))
 }
 
-/// Runs a listing query with every article of each story (lists cap them otherwise).
+/// Runs a listing query with (up to [`MAX_ENTRY_ARTICLES`] of) every story's articles; lists cap them lower.
 async fn load(state: &AppState, q: StoryQuery) -> Result<Page, ApiError> {
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
