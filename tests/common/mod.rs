@@ -188,7 +188,20 @@ pub struct Running {
 impl Running {
     /// Opens the store and runs the daemon on a free port.
     pub async fn start(config: Config) -> Running {
-        let daemon = Daemon::open(config).unwrap();
+        // sled lets go of its directory lock a moment after the previous daemon's last handle
+        // is dropped (its flusher thread exits on its own), so a quick restart may wait briefly.
+        let mut tries = 0;
+        let daemon = loop {
+            match Daemon::open(config.clone()) {
+                Ok(d) => break d,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    eprintln!("store not ready yet ({e:#}); retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot open the daemon: {e:#}"),
+            }
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
