@@ -2,6 +2,7 @@
 //! into the engine's state (operator actions go to the scheduler as commands).
 
 mod error;
+mod manage;
 mod params;
 mod views;
 
@@ -11,10 +12,11 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-use crate::config::Config;
+use crate::config::{Config, FeedConfig};
 use crate::daemon::Command;
+use crate::live::Snapshot;
 use crate::model::feed_id;
 use crate::store::{Store, StoryOrder};
 
@@ -30,8 +32,8 @@ pub const LIST_ARTICLES: usize = 10;
 pub struct AppState {
     store: Store,
     config: Arc<Config>,
-    #[allow(dead_code)]
     commands: mpsc::Sender<Command>,
+    live: Option<watch::Receiver<Arc<Snapshot>>>,
 }
 
 impl AppState {
@@ -41,6 +43,32 @@ impl AppState {
             store,
             config,
             commands,
+            live: None,
+        }
+    }
+
+    /// The same state, reading the live feed set (after reloads and API changes) from `live`.
+    pub fn with_live(mut self, live: watch::Receiver<Arc<Snapshot>>) -> Self {
+        self.live = Some(live);
+        self
+    }
+
+    /// The live feed set, when the scheduler publishes one.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.live.as_ref().map(|l| l.borrow().clone())
+    }
+
+    /// The config in force (the reloaded one, if the daemon reloaded).
+    pub fn current_config(&self) -> Arc<Config> {
+        self.snapshot()
+            .map_or_else(|| self.config.clone(), |s| s.config.clone())
+    }
+
+    /// The feeds polled now: the live set's, else the config's.
+    pub fn live_feeds(&self) -> Vec<FeedConfig> {
+        match self.snapshot() {
+            Some(s) => s.feeds.iter().map(|f| f.feed.clone()).collect(),
+            None => self.config.feeds.clone(),
         }
     }
 }
@@ -53,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/stories/{id}", get(get_story))
         .route("/api/articles/{id}", get(get_article))
         .route("/api/feeds", get(list_feeds))
+        .merge(manage::routes(state.clone()))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
@@ -111,7 +140,7 @@ async fn get_article(
 
 async fn list_feeds(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let mut feeds = Vec::new();
-    for f in &state.config.feeds {
+    for f in &state.live_feeds() {
         if let Some(s) = state.store.feed(&feed_id(&f.configured_url))? {
             feeds.push(FeedView::from(s));
         }
