@@ -576,6 +576,14 @@ mod tests {
     }
 
     #[test]
+    fn private_feeds_through_the_api_are_off_unless_allowed() {
+        assert!(!parse("").unwrap().server.allow_private_feeds);
+        let c = parse("[server]\nallow_private_feeds = true").unwrap();
+        assert!(c.server.allow_private_feeds);
+        assert!(error("[server]\nallow_private_feeds = \"yes\"").contains("allow_private_feeds"));
+    }
+
+    #[test]
     fn sizes_and_durations_are_human_readable() {
         let c = parse("[scheduler]\nmax_body = \"500 KiB\"\ntimeout = \"1m 30s\"").unwrap();
         assert_eq!(c.scheduler.max_body, 500 * 1024);

@@ -17,7 +17,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::config::{Config, ConfigError, FeedConfig};
+mod reload;
+
+use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchError, FetchSettings, Fetcher, PublicAddresses, PublicOnly};
 use crate::ingest::Ingestor;
 use crate::model::{FeedState, NextFetchReason, Time, feed_id};
@@ -66,32 +68,7 @@ impl Snapshot {
 /// A due-queue move: `Some(t)` to (re)schedule the feed at `t`, `None` to drop it.
 pub type Due = (String, Option<Time>);
 
-/// What a reload changed, by feed id.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct ReloadReport {
-    /// Feeds that start polling.
-    pub added: Vec<String>,
-    /// Feeds that stop polling (their articles stay until retention).
-    pub removed: Vec<String>,
-    /// Feeds whose name or interval changed.
-    pub changed: Vec<String>,
-    /// Keys that changed but only take effect after a restart.
-    pub restart_needed: Vec<&'static str>,
-}
-
-/// A reload that was refused: the old config stays in force.
-#[derive(Debug, thiserror::Error)]
-pub enum ReloadError {
-    /// The new config is invalid or unreadable.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The store could not be read or written.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The HTTP client for the new `[scheduler]` settings could not be built.
-    #[error(transparent)]
-    Fetch(#[from] FetchError),
-}
+pub use reload::{ReloadError, ReloadReport};
 
 /// A change to the feed set that was refused.
 #[derive(Debug, thiserror::Error)]
@@ -320,108 +297,5 @@ impl FeedTable {
         info!(feed = %id, "feed removed through the API");
         self.publish();
         Ok((id.to_owned(), None))
-    }
-
-    /// Re-reads the config file and applies what changed; an invalid config changes nothing.
-    pub fn reload(&mut self, now: Time) -> Result<(ReloadReport, Vec<Due>), ReloadError> {
-        let mut config = Config::load(&self.config.path)?;
-        let mut report = ReloadReport::default();
-        self.keep_fixed(&mut config, &mut report);
-        let api = self.store.api_feeds()?;
-        let (refresher, api_refresher, api_fetcher) = if config.scheduler != self.config.scheduler
-            || config.server.allow_private_feeds != self.config.server.allow_private_feeds
-        {
-            let (fetcher, api_fetcher) = fetchers(&config)?;
-            let s = config.scheduler.clone();
-            (
-                Refresher::new(
-                    fetcher,
-                    self.store.clone(),
-                    self.ingestor.clone(),
-                    s.clone(),
-                ),
-                Refresher::new(
-                    api_fetcher.clone(),
-                    self.store.clone(),
-                    self.ingestor.clone(),
-                    s,
-                ),
-                api_fetcher,
-            )
-        } else {
-            (
-                self.refresher.clone(),
-                self.api_refresher.clone(),
-                self.api_fetcher.clone(),
-            )
-        };
-        let next = merge(&config, &api);
-        let mut due = Vec::new();
-        for old in &self.feeds {
-            if !next.iter().any(|f| f.id == old.id) {
-                report.removed.push(old.id.clone());
-                due.push((old.id.clone(), None));
-            }
-        }
-        let interval = |c: &Config, f: &FeedConfig| f.interval.unwrap_or(c.scheduler.interval);
-        for live in &next {
-            let refresher = match live.origin {
-                Origin::Config => &refresher,
-                Origin::Api => &api_refresher,
-            };
-            let Some(old) = self.get(&live.id) else {
-                let state = refresher.state_of(&live.feed, now)?;
-                self.store.put_feed(&state)?;
-                report.added.push(live.id.clone());
-                due.push((live.id.clone(), Some(state.next_fetch)));
-                continue;
-            };
-            let new_every = interval(&config, &live.feed);
-            let every_changed = interval(&self.config, &old.feed) != new_every;
-            if old.feed == live.feed && !every_changed {
-                continue;
-            }
-            let mut state = refresher.state_of(&live.feed, now)?;
-            if every_changed
-                && !matches!(
-                    state.next_fetch_reason,
-                    NextFetchReason::RetryAfter | NextFetchReason::Backoff
-                )
-            {
-                let every = chrono::Duration::from_std(new_every).unwrap_or(chrono::Duration::MAX);
-                state.next_fetch = state.last_fetch.map_or(now, |t| t + every).max(now);
-                state.next_fetch_reason = NextFetchReason::Interval;
-                due.push((live.id.clone(), Some(state.next_fetch)));
-            }
-            self.store.put_feed(&state)?;
-            report.changed.push(live.id.clone());
-        }
-        self.config = Arc::new(config);
-        self.feeds = next;
-        (self.refresher, self.api_refresher, self.api_fetcher) =
-            (refresher, api_refresher, api_fetcher);
-        self.publish();
-        Ok((report, due))
-    }
-
-    /// Keeps the old values of keys that only a restart can change, and names them.
-    fn keep_fixed(&self, new: &mut Config, report: &mut ReloadReport) {
-        let old = &self.config;
-        if new.server.listen != old.server.listen {
-            report.restart_needed.push("server.listen");
-            new.server.listen = old.server.listen;
-        }
-        if new.store.path != old.store.path {
-            report.restart_needed.push("store.path");
-            new.store.path = old.store.path.clone();
-        }
-        if new.clustering != old.clustering {
-            report.restart_needed.push("clustering");
-            new.clustering = old.clustering.clone();
-        }
-        if new.log != old.log {
-            report.restart_needed.push("log");
-            new.log = old.log.clone();
-        }
     }
 }
