@@ -67,6 +67,7 @@ struct RawConfig {
 struct RawServer {
     listen: Option<String>,
     admin_token: Option<String>,
+    allow_private_feeds: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,8 +126,10 @@ pub struct Config {
     pub clustering: ClusteringConfig,
     /// `[log]`.
     pub log: LogConfig,
-    /// `[[feeds]]`, in file order.
+    /// `[[feeds]]` in file order, then the feeds of the `opml` files not configured already.
     pub feeds: Vec<FeedConfig>,
+    /// The `opml` files, resolved against the config file's folder.
+    pub opml: Vec<PathBuf>,
 }
 
 /// `[server]`: the query endpoint.
@@ -136,6 +139,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Bearer token that enables the write endpoints.
     pub admin_token: Option<String>,
+    /// Whether feeds added through the API may point at loopback, private or link-local
+    /// addresses (off: only public addresses, against server-side request forgery).
+    pub allow_private_feeds: bool,
 }
 
 /// `[store]`: where and for how long.
@@ -202,6 +208,8 @@ pub struct FeedConfig {
     pub name: Option<String>,
     /// Poll interval override.
     pub interval: Option<Duration>,
+    /// The site's own page (OPML `htmlUrl`), if known.
+    pub html_url: Option<String>,
 }
 
 impl Config {
@@ -275,12 +283,6 @@ impl Validator<'_> {
     }
 
     fn config(&self, raw: RawConfig) -> Result<Config, ConfigError> {
-        if !raw.opml.is_empty() {
-            return Err(self.invalid(
-                "opml",
-                "OPML import is not supported by this version of storyd",
-            ));
-        }
         let listen_text = raw.server.listen.as_deref().unwrap_or("127.0.0.1:8080");
         let listen = listen_text.parse().map_err(|_| {
             self.invalid(
@@ -300,7 +302,7 @@ impl Validator<'_> {
             window: self.duration("clustering.window", raw.clustering.window.as_deref(), "72h")?,
         };
         let log = self.log(&raw.log)?;
-        let feeds = raw
+        let mut feeds = raw
             .feeds
             .iter()
             .enumerate()
@@ -315,18 +317,67 @@ impl Validator<'_> {
                 ));
             }
         }
+        let mut opml = Vec::new();
+        for (i, file) in raw.opml.iter().enumerate() {
+            let (path, more) = self.opml_feeds(i, file)?;
+            for feed in more {
+                // A feed already configured keeps its [[feeds]] entry (with its overrides).
+                if !feeds
+                    .iter()
+                    .any(|f| f.configured_url == feed.configured_url)
+                {
+                    feeds.push(feed);
+                }
+            }
+            opml.push(path);
+        }
         Ok(Config {
             path: self.path.to_owned(),
             server: ServerConfig {
                 listen,
                 admin_token: raw.server.admin_token,
+                allow_private_feeds: raw.server.allow_private_feeds.unwrap_or(false),
             },
             store,
             scheduler,
             clustering,
             log,
             feeds,
+            opml,
         })
+    }
+
+    /// The feeds of the OPML file `opml[i]`, a path relative to the config file's folder.
+    fn opml_feeds(&self, i: usize, file: &str) -> Result<(PathBuf, Vec<FeedConfig>), ConfigError> {
+        let key = format!("opml[{i}]");
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let path = dir.join(file.trim());
+        let bytes = std::fs::read(&path)
+            .map_err(|e| self.invalid(&key, format!("cannot read {}: {e}", path.display())))?;
+        let outlines = crate::opml::read(&bytes)
+            .map_err(|e| self.invalid(&key, format!("{}: {e}", path.display())))?;
+        let mut feeds = Vec::with_capacity(outlines.len());
+        for (n, outline) in outlines.into_iter().enumerate() {
+            let url = self.feed_url(&outline.url).ok_or_else(|| {
+                let problem = format!(
+                    "{}: outline {n} has an xmlUrl that is not an http(s) or file URL: {:?}",
+                    path.display(),
+                    outline.url
+                );
+                self.invalid(&key, problem)
+            })?;
+            if feeds.iter().any(|f: &FeedConfig| f.url == url) {
+                continue;
+            }
+            feeds.push(FeedConfig {
+                configured_url: outline.url.trim().to_owned(),
+                url,
+                name: outline.title,
+                interval: None,
+                html_url: outline.html_url,
+            });
+        }
+        Ok((path, feeds))
     }
 
     fn scheduler(&self, raw: &RawScheduler) -> Result<SchedulerConfig, ConfigError> {
@@ -422,6 +473,7 @@ impl Validator<'_> {
             url,
             name,
             interval,
+            html_url: None,
         })
     }
 
@@ -521,6 +573,14 @@ mod tests {
         assert!(e.contains("intervall"), "{e}");
         let e = error("colour = 1");
         assert!(e.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn private_feeds_through_the_api_are_off_unless_allowed() {
+        assert!(!parse("").unwrap().server.allow_private_feeds);
+        let c = parse("[server]\nallow_private_feeds = true").unwrap();
+        assert!(c.server.allow_private_feeds);
+        assert!(error("[server]\nallow_private_feeds = \"yes\"").contains("allow_private_feeds"));
     }
 
     #[test]

@@ -4,28 +4,34 @@
 //!
 //! Shutdown order: stop scheduling, stop accepting requests, drain in-flight refreshes
 //! with a deadline, flush the store.
+//!
+//! The scheduler loop owns the live feed set ([`FeedTable`]): reloads (SIGHUP,
+//! `POST /api/reload`), feeds added or removed through the API and manual refreshes reach
+//! it as [`Command`]s and are applied between its own steps. It also tells systemd how it
+//! is doing (see [`crate::systemd`]).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use crate::api::{self, AppState};
 use crate::cluster::EngineConfig;
 use crate::config::{Config, FeedConfig};
-use crate::fetch::{FetchSettings, Fetcher};
 use crate::ingest::Ingestor;
+use crate::live::{ChangeError, Due, FeedTable, ReloadError, ReloadReport, Snapshot};
 use crate::metrics::Metrics;
-use crate::model::{Time, feed_id};
-use crate::refresh::{RefreshReport, Refresher};
+use crate::model::{FeedState, Time};
+use crate::refresh::RefreshReport;
 use crate::scheduler::DueQueue;
 use crate::store::Store;
+use crate::systemd;
 
 /// How long in-flight refreshes may run on after a shutdown request.
 pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
@@ -33,24 +39,30 @@ pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 /// The longest the scheduler sleeps without looking again.
 const MAX_NAP: Duration = Duration::from_secs(60);
 
-/// How often the store's size and counts are sampled for `/metrics` (and once at start-up).
-const SAMPLE_EVERY: Duration = Duration::from_secs(10);
-
 /// How often articles past `store.retention` are pruned (and once at start-up).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// How often the store's size and counts are sampled for `/metrics` (and once at start-up).
+const SAMPLE_EVERY: Duration = Duration::from_secs(10);
 
 /// Requests the scheduler loop takes from the rest of the daemon.
 #[derive(Debug)]
 pub enum Command {
     /// Fetch this feed now.
     Refresh(String),
+    /// Re-read the config file; the answer goes to the sender, if any (SIGHUP has none).
+    Reload(Option<oneshot::Sender<Result<ReloadReport, ReloadError>>>),
+    /// Start polling a feed given through the API (already discovered).
+    AddFeed(FeedConfig, oneshot::Sender<Result<FeedState, ChangeError>>),
+    /// Stop polling a feed added through the API.
+    RemoveFeed(String, oneshot::Sender<Result<(), ChangeError>>),
 }
 
 /// A daemon with its store open and its engine restored, ready to poll or serve.
 pub struct Daemon {
     config: Arc<Config>,
     store: Store,
-    refresher: Refresher,
+    table: FeedTable,
     metrics: Metrics,
 }
 
@@ -72,32 +84,25 @@ impl Daemon {
             .restore(since)
             .context("cannot restore the story engine's window")?;
         info!(restored, path = %config.store.path.display(), "store open");
-        let fetcher = Fetcher::new(FetchSettings {
-            timeout: config.scheduler.timeout,
-            connect_timeout: config.scheduler.timeout.min(Duration::from_secs(10)),
-            max_body: config.scheduler.max_body,
-            per_host: config.scheduler.per_host,
-            user_agent: format!("storyd/{}", env!("CARGO_PKG_VERSION")),
-        })
-        .context("cannot build the HTTP client")?;
-        let refresher = Refresher::new(
-            fetcher,
+        let shared = Arc::new(config.clone());
+        let table = FeedTable::new(
+            config,
             store.clone(),
             Arc::new(Mutex::new(ingestor)),
-            config.scheduler.clone(),
+            metrics.clone(),
         )
-        .with_metrics(metrics.clone());
+        .context("cannot set up the feeds")?;
         Ok(Daemon {
-            config: Arc::new(config),
+            config: shared,
             store,
-            refresher,
+            table,
             metrics,
         })
     }
 
-    /// The store the daemon writes to.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The live feed set as the API sees it.
+    pub fn snapshot(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.table.subscribe()
     }
 
     /// What the daemon counts, as `GET /metrics` serves it.
@@ -105,12 +110,27 @@ impl Daemon {
         &self.metrics
     }
 
-    /// Polls every configured feed once, `concurrency` at a time, and returns what each did.
+    /// The store the daemon writes to.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Polls every feed once, `concurrency` at a time, and returns what each did.
     pub async fn once(&self) -> Vec<(FeedConfig, anyhow::Result<RefreshReport>)> {
+        self.once_with(|_, _| {}).await
+    }
+
+    /// Like [`Daemon::once`], calling `done` as each feed finishes (for progress output).
+    pub async fn once_with(
+        &self,
+        mut done: impl FnMut(&FeedConfig, &anyhow::Result<RefreshReport>),
+    ) -> Vec<(FeedConfig, anyhow::Result<RefreshReport>)> {
         let limit = Arc::new(Semaphore::new(self.config.scheduler.concurrency));
         let mut tasks = JoinSet::new();
-        for (i, feed) in self.config.feeds.iter().enumerate() {
-            let (refresher, feed, limit) = (self.refresher.clone(), feed.clone(), limit.clone());
+        let feeds = self.table.feeds();
+        for (i, live) in feeds.iter().enumerate() {
+            let refresher = self.table.refresher_for(live.origin).clone();
+            let (feed, limit) = (live.feed.clone(), limit.clone());
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await;
                 (
@@ -122,7 +142,10 @@ impl Daemon {
         let mut results: Vec<(usize, anyhow::Result<RefreshReport>)> = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok(r) => results.push(r),
+                Ok((i, r)) => {
+                    done(&feeds[i].feed, &r);
+                    results.push((i, r));
+                }
                 Err(e) => error!(error = %e, "refresh task failed"),
             }
         }
@@ -130,19 +153,20 @@ impl Daemon {
         let _ = self.store.flush();
         results
             .into_iter()
-            .map(|(i, r)| (self.config.feeds[i].clone(), r))
+            .map(|(i, r)| (feeds[i].feed.clone(), r))
             .collect()
     }
 
     /// Serves the HTTP endpoint on `listener` and polls feeds until `shutdown` completes.
     pub async fn run(
-        self,
+        mut self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (commands_tx, commands_rx) = mpsc::channel(64);
-        let state = AppState::new(self.store.clone(), self.config.clone(), commands_tx)
+        let state = AppState::new(self.store.clone(), self.config.clone(), commands_tx.clone())
+            .with_live(self.table.subscribe())
             .with_metrics(self.metrics.clone());
         let addr = listener.local_addr().context("listener has no address")?;
         let mut http_stop = stop_rx.clone();
@@ -153,14 +177,18 @@ impl Daemon {
                 })
                 .await
         });
-        info!(%addr, feeds = self.config.feeds.len(), "storyd serving");
+        let feeds = self.table.feeds().len();
+        info!(%addr, feeds, "storyd serving");
+        systemd::ready(&format!("serving on {addr}, {feeds} feeds"));
         tokio::spawn(async move {
             shutdown.await;
+            systemd::stopping();
             let _ = stop_tx.send(true);
         });
+        tokio::spawn(reload_on_sighup(commands_tx, stop_rx.clone()));
         let retention = tokio::spawn(prune_loop(
             self.store.clone(),
-            self.config.store.retention,
+            self.table.subscribe(),
             stop_rx.clone(),
         ));
         let sampler = tokio::spawn(sample_loop(
@@ -183,38 +211,37 @@ impl Daemon {
         scheduled
     }
 
-    /// The scheduler loop: runs due feeds through the refresh pool until the stop signal.
+    /// The scheduler loop: runs due feeds through the refresh pool and applies commands,
+    /// until the stop signal.
     async fn schedule(
-        &self,
+        &mut self,
         mut stop: watch::Receiver<bool>,
         mut commands: mpsc::Receiver<Command>,
     ) -> anyhow::Result<()> {
-        let now = chrono::Utc::now();
-        let feeds: HashMap<String, FeedConfig> = self
-            .config
-            .feeds
-            .iter()
-            .map(|f| (feed_id(&f.configured_url), f.clone()))
-            .collect();
         let mut queue = DueQueue::new();
-        for feed in &self.config.feeds {
-            let state = self.refresher.state_of(feed, now)?;
-            self.store.put_feed(&state)?;
-            queue.set(&state.id, state.next_fetch);
-        }
+        apply(&mut queue, self.table.start(chrono::Utc::now())?);
         let pool = Arc::new(Semaphore::new(self.config.scheduler.concurrency));
         let mut running: JoinSet<(String, Option<Time>)> = JoinSet::new();
+        // A feed is fetched by one task at a time; a request meanwhile runs it again after.
+        let (mut in_flight, mut again) = (HashSet::new(), HashSet::new());
+        let watchdog_every = systemd::watchdog_interval();
+        let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(MAX_NAP));
         loop {
             for (id, due) in pop_due_at(&mut queue, chrono::Utc::now()) {
-                let Some(feed) = feeds.get(&id).cloned() else {
+                let Some(live) = self.table.get(&id).cloned() else {
                     continue;
                 };
-                let (refresher, pool) = (self.refresher.clone(), pool.clone());
+                if !in_flight.insert(id.clone()) {
+                    again.insert(id);
+                    continue;
+                }
+                let (refresher, pool) =
+                    (self.table.refresher_for(live.origin).clone(), pool.clone());
                 let metrics = self.metrics.clone();
                 running.spawn(async move {
                     let _permit = pool.acquire_owned().await;
                     metrics.scheduler_lag((chrono::Utc::now() - due).to_std().unwrap_or_default());
-                    match refresher.refresh(&feed).await {
+                    match refresher.refresh(&live.feed).await {
                         Ok(report) => (id, Some(report.feed.next_fetch)),
                         Err(e) => {
                             error!(feed = %id, error = %e, "refresh could not be stored");
@@ -232,16 +259,18 @@ impl Daemon {
                 _ = stop.wait_for(|s| *s) => break,
                 Some(done) = running.join_next() => {
                     if let Ok((id, next)) = done {
+                        in_flight.remove(&id);
                         // A refresh whose result could not be stored is tried again after the minimum interval.
                         let retry = chrono::Utc::now()
-                            + chrono::Duration::from_std(self.config.scheduler.min_interval).unwrap_or_default();
-                        queue.set(&id, next.unwrap_or(retry));
+                            + chrono::Duration::from_std(self.table.config().scheduler.min_interval).unwrap_or_default();
+                        let at = if again.remove(&id) { chrono::Utc::now() } else { next.unwrap_or(retry) };
+                        if self.table.get(&id).is_some() {
+                            queue.set(&id, at);
+                        }
                     }
                 }
-                Some(cmd) = commands.recv() => match cmd {
-                    Command::Refresh(id) if feeds.contains_key(&id) => queue.set(&id, chrono::Utc::now()),
-                    Command::Refresh(_) => {}
-                },
+                Some(cmd) = commands.recv() => self.command(cmd, &mut queue),
+                _ = watchdog.tick(), if watchdog_every.is_some() => systemd::watchdog(),
                 _ = tokio::time::sleep(nap), if !queue.is_empty() || nap > Duration::ZERO => {}
             }
         }
@@ -259,16 +288,113 @@ impl Daemon {
         }
         Ok(())
     }
+
+    /// Applies one command to the feed set and the queue; answers go back to the asker.
+    fn command(&mut self, cmd: Command, queue: &mut DueQueue) {
+        let now = chrono::Utc::now();
+        match cmd {
+            Command::Refresh(id) => {
+                if self.table.get(&id).is_some() {
+                    queue.set(&id, now);
+                }
+            }
+            Command::Reload(reply) => {
+                systemd::reloading();
+                let result = self.table.reload(now);
+                match &result {
+                    Ok((report, due)) => {
+                        apply(queue, due.clone());
+                        info!(
+                            added = report.added.len(),
+                            removed = report.removed.len(),
+                            changed = report.changed.len(),
+                            restart_needed = ?report.restart_needed,
+                            "config reloaded"
+                        );
+                    }
+                    Err(e) => {
+                        error!(error = %e, "config reload refused; the old config stays in force")
+                    }
+                }
+                systemd::ready(&format!("{} feeds", self.table.feeds().len()));
+                if let Some(reply) = reply {
+                    let _ = reply.send(result.map(|(report, _)| report));
+                }
+            }
+            Command::AddFeed(feed, reply) => {
+                let result = self.table.add(feed, now).map(|(state, due)| {
+                    apply(queue, vec![due]);
+                    state
+                });
+                let _ = reply.send(result);
+            }
+            Command::RemoveFeed(id, reply) => {
+                let result = self.table.remove(&id).map(|due| apply(queue, vec![due]));
+                let _ = reply.send(result);
+            }
+        }
+    }
 }
 
-/// Deletes articles and stories older than `retention`, at start-up and then every hour.
-async fn prune_loop(store: Store, retention: Duration, mut stop: watch::Receiver<bool>) {
+/// Moves feeds in the due queue as the feed set says.
+fn apply(queue: &mut DueQueue, due: Vec<Due>) {
+    for (id, at) in due {
+        match at {
+            Some(at) => queue.set(&id, at),
+            None => queue.remove(&id),
+        }
+    }
+}
+
+/// Turns SIGHUP into a reload command, until the stop signal.
+async fn reload_on_sighup(commands: mpsc::Sender<Command>, mut stop: watch::Receiver<bool>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hup = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGHUP; reload with POST /api/reload");
+                return;
+            }
+        };
+        loop {
+            // The stop branch's guard must not live across the send below: wrap it.
+            let stopped = async {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            tokio::select! {
+                _ = stopped => return,
+                _ = hup.recv() => {
+                    info!("SIGHUP: reloading the config");
+                    if commands.send(Command::Reload(None)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        drop(commands);
+        let _ = stop.wait_for(|s| *s).await;
+    }
+}
+
+/// Deletes articles and stories older than `store.retention` (as in force now), at start-up
+/// and then every hour.
+async fn prune_loop(
+    store: Store,
+    live: watch::Receiver<Arc<Snapshot>>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(PRUNE_EVERY);
     loop {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
             _ = tick.tick() => {}
         }
+        let retention = live.borrow().config.store.retention;
         let before = chrono::Utc::now()
             - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
         let store = store.clone();

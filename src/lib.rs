@@ -18,18 +18,26 @@
 //! [`daemon`] wires the scheduler, the refresh workers and the HTTP server together with
 //! one shutdown signal, and [`metrics`] counts what every stage did. [`config`] turns the TOML file into the validated settings all of
 //! them run on.
+//!
+//! Operating it: [`live`] is the feed set that changes while the daemon runs (reload, feeds
+//! added through the API), [`discover`] finds a site's feeds, [`opml`] reads and writes
+//! subscription lists, and [`systemd`] reports readiness and liveness to the supervisor.
 
 pub mod api;
 pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod daemon;
+pub mod discover;
 pub mod eval;
 pub mod feed;
 pub mod fetch;
 pub mod ingest;
+pub mod live;
 pub mod metrics;
 pub mod model;
+pub mod opml;
 pub mod refresh;
 pub mod scheduler;
 pub mod store;
+pub mod systemd;

@@ -17,6 +17,15 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Any status with a stable code and a message for the client.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     /// 400 with a stable code and a message naming the parameter.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         ApiError {

@@ -4,6 +4,7 @@
 mod error;
 mod etag;
 mod links;
+mod manage;
 mod pages;
 mod params;
 mod syndication;
@@ -17,10 +18,11 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-use crate::config::Config;
+use crate::config::{Config, FeedConfig};
 use crate::daemon::Command;
+use crate::live::Snapshot;
 use crate::metrics::{self, Metrics};
 use crate::model::feed_id;
 use crate::store::{Store, StoryOrder};
@@ -37,9 +39,9 @@ pub const LIST_ARTICLES: usize = 10;
 pub struct AppState {
     store: Store,
     config: Arc<Config>,
-    #[allow(dead_code)]
     commands: mpsc::Sender<Command>,
     metrics: Metrics,
+    live: Option<watch::Receiver<Arc<Snapshot>>>,
 }
 
 impl AppState {
@@ -50,6 +52,32 @@ impl AppState {
             config,
             commands,
             metrics: Metrics::default(),
+            live: None,
+        }
+    }
+
+    /// The same state, reading the live feed set (after reloads and API changes) from `live`.
+    pub fn with_live(mut self, live: watch::Receiver<Arc<Snapshot>>) -> Self {
+        self.live = Some(live);
+        self
+    }
+
+    /// The live feed set, when the scheduler publishes one.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.live.as_ref().map(|l| l.borrow().clone())
+    }
+
+    /// The config in force (the reloaded one, if the daemon reloaded).
+    pub fn current_config(&self) -> Arc<Config> {
+        self.snapshot()
+            .map_or_else(|| self.config.clone(), |s| s.config.clone())
+    }
+
+    /// The feeds polled now: the live set's, else the config's.
+    pub fn live_feeds(&self) -> Vec<FeedConfig> {
+        match self.snapshot() {
+            Some(s) => s.feeds.iter().map(|f| f.feed.clone()).collect(),
+            None => self.config.feeds.clone(),
         }
     }
 
@@ -73,6 +101,7 @@ pub fn app(state: AppState) -> Router {
         .route("/stories/{id}", get(pages::story))
         .route("/stories.atom", get(syndication::atom))
         .route("/stories.json", get(syndication::json_feed))
+        .merge(manage::routes(state.clone()))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
@@ -138,7 +167,7 @@ async fn get_article(
 
 async fn list_feeds(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let mut feeds = Vec::new();
-    for f in &state.config.feeds {
+    for f in &state.live_feeds() {
         if let Some(s) = state.store.feed(&feed_id(&f.configured_url))? {
             feeds.push(FeedView::from(s));
         }

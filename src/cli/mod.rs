@@ -2,6 +2,7 @@
 //! `main` parses the arguments and maps the result to an exit code.
 
 mod logging;
+mod ops;
 mod stories;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,13 @@ pub enum Command {
         /// Print the JSON answer instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Print every configured feed (with those of the OPML files) as OPML 2.0.
+    ExportOpml(ConfigArg),
+    /// List the feeds a web page advertises (or that answer at common paths).
+    Discover {
+        /// The page: a site's home page, or a feed's own URL.
+        url: String,
     },
     /// Run the story engine over articles in JSON Lines, with no store and no network.
     Cluster {
@@ -112,6 +120,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(stories::print(&server, limit, json))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::ExportOpml(arg) => {
+            let config = load(&arg.config)?;
+            print!("{}", ops::export_opml(&config));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Discover { url } => runtime()?.block_on(ops::discover(&url)),
         Command::Cluster { input, output } => {
             crate::eval::run_cluster(&input, output.as_deref())?;
             Ok(ExitCode::SUCCESS)
@@ -175,44 +189,20 @@ pub async fn shutdown_signal() {
 
 async fn once(config: Config) -> anyhow::Result<ExitCode> {
     let daemon = Daemon::open(config)?;
-    let results = daemon.once().await;
-    let mut failed = 0;
-    let (mut new, mut stories) = (0, 0);
-    for (feed, result) in &results {
-        match result {
-            Ok(r) => {
-                new += r.ingest.new_articles;
-                stories += r.ingest.new_stories;
-                let what = match &r.feed.last_error {
-                    Some(e) => {
-                        failed += 1;
-                        format!("error: {e}")
-                    }
-                    None => format!(
-                        "{:?}: {} new, {} seen, {} duplicates",
-                        r.feed.status,
-                        r.ingest.new_articles,
-                        r.ingest.already_seen,
-                        r.ingest.duplicates
-                    )
-                    .to_lowercase(),
-                };
-                println!(
-                    "{:<28} {:>6} ms  {}",
-                    clip(&r.feed.name, 28),
-                    r.elapsed.as_millis(),
-                    what
-                );
-            }
-            Err(e) => {
-                failed += 1;
-                println!(
-                    "{:<28}          store error: {e:#}",
-                    clip(feed.url.as_str(), 28)
-                );
-            }
-        }
-    }
+    let total = daemon.snapshot().borrow().feeds.len();
+    let progress = ops::Progress::new(total);
+    let results = daemon
+        .once_with(|feed, result| progress.line(&summary_line(feed, result)))
+        .await;
+    progress.finish();
+    let failed = results
+        .iter()
+        .filter(|(_, r)| r.as_ref().map_or(true, |r| r.feed.last_error.is_some()))
+        .count();
+    let ok = results.iter().filter_map(|(_, r)| r.as_ref().ok());
+    let (new, stories) = ok.fold((0, 0), |(n, s), r| {
+        (n + r.ingest.new_articles, s + r.ingest.new_stories)
+    });
     println!(
         "{} feeds, {} failed; {} new articles, {} new stories",
         results.len(),
@@ -221,6 +211,38 @@ async fn once(config: Config) -> anyhow::Result<ExitCode> {
         stories
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// One feed's line of the `once` summary.
+fn summary_line(
+    feed: &crate::config::FeedConfig,
+    result: &anyhow::Result<crate::refresh::RefreshReport>,
+) -> String {
+    match result {
+        Ok(r) => {
+            let what = match &r.feed.last_error {
+                Some(e) => format!("error: {e}"),
+                None => format!(
+                    "{:?}: {} new, {} seen, {} duplicates",
+                    r.feed.status,
+                    r.ingest.new_articles,
+                    r.ingest.already_seen,
+                    r.ingest.duplicates
+                )
+                .to_lowercase(),
+            };
+            format!(
+                "{:<28} {:>6} ms  {}",
+                clip(&r.feed.name, 28),
+                r.elapsed.as_millis(),
+                what
+            )
+        }
+        Err(e) => format!(
+            "{:<28}          store error: {e:#}",
+            clip(feed.url.as_str(), 28)
+        ),
+    }
 }
 
 fn print_config(c: &Config) {
@@ -252,6 +274,12 @@ fn print_config(c: &Config) {
         bytesize::ByteSize(s.max_body).display().iec()
     );
     println!("clustering  window {}", d(c.clustering.window));
+    if c.server.allow_private_feeds {
+        println!("api feeds   may point at private addresses (server.allow_private_feeds)");
+    }
+    for path in &c.opml {
+        println!("opml        {}", path.display());
+    }
     println!("feeds       {}", c.feeds.len());
     for f in &c.feeds {
         let every = f

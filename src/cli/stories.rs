@@ -38,21 +38,59 @@ pub async fn print(server: &str, limit: u16, json: bool) -> anyhow::Result<()> {
     }
     let stories = body["stories"].as_array().cloned().unwrap_or_default();
     println!(
-        "{:<16}  {:>7}  {:>8}  {:<20}  HEADLINE",
+        "{:<16}  {:>7}  {:>8}  {:>8}  HEADLINE",
         "ID", "SOURCES", "ARTICLES", "UPDATED"
     );
+    let now = chrono::Utc::now();
     for s in &stories {
+        let updated = s["updated"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or_else(|| "?".to_owned(), |t| ago(now - t.to_utc()));
         println!(
-            "{:<16}  {:>7}  {:>8}  {:<20}  {}",
+            "{:<16}  {:>7}  {:>8}  {:>8}  {}",
             s["id"].as_str().unwrap_or(""),
             s["source_count"].as_u64().unwrap_or(0),
             s["article_count"].as_u64().unwrap_or(0),
-            clip(s["updated"].as_str().unwrap_or(""), 19),
+            updated,
             clip(s["headline"].as_str().unwrap_or(""), 80)
         );
+        let sources: Vec<&str> = s["sources"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        if sources.len() > 1 {
+            println!("{:<47}  {}", "", clip(&sources.join(", "), 80));
+        }
     }
     if stories.is_empty() {
         println!("(no stories yet)");
     }
     Ok(())
+}
+
+/// A short age such as "now", "12m ago", "3h ago" or "5d ago".
+pub fn ago(age: chrono::Duration) -> String {
+    let secs = age.num_seconds().max(0);
+    match secs {
+        0..60 => "now".to_owned(),
+        60..3600 => format!("{}m ago", secs / 60),
+        3600..86400 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_like_a_person_would_say_them() {
+        let s = chrono::Duration::seconds;
+        assert_eq!(ago(s(5)), "now");
+        assert_eq!(ago(s(-30)), "now");
+        assert_eq!(ago(s(12 * 60 + 5)), "12m ago");
+        assert_eq!(ago(s(3 * 3600 + 59)), "3h ago");
+        assert_eq!(ago(s(5 * 86400)), "5d ago");
+    }
 }

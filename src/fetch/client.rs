@@ -16,6 +16,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, LOCATION};
 use url::Url;
 
+use super::guard::PublicOnly;
 use super::http::{Exchange, exchange};
 use super::politeness::{HostLimits, host_key};
 use super::{FetchError, FetchOutcome, FetchSettings, MAX_REDIRECTS, Validators, file, headers};
@@ -54,26 +55,23 @@ impl fmt::Debug for Fetcher {
 impl Fetcher {
     /// A fetcher with its own HTTP client (redirects disabled) and host limits.
     pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
-        let mut default_headers = HeaderMap::new();
-        default_headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_FEEDS));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(settings.user_agent.as_str())
-            .default_headers(default_headers)
-            .connect_timeout(settings.connect_timeout)
-            // A backstop: the fetch's own deadline (which spans redirects) fires first.
-            .timeout(settings.timeout)
-            .gzip(true)
-            .brotli(true)
-            .build()
-            .map_err(|e| FetchError::Client {
-                reason: e.to_string(),
-            })?;
         Ok(Fetcher {
-            client,
+            client: build_client(&settings, None)?,
             limits: Arc::new(HostLimits::new(settings.per_host)),
             settings: Arc::new(settings),
             guard: None,
+        })
+    }
+
+    /// The same fetcher (settings and host limits shared) restricted by `guard`: every URL
+    /// and redirect target passes its URL check, and host names resolve through it, so only
+    /// the addresses it allows are ever connected to.
+    pub fn public_only(&self, guard: PublicOnly) -> Result<Fetcher, FetchError> {
+        Ok(Fetcher {
+            client: build_client(&self.settings, Some(Arc::new(guard.clone())))?,
+            settings: self.settings.clone(),
+            limits: self.limits.clone(),
+            guard: Some(Arc::new(guard)),
         })
     }
 
@@ -175,6 +173,30 @@ impl Fetcher {
             None => Ok(()),
         }
     }
+}
+
+/// The shared HTTP client: redirects off (followed by hand), feed formats preferred.
+fn build_client(
+    settings: &FetchSettings,
+    resolver: Option<Arc<PublicOnly>>,
+) -> Result<reqwest::Client, FetchError> {
+    let mut default_headers = HeaderMap::new();
+    default_headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_FEEDS));
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(settings.user_agent.as_str())
+        .default_headers(default_headers)
+        .connect_timeout(settings.connect_timeout)
+        // A backstop: the fetch's own deadline (which spans redirects) fires first.
+        .timeout(settings.timeout)
+        .gzip(true)
+        .brotli(true);
+    if let Some(resolver) = resolver {
+        builder = builder.dns_resolver(resolver);
+    }
+    builder.build().map_err(|e| FetchError::Client {
+        reason: e.to_string(),
+    })
 }
 
 /// The redirect statuses we follow; other 3xx (300, 305) are errors.

@@ -199,6 +199,12 @@ impl FetchError {
         err: &reqwest::Error,
     ) -> FetchError {
         let url = url.to_owned();
+        if let Some(blocked) = blocked_address(err) {
+            return FetchError::Blocked {
+                url,
+                reason: blocked.to_string(),
+            };
+        }
         let io_kind = io_error_kind(err);
         let reason = error_chain(err);
         let timed_out = err.is_timeout() || io_kind == Some(io::ErrorKind::TimedOut);
@@ -280,6 +286,18 @@ fn io_error_kind(err: &reqwest::Error) -> Option<io::ErrorKind> {
         source = e.source();
     }
     kind
+}
+
+/// The SSRF guard's refusal in the chain, when the resolver refused a host name.
+fn blocked_address(err: &reqwest::Error) -> Option<&super::BlockedAddress> {
+    let mut source = err.source();
+    while let Some(e) = source {
+        if let Some(blocked) = e.downcast_ref::<super::BlockedAddress>() {
+            return Some(blocked);
+        }
+        source = e.source();
+    }
+    None
 }
 
 /// The hyper error in the chain, if hyper (the connection) reported it rather than the

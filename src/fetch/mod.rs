@@ -12,6 +12,7 @@
 mod client;
 mod error;
 mod file;
+mod guard;
 pub mod headers;
 mod http;
 mod politeness;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 pub use client::{Fetcher, UrlGuard};
 pub use error::FetchError;
+pub use guard::{AddressPolicy, BlockedAddress, PublicAddresses, PublicOnly, is_public};
 pub use politeness::{HostLimits, HostPermit, host_key};
 
 /// Redirects followed before giving up.

@@ -27,6 +27,8 @@ pub const ARTICLE_BY_FEED: u8 = b'F';
 pub const ARTICLE_BY_SEEN: u8 = b't';
 /// Table prefix: store metadata (schema version).
 pub const META: u8 = b'm';
+/// Table prefix: feeds added through the API, by feed id (merged with the config's).
+pub const API_FEED: u8 = b'A';
 
 /// The meta key holding the schema version of the key layout.
 pub fn schema_key() -> Vec<u8> {
@@ -60,6 +62,11 @@ fn record(prefix: u8, id: &str) -> Vec<u8> {
 /// The key of a feed record.
 pub fn feed(id: &str) -> Vec<u8> {
     record(FEED, id)
+}
+
+/// The key of an API-added feed's subscription record.
+pub fn api_feed(id: &str) -> Vec<u8> {
+    record(API_FEED, id)
 }
 
 /// The key of an article record.
@@ -167,10 +174,11 @@ pub fn describe(key: &[u8]) -> String {
         ARTICLE_BY_FEED => "articles-by-feed",
         ARTICLE_BY_SEEN => "articles-by-first-seen",
         META => "meta",
+        API_FEED => "api-feeds",
         _ => "unknown-table",
     };
     match prefix {
-        FEED | ARTICLE | STORY | META => match std::str::from_utf8(rest) {
+        FEED | ARTICLE | STORY | META | API_FEED => match std::str::from_utf8(rest) {
             Ok(id) => format!("{table}/{id}"),
             Err(_) => format!("{table}/0x{}", hex(rest)),
         },

@@ -8,6 +8,7 @@
 //! serialized by a lock because each write reads the records it replaces to move their index
 //! entries. [`Store::check`] verifies that records and indexes agree.
 
+mod api_feeds;
 mod backend;
 mod check;
 mod codec;
@@ -29,6 +30,7 @@ use serde::de::DeserializeOwned;
 
 use crate::model::{Article, FeedState, Story, Time};
 
+pub use api_feeds::ApiFeed;
 pub use backend::{Backend, BackendError, KvIter, KvPair, WriteBatch};
 pub use check::CheckReport;
 pub use codec::RECORD_VERSION;
