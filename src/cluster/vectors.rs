@@ -130,29 +130,6 @@ impl Centroid {
                 .sum();
         (dot / self.norm2.sqrt()) as f32
     }
-
-    /// The cosine between two centroids, iterating the smaller one.
-    pub fn cosine_with(&self, other: &Centroid) -> f32 {
-        if self.norm2 <= 0.0 || other.norm2 <= 0.0 {
-            return 0.0;
-        }
-        let (small, large) = if self.terms.len() <= other.terms.len() {
-            (self, other)
-        } else {
-            (other, self)
-        };
-        let dot: f64 = small
-            .terms
-            .iter()
-            .filter_map(|(k, x)| large.terms.get(k).map(|y| f64::from(*x) * f64::from(*y)))
-            .sum();
-        (dot / (self.norm2.sqrt() * other.norm2.sqrt())) as f32
-    }
-
-    /// Number of distinct features.
-    pub fn len(&self) -> usize {
-        self.terms.len()
-    }
 }
 
 /// Document frequencies that decay with time, so yesterday's big story does not make its
@@ -191,13 +168,14 @@ impl DocFreq {
         }
     }
 
-    /// The smoothed inverse document frequency of a feature at time `now`.
+    /// The inverse document frequency of a feature at time `now` (0 for a feature in
+    /// every document: it tells nothing apart).
     pub fn idf(&self, feature: u64, now: i64) -> f32 {
         let df = self.df.get(&feature).map_or(0.0, |(c, at)| {
             f64::from(*c) * decay(now - at, self.half_life)
         });
         let docs = self.docs * decay(now - self.docs_at, self.half_life);
-        (((docs + 1.0) / (df + 1.0)).ln() + 1.0) as f32
+        (((docs + 1.0) / (df + 0.5)).ln().max(0.0)) as f32
     }
 
     /// Drops features whose decayed count has faded below a fraction of one document.
