@@ -281,11 +281,23 @@ impl Engine {
 
     /// Same event as an active story (the best above the threshold), else a new story.
     fn join_similar_or_new(&mut self, mut rec: ArticleRec, v: &DocVectors, now: i64) -> Assignment {
-        let mut scored: Vec<(u64, f32)> = self
+        // Cheap first pass: the centroid cosine picks the few stories whose members are
+        // worth scoring one by one.
+        let mut near: Vec<(u64, f32)> = self
             .index
             .candidates(&query(v), self.config.max_candidates)
             .into_iter()
             .filter_map(|slot| {
+                self.stories
+                    .get(&slot)
+                    .map(|s| (slot, s.text.cosine(&v.text)))
+            })
+            .collect();
+        near.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        near.truncate(self.config.scored_stories);
+        let mut scored: Vec<(u64, f32)> = near
+            .into_iter()
+            .filter_map(|(slot, _)| {
                 self.stories
                     .get(&slot)
                     .map(|s| (slot, s.similarity(v, &self.config, now)))

@@ -81,8 +81,10 @@ pub struct EngineConfig {
     pub near_duplicate_containment: f32,
     /// How much a near duplicate weighs in its story's centroid (an original weighs 1).
     pub near_duplicate_weight: f32,
-    /// Stories scored exactly per article, the best by index overlap.
+    /// Stories found through the index per article, the best by index overlap.
     pub max_candidates: usize,
+    /// Of those, stories whose members are scored one by one, the best by centroid cosine.
+    pub scored_stories: usize,
 }
 
 impl Default for EngineConfig {
@@ -104,6 +106,7 @@ impl Default for EngineConfig {
             near_duplicate_containment: 0.8,
             near_duplicate_weight: 0.25,
             max_candidates: 16,
+            scored_stories: 3,
         }
     }
 }

@@ -8,7 +8,10 @@
 
 use super::EngineConfig;
 use super::hashing::IdSet;
-use super::vectors::{Centroid, SparseVec};
+use super::vectors::{Centroid, Probe, SparseVec};
+
+/// Members of each story compared when two stories are checked for a merge.
+const LINK_MEMBERS: usize = 8;
 
 /// The signal vectors of one article.
 #[derive(Debug, Clone, Default)]
@@ -30,11 +33,23 @@ impl DocVectors {
     /// not one of another).
     pub fn similarity(&self, other: &DocVectors, config: &EngineConfig) -> f32 {
         let text = self.text.dot(&other.text);
+        let entities = || self.entities.dot(&other.entities);
+        self.blend(other, text, entities, config)
+    }
+
+    /// The similarity from the text cosine and (if both have entities) the entity cosine.
+    fn blend(
+        &self,
+        other: &DocVectors,
+        text: f32,
+        entities: impl FnOnce() -> f32,
+        config: &EngineConfig,
+    ) -> f32 {
         let sim = if self.entities.is_empty() || other.entities.is_empty() {
             text
         } else {
             let w = config.entity_weight;
-            (1.0 - w) * text + w * self.entities.dot(&other.entities)
+            (1.0 - w) * text + w * entities()
         };
         if self.years_differ(other) {
             sim * config.year_factor
@@ -114,8 +129,10 @@ impl Story {
     pub fn similarity(&self, v: &DocVectors, config: &EngineConfig, now: i64) -> f32 {
         let mut best = [0.0f32; 8];
         let k = config.top_k.clamp(1, best.len());
+        let (text, entities) = (Probe::new(&v.text), Probe::new(&v.entities));
         for m in &self.members {
-            let s = v.similarity(&m.v, config);
+            let t = text.dot(&m.v.text);
+            let s = v.blend(&m.v, t, || entities.dot(&m.v.entities), config);
             if s > best[k - 1] {
                 let mut i = k - 1;
                 while i > 0 && best[i - 1] < s {
@@ -140,15 +157,20 @@ impl Story {
         }
     }
 
-    /// Average link between two stories' sketches.
+    /// Average link between two stories' latest members (at most [`LINK_MEMBERS`] each).
     pub fn link(&self, other: &Story, config: &EngineConfig) -> f32 {
+        let latest = |s: &Story| s.members.len().saturating_sub(LINK_MEMBERS);
+        let (mine, theirs) = (
+            &self.members[latest(self)..],
+            &other.members[latest(other)..],
+        );
         let mut sum = 0.0;
-        for a in &self.members {
-            for b in &other.members {
+        for a in mine {
+            for b in theirs {
                 sum += a.v.similarity(&b.v, config);
             }
         }
-        let pairs = self.members.len() * other.members.len();
+        let pairs = mine.len() * theirs.len();
         if pairs == 0 { 0.0 } else { sum / pairs as f32 }
     }
 
