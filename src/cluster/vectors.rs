@@ -110,6 +110,9 @@ impl Probe {
     }
 }
 
+/// Terms a story centroid keeps (it is pruned back to these when it has twice as many).
+const CENTROID_TERMS: usize = 256;
+
 /// The decayed sum of its members' vectors: what a story is about, recent members first.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Centroid {
@@ -151,6 +154,21 @@ impl Centroid {
             self.norm2 += new * new - old * old;
             *slot = new as f32;
         }
+        self.bound();
+    }
+
+    /// Keeps the [`CENTROID_TERMS`] heaviest terms once there are twice as many, so a
+    /// long-running story costs as much as a young one (the dropped tail weighs little).
+    fn bound(&mut self) {
+        if self.terms.len() <= 2 * CENTROID_TERMS {
+            return;
+        }
+        let mut weights: Vec<f32> = self.terms.values().copied().collect();
+        let cut = weights.len() - CENTROID_TERMS;
+        let (_, floor, _) = weights.select_nth_unstable_by(cut, f32::total_cmp);
+        let floor = *floor;
+        self.terms.retain(|_, w| *w >= floor);
+        self.norm2 = self.terms.values().map(|w| f64::from(*w).powi(2)).sum();
     }
 
     /// Adds another centroid (a merged story) into this one, both at time `now`.
@@ -164,6 +182,7 @@ impl Centroid {
             self.norm2 += new * new - old * old;
             *slot = new as f32;
         }
+        self.bound();
     }
 
     /// The cosine between a unit vector and this centroid (0 when either is empty).
