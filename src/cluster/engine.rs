@@ -8,7 +8,8 @@
 use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
 use super::hashing::IdMap;
 use super::index::StoryIndex;
-use super::story::{DocVectors, Story};
+use super::sketch::{DocVectors, Query};
+use super::story::Story;
 use super::tokenize::{Features, Tokenizer};
 use super::vectors::{DocFreq, SparseVec, tfidf};
 use super::{Assignment, Doc, EngineConfig};
@@ -295,12 +296,13 @@ impl Engine {
             .collect();
         near.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         near.truncate(self.config.scored_stories);
+        let q = Query::new(v);
         let mut scored: Vec<(u64, f32)> = near
             .into_iter()
             .filter_map(|(slot, _)| {
                 self.stories
                     .get(&slot)
-                    .map(|s| (slot, s.similarity(v, &self.config, now)))
+                    .map(|s| (slot, s.similarity(&q, &self.config, now)))
             })
             .collect();
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -367,8 +369,12 @@ impl Engine {
         let (sa, sb) = (self.stories.get(&a)?, self.stories.get(&b)?);
         let c = &self.config;
         let converged = match (sa.single(), sb.single()) {
-            (_, Some(v)) if sa.members.len() > 1 => sa.similarity(v, c, now) >= c.join_bar(v.terms),
-            (Some(v), _) if sb.members.len() > 1 => sb.similarity(v, c, now) >= c.join_bar(v.terms),
+            (_, Some(v)) if sa.sketch.len() > 1 => {
+                sa.similarity(&Query::new(v), c, now) >= c.join_bar(v.terms)
+            }
+            (Some(v), _) if sb.sketch.len() > 1 => {
+                sb.similarity(&Query::new(v), c, now) >= c.join_bar(v.terms)
+            }
             _ => sa.link(sb, c) >= c.merge_threshold * bar,
         };
         if !converged {

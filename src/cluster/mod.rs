@@ -16,6 +16,7 @@ mod dedup;
 mod engine;
 mod hashing;
 mod index;
+mod sketch;
 mod story;
 #[cfg(test)]
 mod tests;
