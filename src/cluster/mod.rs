@@ -106,8 +106,8 @@ impl Default for EngineConfig {
             df_half_life: Duration::from_secs(7 * 24 * 3600),
             near_duplicate_containment: 0.8,
             near_duplicate_weight: 0.25,
-            max_candidates: 16,
-            scored_stories: 3,
+            max_candidates: 8,
+            scored_stories: 2,
         }
     }
 }

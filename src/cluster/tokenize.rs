@@ -7,9 +7,10 @@
 //! phrases (capitalized runs, acronyms, numbers with what follows them) are a separate
 //! signal because they are what tells two look-alike events apart.
 
-use super::hashing::feature;
+use super::hashing::{MixHasher, feature};
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 /// Namespace of stemmed terms.
 const TERM_NS: u64 = 0x7465_726d;
@@ -99,14 +100,14 @@ struct Word<'a> {
 pub(crate) struct Tokenizer {
     stemmers: Vec<Stemmer>,
     /// One cache per stemmer slot, plus one for languages without a stemmer.
-    caches: Vec<HashMap<String, WordInfo>>,
+    caches: Vec<HashMap<String, WordInfo, BuildHasherDefault<MixHasher>>>,
 }
 
 impl Default for Tokenizer {
     fn default() -> Self {
         Tokenizer {
             stemmers: LANGS.iter().map(|(_, alg)| Stemmer::create(*alg)).collect(),
-            caches: (0..=LANGS.len()).map(|_| HashMap::new()).collect(),
+            caches: (0..=LANGS.len()).map(|_| HashMap::default()).collect(),
         }
     }
 }
