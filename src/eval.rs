@@ -222,15 +222,15 @@ impl Scores {
     }
 }
 
-/// Joint counts of (predicted cluster, gold cluster) and the size of each cluster.
-fn contingency(
-    pred: &[usize],
-    gold: &[usize],
-) -> (
+/// Joint counts of (predicted, gold) cluster pairs, then predicted and gold cluster sizes.
+type Contingency = (
     HashMap<(usize, usize), u64>,
     HashMap<usize, u64>,
     HashMap<usize, u64>,
-) {
+);
+
+/// Joint counts of (predicted cluster, gold cluster) and the size of each cluster.
+fn contingency(pred: &[usize], gold: &[usize]) -> Contingency {
     let (mut joint, mut p, mut g) = (HashMap::new(), HashMap::new(), HashMap::new());
     for (a, b) in pred.iter().zip(gold) {
         *joint.entry((*a, *b)).or_insert(0) += 1;

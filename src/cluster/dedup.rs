@@ -9,8 +9,9 @@ use super::hashing::{IdMap, feature};
 
 /// MinHash functions per signature.
 const HASHES: usize = 32;
-/// Rows per LSH band; `HASHES / ROWS` bands.
-const ROWS: usize = 4;
+/// Rows per LSH band; `HASHES / ROWS` bands. Two rows in sixteen bands find a pair with
+/// shingle Jaccard 0.65 (a lightly edited, truncated copy) 99.9% of the time.
+const ROWS: usize = 2;
 /// Number of LSH bands.
 pub(crate) const BANDS: usize = HASHES / ROWS;
 /// Texts with fewer shingles than this are too short to call syndicated copies.

@@ -8,7 +8,8 @@
 use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
 use super::hashing::IdMap;
 use super::index::StoryIndex;
-use super::story::{DocVectors, Story};
+use super::sketch::{DocVectors, Query};
+use super::story::Story;
 use super::tokenize::{Features, Tokenizer};
 use super::vectors::{DocFreq, SparseVec, tfidf};
 use super::{Assignment, Doc, EngineConfig};
@@ -120,7 +121,7 @@ impl Engine {
         let slot = match known {
             Some(slot) => {
                 if let Some(story) = self.stories.get_mut(&slot) {
-                    story.add(&vectors, 1.0, now, self.half_life);
+                    story.add(&vectors, now, self.half_life);
                     story.consider_headline(&doc.id, &vectors.text);
                 }
                 slot
@@ -171,19 +172,16 @@ impl Engine {
         None
     }
 
-    /// Counts the article in document frequencies and builds its three signal vectors.
+    /// Counts the article in document frequencies and builds its signal vectors.
     fn vectors(&mut self, f: &Features, now: i64) -> DocVectors {
-        let mut distinct: Vec<u64> = f
-            .title
-            .iter()
-            .chain(&f.lead)
-            .chain(&f.entities)
-            .copied()
-            .collect();
+        let mut distinct: Vec<u64> = f.title.iter().chain(&f.lead).copied().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let terms = distinct.len();
+        distinct.extend(&f.entities);
         distinct.sort_unstable();
         distinct.dedup();
         self.df.observe(&distinct, now);
-        let title: Vec<(u64, f32)> = f.title.iter().map(|t| (*t, 1.0)).collect();
         // The title says what the article is about more densely than the lead: count it twice.
         let text: Vec<(u64, f32)> = f
             .title
@@ -193,9 +191,10 @@ impl Engine {
             .collect();
         let entities: Vec<(u64, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
         DocVectors {
-            title: tfidf(&title, &self.df, now),
             text: tfidf(&text, &self.df, now),
             entities: tfidf(&entities, &self.df, now),
+            terms,
+            years: f.years.clone(),
         }
     }
 
@@ -264,7 +263,7 @@ impl Engine {
         };
         let out = match self.stories.get_mut(&slot) {
             Some(story) => {
-                story.add(v, self.config.near_duplicate_weight, now, self.half_life);
+                story.add_copy(v, self.config.near_duplicate_weight, now, self.half_life);
                 assignment(
                     story,
                     MatchKind::NearDuplicate,
@@ -283,22 +282,35 @@ impl Engine {
 
     /// Same event as an active story (the best above the threshold), else a new story.
     fn join_similar_or_new(&mut self, mut rec: ArticleRec, v: &DocVectors, now: i64) -> Assignment {
-        let mut scored: Vec<(u64, f32)> = self
+        // Cheap first pass: the centroid cosine picks the few stories whose members are
+        // worth scoring one by one.
+        let mut near: Vec<(u64, f32)> = self
             .index
             .candidates(&query(v), self.config.max_candidates)
             .into_iter()
             .filter_map(|slot| {
                 self.stories
                     .get(&slot)
-                    .map(|s| (slot, s.similarity(v, &self.config, now)))
+                    .map(|s| (slot, s.text.cosine(&v.text)))
+            })
+            .collect();
+        near.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        near.truncate(self.config.scored_stories);
+        let q = Query::new(v);
+        let mut scored: Vec<(u64, f32)> = near
+            .into_iter()
+            .filter_map(|(slot, _)| {
+                self.stories
+                    .get(&slot)
+                    .map(|s| (slot, s.similarity(&q, &self.config, now)))
             })
             .collect();
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let threshold = self.config.join_threshold;
+        let threshold = self.config.join_bar(v.terms);
         let (slot, kind, score) = match scored.first() {
             Some(&(slot, score)) if score >= threshold => {
                 if let Some(story) = self.stories.get_mut(&slot) {
-                    story.add(v, 1.0, now, self.half_life);
+                    story.add(v, now, self.half_life);
                     story.consider_headline(&rec.id, &v.text);
                 }
                 (slot, MatchKind::Similar, score)
@@ -314,7 +326,7 @@ impl Engine {
         if kind == MatchKind::Similar {
             for &(other, s) in scored.iter().skip(1).take(MERGE_CHECKS) {
                 if s >= threshold {
-                    if let Some((keep, gone_id)) = self.try_merge(survivor, other, now) {
+                    if let Some((keep, gone_id)) = self.try_merge(survivor, other, threshold, now) {
                         survivor = keep;
                         merged.push(gone_id);
                     }
@@ -345,15 +357,27 @@ impl Engine {
         self.next_slot += 1;
         self.ids.insert(id.clone(), slot);
         self.stories
-            .insert(slot, Story::new(id, founder, v, now, self.half_life));
+            .insert(slot, Story::new(id, founder, v, now, &self.config));
         slot
     }
 
-    /// Merges two stories if their centroids have converged; the older one survives.
-    /// Returns the survivor's slot and the absorbed story's id.
-    fn try_merge(&mut self, a: u64, b: u64, now: i64) -> Option<(u64, String)> {
+    /// Merges two stories if they have converged; the older one survives. A story of one
+    /// gets a second chance: it joins the other if its founder, scored now, clears its own
+    /// bar; larger stories need an average link over the bar of the article that brought
+    /// them together. Returns the survivor's slot and the absorbed story's id.
+    fn try_merge(&mut self, a: u64, b: u64, bar: f32, now: i64) -> Option<(u64, String)> {
         let (sa, sb) = (self.stories.get(&a)?, self.stories.get(&b)?);
-        if sa.story_similarity(sb, &self.config) < self.config.merge_threshold {
+        let c = &self.config;
+        let converged = match (sa.single(), sb.single()) {
+            (_, Some(v)) if sa.sketch.len() > 1 => {
+                sa.similarity(&Query::new(v), c, now) >= c.join_bar(v.terms)
+            }
+            (Some(v), _) if sb.sketch.len() > 1 => {
+                sb.similarity(&Query::new(v), c, now) >= c.join_bar(v.terms)
+            }
+            _ => sa.link(sb, c) >= c.merge_threshold * bar,
+        };
+        if !converged {
             return None;
         }
         let (keep, gone) = if (sa.created, a) <= (sb.created, b) {

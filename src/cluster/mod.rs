@@ -16,7 +16,10 @@ mod dedup;
 mod engine;
 mod hashing;
 mod index;
+mod sketch;
 mod story;
+#[cfg(test)]
+mod tests;
 mod tokenize;
 mod vectors;
 
@@ -49,16 +52,26 @@ pub struct Doc {
 pub struct EngineConfig {
     /// How long a story stays open to new articles after its last one.
     pub window: Duration,
-    /// Minimum similarity for an article to join an existing story.
+    /// Minimum similarity for a short article (headline only) to join an existing story.
+    pub short_join_threshold: f32,
+    /// Minimum similarity for a long article (headline and lead) to join an existing story.
     pub join_threshold: f32,
-    /// Minimum story-to-story similarity for two stories to be merged.
+    /// Distinct content terms at or below which an article counts as short.
+    pub short_terms: usize,
+    /// Distinct content terms at or above which an article counts as long (the bar rises
+    /// linearly in between).
+    pub long_terms: usize,
+    /// Minimum average link between two stories, over the bar of the article that brought
+    /// them together, for them to be merged.
     pub merge_threshold: f32,
-    /// Weight of the title-only signal in the similarity.
-    pub title_weight: f32,
-    /// Weight of the title-with-lead signal in the similarity.
-    pub text_weight: f32,
-    /// Weight of the entity-like phrase signal in the similarity.
+    /// Weight of the entity-like phrase signal against the text in a similarity.
     pub entity_weight: f32,
+    /// Factor on the similarity of two articles that name years, none in common.
+    pub year_factor: f32,
+    /// Members each story keeps to score new articles against (the founder and the latest).
+    pub sketch: usize,
+    /// Best member similarities averaged to score a story.
+    pub top_k: usize,
     /// Similarity lost when the article is a whole window newer than the story's last one.
     pub time_penalty: f32,
     /// Half-life of the decay of story centroids (older members count less).
@@ -69,26 +82,43 @@ pub struct EngineConfig {
     pub near_duplicate_containment: f32,
     /// How much a near duplicate weighs in its story's centroid (an original weighs 1).
     pub near_duplicate_weight: f32,
-    /// Stories scored exactly per article, the best by index overlap.
+    /// Stories found through the index per article, the best by index overlap.
     pub max_candidates: usize,
+    /// Of those, stories whose members are scored one by one, the best by centroid cosine.
+    pub scored_stories: usize,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             window: Duration::from_secs(72 * 3600),
-            join_threshold: 0.28,
-            merge_threshold: 0.5,
-            title_weight: 0.35,
-            text_weight: 0.35,
-            entity_weight: 0.3,
+            short_join_threshold: 0.13,
+            join_threshold: 0.23,
+            short_terms: 8,
+            long_terms: 30,
+            merge_threshold: 0.75,
+            entity_weight: 0.4,
+            year_factor: 0.5,
+            sketch: 32,
+            top_k: 3,
             time_penalty: 0.1,
             centroid_half_life: Duration::from_secs(24 * 3600),
             df_half_life: Duration::from_secs(7 * 24 * 3600),
             near_duplicate_containment: 0.8,
             near_duplicate_weight: 0.25,
-            max_candidates: 24,
+            max_candidates: 8,
+            scored_stories: 2,
         }
+    }
+}
+
+impl EngineConfig {
+    /// The join bar for an article with `terms` distinct content terms: low for a bare
+    /// headline, whose few words match little even when on topic, higher for a full lead.
+    pub fn join_bar(&self, terms: usize) -> f32 {
+        let span = self.long_terms.saturating_sub(self.short_terms).max(1) as f32;
+        let t = (terms.saturating_sub(self.short_terms) as f32 / span).min(1.0);
+        self.short_join_threshold + t * (self.join_threshold - self.short_join_threshold)
     }
 }
 

@@ -1,29 +1,30 @@
-//! A story as the engine holds it while it is active: three decaying centroids (title,
-//! title with lead, entities), the features it is indexed under, and its headline.
+//! A story as the engine holds it while it is active: a small sketch of its members (whose
+//! best matches score a new article), a decaying text centroid (which picks the headline),
+//! the features it is indexed under, and its headline.
+//!
+//! Scoring a story by its closest members rather than by its centroid lets a broad story
+//! take an article that resembles one of its threads, while a look-alike event, close to
+//! the story's general topic but to none of its members, stays apart.
 
 use super::EngineConfig;
 use super::hashing::IdSet;
+use super::sketch::{DocVectors, Query, Sketch};
 use super::vectors::{Centroid, SparseVec};
 
-/// The three signal vectors of one article.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct DocVectors {
-    /// TF-IDF of the title's terms.
-    pub title: SparseVec,
-    /// TF-IDF of the title (counted twice) with the lead.
-    pub text: SparseVec,
-    /// TF-IDF of the entity-like phrases.
-    pub entities: SparseVec,
-}
+/// Members of each story compared when two stories are checked for a merge.
+const LINK_MEMBERS: usize = 8;
 
 /// One active story.
 #[derive(Debug)]
 pub(crate) struct Story {
     /// Public id: `stable_id(["story", founding article id])`.
     pub id: String,
-    pub title: Centroid,
+    /// The founder first, then the latest members.
+    pub sketch: Sketch,
+    /// The founder's vectors.
+    founder: DocVectors,
+    /// Decayed centroid of the members' text vectors.
     pub text: Centroid,
-    pub entities: Centroid,
     /// Features under which the inverted index lists this story.
     pub indexed: IdSet,
     /// Engine-clock seconds of its first and latest article.
@@ -31,6 +32,8 @@ pub(crate) struct Story {
     pub updated: i64,
     /// Articles filed into it, duplicates included.
     pub size: u32,
+    /// Articles that joined on their own merit (not as duplicates).
+    pub originals: u32,
     /// The most representative article so far, and its text vector.
     pub headline: String,
     headline_text: SparseVec,
@@ -40,67 +43,55 @@ pub(crate) struct Story {
 
 impl Story {
     /// A story founded by the given article at time `now`.
-    pub fn new(id: String, founder: &str, v: &DocVectors, now: i64, half_life: f64) -> Self {
+    pub fn new(id: String, founder: &str, v: &DocVectors, now: i64, config: &EngineConfig) -> Self {
         let mut story = Story {
             id,
-            title: Centroid::default(),
+            sketch: Sketch::new(config.sketch),
+            founder: v.clone(),
             text: Centroid::default(),
-            entities: Centroid::default(),
             indexed: IdSet::default(),
             created: now,
             updated: now,
             size: 0,
+            originals: 0,
             headline: founder.to_string(),
             headline_text: v.text.clone(),
             absorbed: Vec::new(),
         };
-        story.add(v, 1.0, now, half_life);
+        story.add(v, now, config.centroid_half_life.as_secs_f64());
         story
     }
 
-    /// How well an article fits this story at time `now`, time penalty included.
-    pub fn similarity(&self, v: &DocVectors, config: &EngineConfig, now: i64) -> f32 {
-        let (mut score, mut weight) = (0.0, 0.0);
-        for (w, vec, c) in [
-            (config.title_weight, &v.title, &self.title),
-            (config.text_weight, &v.text, &self.text),
-            (config.entity_weight, &v.entities, &self.entities),
-        ] {
-            // A signal the article lacks says nothing either way; one the story lacks does.
-            if !vec.is_empty() {
-                score += w * c.cosine(vec);
-                weight += w;
-            }
-        }
-        if weight <= 0.0 {
-            return 0.0;
-        }
+    /// How well an article fits this story at time `now`: the mean of its `k` best member
+    /// similarities (fewer when the story is smaller), less the time penalty.
+    pub fn similarity(&self, q: &Query, config: &EngineConfig, now: i64) -> f32 {
         let window = config.window.as_secs().max(1) as f32;
         let gap = (now - self.updated).max(0) as f32;
-        score / weight - config.time_penalty * gap / window
+        self.sketch.top_k(q, config) - config.time_penalty * gap / window
     }
 
-    /// How alike two stories are: the same blend as for articles, between centroids.
-    pub fn story_similarity(&self, other: &Story, config: &EngineConfig) -> f32 {
-        let (mut score, mut weight) = (0.0, 0.0);
-        for (w, a, b) in [
-            (config.title_weight, &self.title, &other.title),
-            (config.text_weight, &self.text, &other.text),
-            (config.entity_weight, &self.entities, &other.entities),
-        ] {
-            if a.len() > 0 && b.len() > 0 {
-                score += w * a.cosine_with(b);
-                weight += w;
-            }
-        }
-        if weight > 0.0 { score / weight } else { 0.0 }
+    /// The founder's vectors while the story has no other member.
+    pub fn single(&self) -> Option<&DocVectors> {
+        (self.originals == 1 && self.sketch.len() == 1).then_some(&self.founder)
     }
 
-    /// Adds an article's vectors with the given weight (near duplicates weigh less).
-    pub fn add(&mut self, v: &DocVectors, weight: f32, now: i64, half_life: f64) {
-        self.title.add(&v.title, weight, now, half_life);
+    /// Average link between two stories' latest members (at most [`LINK_MEMBERS`] each).
+    pub fn link(&self, other: &Story, config: &EngineConfig) -> f32 {
+        self.sketch.link(&other.sketch, LINK_MEMBERS, config)
+    }
+
+    /// Adds an article that joined on its own merit.
+    pub fn add(&mut self, v: &DocVectors, now: i64, half_life: f64) {
+        self.text.add(&v.text, 1.0, now, half_life);
+        self.sketch.push(v);
+        self.originals += 1;
+        self.touch(now);
+    }
+
+    /// Adds a near duplicate: it counts, and leans the centroid a little, but joins no sketch
+    /// (a copy would crowd out the members that say something of their own).
+    pub fn add_copy(&mut self, v: &DocVectors, weight: f32, now: i64, half_life: f64) {
         self.text.add(&v.text, weight, now, half_life);
-        self.entities.add(&v.entities, weight, now, half_life);
         self.touch(now);
     }
 
@@ -120,12 +111,13 @@ impl Story {
         }
     }
 
-    /// Takes in another story's centroids and counts (the caller moves its index entries).
+    /// Takes in another story's members, centroid and counts (the caller moves its index
+    /// entries).
     pub fn absorb(&mut self, other: &Story, other_slot: u64, now: i64, half_life: f64) {
-        self.title.absorb(&other.title, now, half_life);
         self.text.absorb(&other.text, now, half_life);
-        self.entities.absorb(&other.entities, now, half_life);
+        self.sketch.extend(&other.sketch);
         self.size += other.size;
+        self.originals += other.originals;
         self.updated = self.updated.max(other.updated);
         self.created = self.created.min(other.created);
         self.absorbed.push((other_slot, other.id.clone()));

@@ -7,9 +7,10 @@
 //! phrases (capitalized runs, acronyms, numbers with what follows them) are a separate
 //! signal because they are what tells two look-alike events apart.
 
-use super::hashing::feature;
+use super::hashing::{MixHasher, feature};
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 /// Namespace of stemmed terms.
 const TERM_NS: u64 = 0x7465_726d;
@@ -73,6 +74,8 @@ pub(crate) struct Features {
     pub entities: Vec<u64>,
     /// Lowercase word hashes of title and summary, in order, for shingles.
     pub words: Vec<u64>,
+    /// Years (1900 to 2099) named in title and lead, sorted and distinct.
+    pub years: Vec<u16>,
 }
 
 /// What the cache knows about one surface word in one language.
@@ -97,14 +100,14 @@ struct Word<'a> {
 pub(crate) struct Tokenizer {
     stemmers: Vec<Stemmer>,
     /// One cache per stemmer slot, plus one for languages without a stemmer.
-    caches: Vec<HashMap<String, WordInfo>>,
+    caches: Vec<HashMap<String, WordInfo, BuildHasherDefault<MixHasher>>>,
 }
 
 impl Default for Tokenizer {
     fn default() -> Self {
         Tokenizer {
             stemmers: LANGS.iter().map(|(_, alg)| Stemmer::create(*alg)).collect(),
-            caches: (0..=LANGS.len()).map(|_| HashMap::new()).collect(),
+            caches: (0..=LANGS.len()).map(|_| HashMap::default()).collect(),
         }
     }
 }
@@ -130,9 +133,16 @@ impl Tokenizer {
                 out.words.push(info.word);
             }
         }
+        let lead_end = summary_words.len().min(LEAD_WORDS);
+        out.years = title_words
+            .iter()
+            .chain(&summary_words[..lead_end])
+            .filter_map(|w| year(w.raw))
+            .collect();
+        out.years.sort_unstable();
+        out.years.dedup();
         let title_cased = is_title_cased(&title_words);
         self.entities(slot, &title_words, !title_cased, &mut out.entities);
-        let lead_end = summary_words.len().min(LEAD_WORDS);
         self.entities(slot, &summary_words[..lead_end], true, &mut out.entities);
         out
     }
@@ -207,6 +217,14 @@ fn entity(words: &[u64]) -> u64 {
     words.iter().fold(ENTITY_NS, |acc, w| {
         (acc.rotate_left(23) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     })
+}
+
+/// The year a word names, if it is a plain four-digit number from 1900 to 2099.
+fn year(raw: &str) -> Option<u16> {
+    if raw.len() != 4 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse().ok().filter(|y| (1900..2100).contains(y))
 }
 
 /// Headlines In Title Case capitalize every word, so capitals say nothing about names there.

@@ -45,23 +45,78 @@ impl SparseVec {
     }
 
     /// The dot product with another sorted vector.
+    #[cfg(test)]
     pub fn dot(&self, other: &SparseVec) -> f32 {
-        let (mut i, mut j, mut sum) = (0, 0, 0.0);
-        let (a, b) = (&self.0, &other.0);
-        while i < a.len() && j < b.len() {
-            match a[i].0.cmp(&b[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    sum += a[i].1 * b[j].1;
-                    i += 1;
-                    j += 1;
+        dot(&self.0, &other.0)
+    }
+}
+
+/// The dot product of two feature lists sorted by id.
+pub(crate) fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f32 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
+}
+
+/// A sparse vector laid out for many dot products against others: an open-addressed table
+/// probed once per feature of the other vector, with no branchy merge of sorted lists.
+#[derive(Debug)]
+pub(crate) struct Probe {
+    keys: Vec<u64>,
+    vals: Vec<f32>,
+    mask: usize,
+}
+
+impl Probe {
+    /// The table of a vector (a feature hashed to 0 is left out: it marks empty slots).
+    pub fn new(v: &SparseVec) -> Self {
+        let size = (v.0.len() * 2).next_power_of_two().max(8);
+        let (mut keys, mut vals) = (vec![0u64; size], vec![0f32; size]);
+        let mask = size - 1;
+        for &(k, w) in v.0.iter().filter(|(k, _)| *k != 0) {
+            let mut i = (k as usize) & mask;
+            while keys[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            keys[i] = k;
+            vals[i] = w;
+        }
+        Probe { keys, vals, mask }
+    }
+
+    /// The dot product with another vector.
+    pub fn dot(&self, other: &[(u64, f32)]) -> f32 {
+        let mut sum = 0.0;
+        for &(k, w) in other {
+            let mut i = (k as usize) & self.mask;
+            loop {
+                let key = self.keys[i];
+                if key == k {
+                    sum += w * self.vals[i];
+                    break;
                 }
+                if key == 0 {
+                    break;
+                }
+                i = (i + 1) & self.mask;
             }
         }
         sum
     }
 }
+
+/// Terms a story centroid keeps (it is pruned back to these when it has twice as many).
+const CENTROID_TERMS: usize = 256;
 
 /// The decayed sum of its members' vectors: what a story is about, recent members first.
 #[derive(Debug, Clone, Default)]
@@ -104,6 +159,21 @@ impl Centroid {
             self.norm2 += new * new - old * old;
             *slot = new as f32;
         }
+        self.bound();
+    }
+
+    /// Keeps the [`CENTROID_TERMS`] heaviest terms once there are twice as many, so a
+    /// long-running story costs as much as a young one (the dropped tail weighs little).
+    fn bound(&mut self) {
+        if self.terms.len() <= 2 * CENTROID_TERMS {
+            return;
+        }
+        let mut weights: Vec<f32> = self.terms.values().copied().collect();
+        let cut = weights.len() - CENTROID_TERMS;
+        let (_, floor, _) = weights.select_nth_unstable_by(cut, f32::total_cmp);
+        let floor = *floor;
+        self.terms.retain(|_, w| *w >= floor);
+        self.norm2 = self.terms.values().map(|w| f64::from(*w).powi(2)).sum();
     }
 
     /// Adds another centroid (a merged story) into this one, both at time `now`.
@@ -117,6 +187,7 @@ impl Centroid {
             self.norm2 += new * new - old * old;
             *slot = new as f32;
         }
+        self.bound();
     }
 
     /// The cosine between a unit vector and this centroid (0 when either is empty).
@@ -129,29 +200,6 @@ impl Centroid {
                 .filter_map(|(k, x)| self.terms.get(k).map(|w| f64::from(*w) * f64::from(*x)))
                 .sum();
         (dot / self.norm2.sqrt()) as f32
-    }
-
-    /// The cosine between two centroids, iterating the smaller one.
-    pub fn cosine_with(&self, other: &Centroid) -> f32 {
-        if self.norm2 <= 0.0 || other.norm2 <= 0.0 {
-            return 0.0;
-        }
-        let (small, large) = if self.terms.len() <= other.terms.len() {
-            (self, other)
-        } else {
-            (other, self)
-        };
-        let dot: f64 = small
-            .terms
-            .iter()
-            .filter_map(|(k, x)| large.terms.get(k).map(|y| f64::from(*x) * f64::from(*y)))
-            .sum();
-        (dot / (self.norm2.sqrt() * other.norm2.sqrt())) as f32
-    }
-
-    /// Number of distinct features.
-    pub fn len(&self) -> usize {
-        self.terms.len()
     }
 }
 
@@ -191,13 +239,14 @@ impl DocFreq {
         }
     }
 
-    /// The smoothed inverse document frequency of a feature at time `now`.
+    /// The inverse document frequency of a feature at time `now` (0 for a feature in
+    /// every document: it tells nothing apart).
     pub fn idf(&self, feature: u64, now: i64) -> f32 {
         let df = self.df.get(&feature).map_or(0.0, |(c, at)| {
             f64::from(*c) * decay(now - at, self.half_life)
         });
         let docs = self.docs * decay(now - self.docs_at, self.half_life);
-        (((docs + 1.0) / (df + 1.0)).ln() + 1.0) as f32
+        (((docs + 1.0) / (df + 0.5)).ln().max(0.0)) as f32
     }
 
     /// Drops features whose decayed count has faded below a fraction of one document.
@@ -243,6 +292,14 @@ impl SparseVec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probe_dot_matches_the_merge_dot() {
+        let a = SparseVec::normalized((1..40).map(|k| (k * 7919, k as f32)).collect());
+        let b = SparseVec::normalized((20..70).map(|k| (k * 7919, 1.0)).collect());
+        assert!((Probe::new(&a).dot(&b.0) - a.dot(&b)).abs() < 1e-5);
+        assert_eq!(Probe::new(&a).dot(&[]), 0.0);
+    }
 
     #[test]
     fn normalized_vectors_have_unit_dot_with_themselves() {

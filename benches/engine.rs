@@ -1,0 +1,201 @@
+//! Story-engine throughput benchmark: streams a synthetic news stream (title + lead
+//! articles about events that rise and fade over 30 simulated days) through the real
+//! `cluster::Engine` and prints articles per second and memory for each slice.
+//!
+//! Run: `cargo bench --bench engine` (200k articles), or set `STORYD_BENCH_ARTICLES=1000000`
+//! for the full million. `STORYD_BENCH_JSONL=FILE` also writes the stream as JSON Lines, so
+//! `scripts/baseline_tfidf.py` can run the same articles (see `scripts/bench-engine.sh`).
+//! Generation happens between timed slices and is not counted.
+
+use chrono::{DateTime, TimeDelta};
+use std::io::Write;
+use std::time::Instant;
+use storyd::cluster::{Doc, Engine, EngineConfig};
+
+/// Simulated days the stream covers, whatever its length.
+const DAYS: i64 = 30;
+/// Slice boundaries at which a line is printed (those beyond the stream are skipped).
+const MARKS: [usize; 8] = [
+    10_000, 20_000, 50_000, 100_000, 200_000, 400_000, 700_000, 1_000_000,
+];
+
+/// A pseudo-word from an index: pronounceable, distinct per index.
+fn word(mut i: usize) -> String {
+    const C: &[u8] = b"bcdfghklmnprstvz";
+    const V: &[u8] = b"aeiou";
+    let mut s = String::new();
+    loop {
+        s.push(C[i % C.len()] as char);
+        i /= C.len();
+        s.push(V[i % V.len()] as char);
+        i /= V.len();
+        if i == 0 {
+            break;
+        }
+    }
+    s
+}
+
+/// One event: its own words and names, when it starts and how long it runs.
+struct Event {
+    words: Vec<String>,
+    names: Vec<String>,
+    start: i64,
+    span: i64,
+}
+
+/// The deterministic synthetic stream: article `i` is published at `i / total` of the way
+/// through the days, about one of the events running then.
+struct Stream {
+    rng: fastrand::Rng,
+    events: Vec<Event>,
+    next: usize,
+    total: usize,
+}
+
+impl Stream {
+    /// A stream of `total` articles.
+    fn new(total: usize) -> Self {
+        let mut rng = fastrand::Rng::with_seed(42);
+        let horizon = DAYS * 86_400;
+        // About one event per 40 articles, each running one to three days.
+        let events = (0..total / 40 + 10)
+            .map(|_| Event {
+                words: (0..8).map(|_| word(1_000 + rng.usize(..60_000))).collect(),
+                names: (0..3)
+                    .map(|_| capitalize(&word(70_000 + rng.usize(..40_000))))
+                    .collect(),
+                start: rng.i64(0..horizon),
+                span: rng.i64(86_400..3 * 86_400),
+            })
+            .collect();
+        Stream {
+            rng,
+            events,
+            next: 0,
+            total,
+        }
+    }
+
+    /// The next `n` articles (fewer at the end).
+    fn take(&mut self, n: usize) -> Vec<Doc> {
+        let horizon = DAYS * 86_400;
+        let base = DateTime::UNIX_EPOCH + TimeDelta::days(19_000);
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n && self.next < self.total {
+            let t = self.next as i64 * horizon / self.total as i64;
+            // An event running at time t: probe a few at random, else any.
+            let mut pick = self.rng.usize(..self.events.len());
+            for _ in 0..64 {
+                let e = &self.events[pick];
+                if e.start <= t && t < e.start + e.span {
+                    break;
+                }
+                pick = self.rng.usize(..self.events.len());
+            }
+            let e = &self.events[pick];
+            let rng = &mut self.rng;
+            // Everyday words follow a steep power law over a 5,000-word vocabulary.
+            let common = |rng: &mut fastrand::Rng| word((5_000.0 * rng.f64().powi(3)) as usize);
+            let mut title = vec![e.names[rng.usize(..3)].clone()];
+            title.extend((0..3).map(|_| e.words[rng.usize(..8)].clone()));
+            title.extend((0..4).map(|_| common(rng)));
+            let mut lead = vec![e.names[rng.usize(..3)].clone()];
+            for _ in 0..30 {
+                if rng.u8(..3) == 0 {
+                    lead.push(e.words[rng.usize(..8)].clone());
+                } else {
+                    lead.push(common(rng));
+                }
+            }
+            let id = format!("a{}", self.next);
+            out.push(Doc {
+                url: Some(format!("https://outlet{}.example/{id}", rng.u8(..50))),
+                guid: None,
+                source: format!("outlet{}", rng.u8(..50)),
+                title: title.join(" "),
+                summary: lead.join(" ") + ".",
+                published: base + TimeDelta::seconds(t),
+                id,
+            });
+            self.next += 1;
+        }
+        out
+    }
+}
+
+/// The word with its first letter in upper case (a name).
+fn capitalize(w: &str) -> String {
+    let mut c = w.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// `VmRSS` and `VmHWM` (peak) of this process in MiB, from /proc (zeros elsewhere).
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn main() {
+    let total: usize = std::env::var("STORYD_BENCH_ARTICLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let mut jsonl = std::env::var("STORYD_BENCH_JSONL").ok().map(|path| {
+        std::io::BufWriter::new(
+            std::fs::File::create(&path).unwrap_or_else(|e| panic!("cannot create {path}: {e}")),
+        )
+    });
+    let mut stream = Stream::new(total);
+    let mut engine = Engine::new(EngineConfig::default());
+    println!("engine: {total} title+lead articles over {DAYS} simulated days, one core");
+    println!("  articles   slice art/s   stories open   RSS MiB   peak RSS MiB");
+    let (mut done, mut all_secs) = (0usize, 0.0f64);
+    let mut marks: Vec<usize> = MARKS.iter().copied().filter(|m| *m < total).collect();
+    marks.push(total);
+    for mark in marks {
+        let (mut secs, start_done) = (0.0, done);
+        while done < mark {
+            let docs = stream.take((mark - done).min(10_000));
+            if let Some(out) = jsonl.as_mut() {
+                for d in &docs {
+                    let line = serde_json::json!({
+                        "id": d.id, "title": d.title, "summary": d.summary,
+                        "published": d.published.to_rfc3339(),
+                    });
+                    writeln!(out, "{line}").expect("write JSONL");
+                }
+            }
+            let t0 = Instant::now();
+            for d in &docs {
+                std::hint::black_box(engine.add(d));
+            }
+            secs += t0.elapsed().as_secs_f64();
+            done += docs.len();
+        }
+        all_secs += secs;
+        let (rss, peak) = memory_mib();
+        println!(
+            "{done:>10}   {:>11.0}   {:>12}   {rss:>7.1}   {peak:>12.1}",
+            (done - start_done) as f64 / secs.max(1e-9),
+            engine.active_stories()
+        );
+    }
+    println!(
+        "overall: {:.0} articles/s",
+        done as f64 / all_secs.max(1e-9)
+    );
+    if let Some(mut out) = jsonl {
+        out.flush().expect("flush JSONL");
+    }
+}

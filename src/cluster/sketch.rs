@@ -1,0 +1,245 @@
+//! The members a story keeps to score new articles against, and the similarity of two
+//! articles: the innermost loop of the engine.
+//!
+//! A story's sketch stores its members' vectors end to end in one buffer, so scoring an
+//! article against a story walks one block of memory instead of chasing a pointer per
+//! member; the article itself is laid out once as probe tables ([`Query`]).
+
+use super::EngineConfig;
+use super::vectors::{Probe, SparseVec, dot};
+
+/// The signal vectors of one article.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DocVectors {
+    /// TF-IDF of the title (counted twice) with the lead.
+    pub text: SparseVec,
+    /// TF-IDF of the entity-like phrases.
+    pub entities: SparseVec,
+    /// How much the text says: the number of distinct content terms.
+    pub terms: usize,
+    /// Years the text names, sorted and distinct.
+    pub years: Vec<u16>,
+}
+
+/// An article laid out for scoring against many members.
+pub(crate) struct Query<'a> {
+    /// The article's vectors.
+    pub v: &'a DocVectors,
+    text: Probe,
+    entities: Probe,
+}
+
+impl<'a> Query<'a> {
+    /// Builds the probe tables of an article.
+    pub fn new(v: &'a DocVectors) -> Self {
+        Query {
+            v,
+            text: Probe::new(&v.text),
+            entities: Probe::new(&v.entities),
+        }
+    }
+}
+
+/// Where one member's features sit in the sketch's buffer.
+#[derive(Debug, Clone)]
+struct Slot {
+    start: usize,
+    split: usize,
+    end: usize,
+    years: Vec<u16>,
+}
+
+/// One member as stored: its text and entity features and its years.
+struct View<'a> {
+    text: &'a [(u64, f32)],
+    entities: &'a [(u64, f32)],
+    years: &'a [u16],
+}
+
+/// Up to `cap` members: the founder first, then the latest.
+#[derive(Debug, Clone)]
+pub(crate) struct Sketch {
+    feats: Vec<(u64, f32)>,
+    slots: Vec<Slot>,
+    cap: usize,
+}
+
+impl Sketch {
+    /// An empty sketch keeping at most `cap` members (at least 2).
+    pub fn new(cap: usize) -> Self {
+        Sketch {
+            feats: Vec::new(),
+            slots: Vec::new(),
+            cap: cap.max(2),
+        }
+    }
+
+    /// Number of members kept.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Adds a member, dropping the oldest one after the founder when full.
+    pub fn push(&mut self, v: &DocVectors) {
+        if self.slots.len() >= self.cap {
+            let gone = self.slots.remove(1);
+            let n = gone.end - gone.start;
+            self.feats.drain(gone.start..gone.end);
+            for s in &mut self.slots[1..] {
+                s.start -= n;
+                s.split -= n;
+                s.end -= n;
+            }
+        }
+        let start = self.feats.len();
+        self.feats.extend_from_slice(&v.text.0);
+        let split = self.feats.len();
+        self.feats.extend_from_slice(&v.entities.0);
+        self.slots.push(Slot {
+            start,
+            split,
+            end: self.feats.len(),
+            years: v.years.clone(),
+        });
+    }
+
+    /// Adds every member of another sketch (a merge), oldest first.
+    pub fn extend(&mut self, other: &Sketch) {
+        for view in other.views() {
+            self.push(&DocVectors {
+                text: SparseVec(view.text.to_vec()),
+                entities: SparseVec(view.entities.to_vec()),
+                terms: 0,
+                years: view.years.to_vec(),
+            });
+        }
+    }
+
+    fn views(&self) -> impl Iterator<Item = View<'_>> {
+        self.slots.iter().map(|s| View {
+            text: &self.feats[s.start..s.split],
+            entities: &self.feats[s.split..s.end],
+            years: &s.years,
+        })
+    }
+
+    /// The mean of the article's `k` best member similarities (over fewer members when
+    /// the sketch is smaller).
+    pub fn top_k(&self, q: &Query, config: &EngineConfig) -> f32 {
+        let mut best = [0.0f32; 8];
+        let k = config.top_k.clamp(1, best.len());
+        for m in self.views() {
+            let text = q.text.dot(m.text);
+            let s = blend(
+                text,
+                || q.entities.dot(m.entities),
+                !q.v.entities.is_empty() && !m.entities.is_empty(),
+                years_differ(&q.v.years, m.years),
+                config,
+            );
+            if s > best[k - 1] {
+                let mut i = k - 1;
+                while i > 0 && best[i - 1] < s {
+                    best[i] = best[i - 1];
+                    i -= 1;
+                }
+                best[i] = s;
+            }
+        }
+        let n = k.min(self.slots.len()).max(1);
+        best[..n].iter().sum::<f32>() / n as f32
+    }
+
+    /// Average link between the latest `last` members of two sketches.
+    pub fn link(&self, other: &Sketch, last: usize, config: &EngineConfig) -> f32 {
+        let skip = |s: &Sketch| s.slots.len().saturating_sub(last);
+        let (mut sum, mut pairs) = (0.0, 0usize);
+        for a in self.views().skip(skip(self)) {
+            for b in other.views().skip(skip(other)) {
+                let text = dot(a.text, b.text);
+                sum += blend(
+                    text,
+                    || dot(a.entities, b.entities),
+                    !a.entities.is_empty() && !b.entities.is_empty(),
+                    years_differ(a.years, b.years),
+                    config,
+                );
+                pairs += 1;
+            }
+        }
+        if pairs == 0 { 0.0 } else { sum / pairs as f32 }
+    }
+}
+
+/// Similarity of two articles from their text cosine: blended with the entity cosine when
+/// both have entities (an empty entity vector says nothing either way), and scaled by
+/// `year_factor` when both name years and none in common (an event of one year is not one
+/// of another).
+fn blend(
+    text: f32,
+    entities: impl FnOnce() -> f32,
+    both_have_entities: bool,
+    years_differ: bool,
+    config: &EngineConfig,
+) -> f32 {
+    let sim = if both_have_entities {
+        let w = config.entity_weight;
+        (1.0 - w) * text + w * entities()
+    } else {
+        text
+    };
+    if years_differ {
+        sim * config.year_factor
+    } else {
+        sim
+    }
+}
+
+/// Whether both name years and share none (both sorted).
+fn years_differ(a: &[u16], b: &[u16]) -> bool {
+    !a.is_empty() && !b.is_empty() && !a.iter().any(|y| b.binary_search(y).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &[(u64, f32)], years: &[u16]) -> DocVectors {
+        DocVectors {
+            text: SparseVec::normalized(text.to_vec()),
+            entities: SparseVec::default(),
+            terms: text.len(),
+            years: years.to_vec(),
+        }
+    }
+
+    #[test]
+    fn keeps_the_founder_and_the_latest_and_scores_the_best_members() {
+        let config = EngineConfig {
+            top_k: 1,
+            ..EngineConfig::default()
+        };
+        let mut s = Sketch::new(3);
+        for k in 1..=5u64 {
+            s.push(&doc(&[(k, 1.0)], &[]));
+        }
+        assert_eq!(s.len(), 3);
+        let probe = |k: u64| s.top_k(&Query::new(&doc(&[(k, 1.0)], &[])), &config);
+        // Kept: 1 (founder), 4, 5; members 2 and 3 were dropped.
+        assert_eq!(
+            [probe(1), probe(2), probe(3), probe(5)],
+            [1.0, 0.0, 0.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn other_years_weigh_less() {
+        let config = EngineConfig::default();
+        let mut s = Sketch::new(4);
+        s.push(&doc(&[(1, 1.0)], &[2013]));
+        let same = s.top_k(&Query::new(&doc(&[(1, 1.0)], &[2013, 2014])), &config);
+        let other = s.top_k(&Query::new(&doc(&[(1, 1.0)], &[2009])), &config);
+        assert!((same - 1.0).abs() < 1e-6);
+        assert!((other - config.year_factor).abs() < 1e-6);
+    }
+}

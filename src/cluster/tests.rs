@@ -1,0 +1,191 @@
+//! Whole-engine tests: articles in, stories out, through the public `Engine` only.
+
+use super::{Doc, Engine, EngineConfig};
+use crate::model::MatchKind;
+use chrono::{DateTime, TimeDelta};
+use std::collections::HashMap;
+
+/// An article `minutes` after the test epoch, from `source`.
+fn doc(id: &str, source: &str, minutes: i64, title: &str, summary: &str) -> Doc {
+    Doc {
+        id: id.into(),
+        title: title.into(),
+        summary: summary.into(),
+        url: Some(format!("https://{source}.example/{id}")),
+        guid: None,
+        source: source.into(),
+        published: DateTime::UNIX_EPOCH + TimeDelta::days(19_000) + TimeDelta::minutes(minutes),
+    }
+}
+
+/// Background articles about unrelated things, so that document frequencies mean something.
+fn background() -> Vec<Doc> {
+    let items = [
+        (
+            "Central bank holds interest rates steady as inflation cools",
+            "The bank left its benchmark rate unchanged on Tuesday and said price growth had slowed for a third month.",
+        ),
+        (
+            "Storm floods coastal towns, thousands without power",
+            "Heavy rain and high winds cut electricity to thousands of homes along the coast overnight.",
+        ),
+        (
+            "Tech giant unveils new smartphone with longer battery life",
+            "The company showed its latest phone at an event in California, promising two days of battery.",
+        ),
+        (
+            "Striker scores twice as champions win away from home",
+            "A late goal sealed the win for the champions, who stay top of the league table.",
+        ),
+        (
+            "Wildfire forces evacuation of mountain villages",
+            "Firefighters battled the blaze through the night as residents were moved to shelters.",
+        ),
+        (
+            "Airline cancels hundreds of flights after computer outage",
+            "Passengers were stranded at airports across the country as the carrier's booking system failed.",
+        ),
+    ];
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, (t, s))| doc(&format!("bg{i}"), "wire", i as i64, t, s))
+        .collect()
+}
+
+/// Streams the docs and returns each article's final story (merges followed).
+fn run(docs: &[Doc]) -> (HashMap<String, String>, Vec<MatchKind>) {
+    let mut engine = Engine::new(EngineConfig::default());
+    let mut story: HashMap<String, String> = HashMap::new();
+    let mut kinds = Vec::new();
+    for d in docs {
+        let a = engine.add(d);
+        for gone in &a.merged {
+            for s in story.values_mut() {
+                if s == gone {
+                    *s = a.story_id.clone();
+                }
+            }
+        }
+        story.insert(d.id.clone(), a.story_id);
+        kinds.push(a.match_kind);
+    }
+    (story, kinds)
+}
+
+#[test]
+fn summit_coverage_forms_one_story_apart_from_another_summit() {
+    let mut docs = background();
+    docs.extend([
+        doc("s1", "northwire", 10,
+            "Geneva summit ends without ceasefire deal",
+            "Talks between the two foreign ministers in Geneva broke up on Sunday without agreement on a ceasefire, officials said."),
+        doc("s2", "dailypost", 14,
+            "No ceasefire agreement as Geneva talks collapse",
+            "The Geneva summit closed without a ceasefire after two days of talks, with both delegations blaming each other."),
+        doc("s3", "eveningstar", 20,
+            "Ministers leave Geneva summit with no truce",
+            "Foreign ministers left the Geneva summit on Sunday with no ceasefire deal and no date for new talks."),
+        doc("s4", "morningherald", 31,
+            "Geneva ceasefire talks fail after two days",
+            "Two days of talks in Geneva ended without a ceasefire deal, the foreign ministers said on Sunday."),
+        // Reactions from other capitals to the same failed talks.
+        doc("r1", "capitalnews", 40,
+            "Berlin and Paris voice regret after Geneva talks end without ceasefire",
+            "Germany and France said they regretted that the Geneva summit ended without a ceasefire deal and urged new talks."),
+        doc("r2", "worlddesk", 52,
+            "Tokyo urges return to talks after Geneva summit fails to agree ceasefire",
+            "Japan called on both sides to return to talks after the Geneva summit ended without a ceasefire on Sunday."),
+        // A different summit: another city, another subject.
+        doc("o1", "northwire", 15,
+            "Climate summit in Nairobi agrees on forest fund",
+            "Environment ministers meeting in Nairobi agreed to set up a fund to protect tropical forests."),
+        doc("o2", "dailypost", 25,
+            "Nairobi climate summit backs new fund for forests",
+            "Delegates at the Nairobi climate summit backed a fund for tropical forests on Saturday."),
+    ]);
+    let (story, _) = run(&docs);
+    let summit = &story["s1"];
+    for id in ["s2", "s3", "s4", "r1", "r2"] {
+        assert_eq!(&story[id], summit, "{id} should join the Geneva story");
+    }
+    assert_eq!(story["o1"], story["o2"], "the Nairobi summit is one story");
+    assert_ne!(&story["o1"], summit, "the Nairobi summit is another story");
+    for i in 0..6 {
+        let id = format!("bg{i}");
+        assert_ne!(&story[&id], summit, "{id} is unrelated");
+    }
+}
+
+#[test]
+fn look_alike_events_stay_apart() {
+    let mut docs = background();
+    docs.extend([
+        doc("a1", "northwire", 10,
+            "Strong earthquake hits northern Chile, tsunami warning issued",
+            "A magnitude 6.1 earthquake struck off the coast near Iquique, and the navy issued a tsunami warning for the northern coast."),
+        doc("a2", "dailypost", 12,
+            "Chile lifts tsunami warning after Iquique quake",
+            "Authorities in Chile lifted the tsunami warning hours after the 6.1 quake near Iquique; residents returned home."),
+        doc("b1", "eveningstar", 20,
+            "Earthquake on Sulawesi kills three, buildings collapse",
+            "At least three people died when a magnitude 5.4 earthquake shook central Sulawesi in Indonesia and several houses collapsed."),
+        doc("b2", "morningherald", 25,
+            "Indonesia searches rubble after deadly Sulawesi earthquake",
+            "Rescuers in Indonesia searched collapsed houses in Sulawesi after the 5.4 earthquake that killed three people."),
+    ]);
+    let (story, _) = run(&docs);
+    assert_eq!(story["a1"], story["a2"]);
+    assert_eq!(story["b1"], story["b2"]);
+    assert_ne!(story["a1"], story["b1"]);
+}
+
+#[test]
+fn duplicates_are_recorded_by_layer() {
+    let text = "Officials said the summit ended late on Sunday without a ceasefire deal after two days of talks in the capital, and no new date was set.";
+    let mut docs = background();
+    let mut exact = doc("e1", "northwire", 10, "Summit ends without deal", text);
+    exact.guid = Some("wire-123".into());
+    let mut again = doc("e2", "mirror", 11, "Summit ends without deal", text);
+    again.guid = Some("wire-123".into());
+    let near = doc(
+        "n1",
+        "syndicator",
+        12,
+        "Summit ends without a deal",
+        "Officials said the summit ended late on Sunday without a ceasefire deal after two days of talks in the capital.",
+    );
+    docs.extend([exact, again, near]);
+    let (story, kinds) = run(&docs);
+    let n = kinds.len();
+    assert_eq!(
+        kinds[n - 3..],
+        [MatchKind::New, MatchKind::Exact, MatchKind::NearDuplicate]
+    );
+    assert_eq!(story["e1"], story["e2"]);
+    assert_eq!(story["e1"], story["n1"]);
+}
+
+#[test]
+fn same_input_same_stories() {
+    let docs = background();
+    assert_eq!(run(&docs), run(&docs));
+}
+
+#[test]
+fn quiet_stories_leave_the_window() {
+    let mut engine = Engine::new(EngineConfig::default());
+    for d in background() {
+        engine.add(&d);
+    }
+    assert_eq!(engine.active_stories(), 6);
+    let later = doc(
+        "late",
+        "wire",
+        10 * 24 * 60,
+        "Volcano erupts on remote island",
+        "",
+    );
+    engine.add(&later);
+    assert_eq!(engine.active_stories(), 1);
+}
