@@ -297,12 +297,14 @@ impl Engine {
         near.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         near.truncate(self.config.scored_stories);
         let q = Query::new(v);
+        let floor = self.config.centroid_floor * self.config.join_bar(v.terms);
         let mut scored: Vec<(u64, f32)> = near
             .into_iter()
-            .filter_map(|(slot, _)| {
-                self.stories
-                    .get(&slot)
-                    .map(|s| (slot, s.similarity(&q, &self.config, now)))
+            .filter_map(|(slot, centroid)| {
+                self.stories.get(&slot).map(|s| {
+                    let sim = s.similarity(&q, &self.config, now);
+                    (slot, if centroid < floor { sim * 0.5 } else { sim })
+                })
             })
             .collect();
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

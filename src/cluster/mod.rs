@@ -86,6 +86,8 @@ pub struct EngineConfig {
     pub max_candidates: usize,
     /// Of those, stories whose members are scored one by one, the best by centroid cosine.
     pub scored_stories: usize,
+    /// A story whose centroid is less similar than this fraction of the join bar counts half.
+    pub centroid_floor: f32,
 }
 
 impl Default for EngineConfig {
@@ -96,10 +98,10 @@ impl Default for EngineConfig {
             join_threshold: 0.23,
             short_terms: 8,
             long_terms: 30,
-            merge_threshold: 0.75,
+            merge_threshold: 0.9,
             entity_weight: 0.4,
             year_factor: 0.5,
-            sketch: 32,
+            sketch: 48,
             top_k: 3,
             time_penalty: 0.1,
             centroid_half_life: Duration::from_secs(24 * 3600),
@@ -107,7 +109,8 @@ impl Default for EngineConfig {
             near_duplicate_containment: 0.8,
             near_duplicate_weight: 0.25,
             max_candidates: 8,
-            scored_stories: 2,
+            scored_stories: 3,
+            centroid_floor: 0.9,
         }
     }
 }
