@@ -42,7 +42,7 @@ pub enum Command {
     Refresh(String),
 }
 
-/// A daemon with its store open and its engine restored, ready to poll or serve.
+/// A daemon with its store open and its engine's window restorable, ready to poll or serve.
 pub struct Daemon {
     config: Arc<Config>,
     store: Store,
@@ -61,10 +61,9 @@ impl Daemon {
         let mut ingestor = Ingestor::new(store.clone(), engine_config);
         let since = chrono::Utc::now()
             - chrono::Duration::from_std(config.clustering.window).unwrap_or_default();
-        let restored = ingestor
-            .restore(since)
-            .context("cannot restore the story engine's window")?;
-        info!(restored, path = %config.store.path.display(), "store open");
+        // Restored when the first new article arrives, so a round of 304s costs no restore.
+        ingestor.restore_later(since);
+        info!(path = %config.store.path.display(), "store open");
         let fetcher = Fetcher::new(FetchSettings {
             timeout: config.scheduler.timeout,
             connect_timeout: config.scheduler.timeout.min(Duration::from_secs(10)),
