@@ -58,7 +58,7 @@ pub enum Command {
     RemoveFeed(String, oneshot::Sender<Result<(), ChangeError>>),
 }
 
-/// A daemon with its store open and its engine restored, ready to poll or serve.
+/// A daemon with its store open and its engine's window restorable, ready to poll or serve.
 pub struct Daemon {
     config: Arc<Config>,
     store: Store,
@@ -80,10 +80,9 @@ impl Daemon {
             Ingestor::new(store.clone(), engine_config).with_metrics(metrics.clone());
         let since = chrono::Utc::now()
             - chrono::Duration::from_std(config.clustering.window).unwrap_or_default();
-        let restored = ingestor
-            .restore(since)
-            .context("cannot restore the story engine's window")?;
-        info!(restored, path = %config.store.path.display(), "store open");
+        // Restored when the first new article arrives, so a round of 304s costs no restore.
+        ingestor.restore_later(since);
+        info!(path = %config.store.path.display(), "store open");
         let shared = Arc::new(config.clone());
         let table = FeedTable::new(
             config,

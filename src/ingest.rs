@@ -29,6 +29,8 @@ pub struct Ingestor {
     engine: Engine,
     store: Store,
     metrics: Metrics,
+    /// A restore deferred until the engine is first needed (see [`Ingestor::restore_later`]).
+    pending_restore: Option<Time>,
 }
 
 impl Ingestor {
@@ -38,6 +40,7 @@ impl Ingestor {
             engine: Engine::new(config),
             store,
             metrics: Metrics::default(),
+            pending_restore: None,
         }
     }
 
@@ -47,8 +50,15 @@ impl Ingestor {
         self
     }
 
+    /// Like [`Ingestor::restore`], but only when the first new article arrives: a poll round in
+    /// which every feed answers 304 (or only repeats what is stored) then never pays for it.
+    pub fn restore_later(&mut self, since: Time) {
+        self.pending_restore = Some(since);
+    }
+
     /// Puts the articles first seen since `since` back into the engine's window (after a restart).
     pub fn restore(&mut self, since: Time) -> Result<usize, StoreError> {
+        self.pending_restore = None;
         let articles = self.store.articles_since(since)?;
         for article in &articles {
             self.engine.restore(&doc_of(article), &article.story_id);
@@ -75,6 +85,10 @@ impl Ingestor {
             if self.store.contains_article(&id)? {
                 report.already_seen += 1;
                 continue;
+            }
+            if let Some(since) = self.pending_restore {
+                let restored = self.restore(since)?;
+                tracing::info!(restored, "story engine window restored");
             }
             let mut article = Article {
                 id,

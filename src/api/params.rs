@@ -112,10 +112,17 @@ impl StoryQuery {
             if !self.keeps(&story) {
                 continue;
             }
-            let mut articles = store.story_articles(&story.id)?;
-            if !self.words.is_empty() && !matches_words(&self.words, &story, &articles) {
-                continue;
-            }
+            // A page shows the first few articles; only a word search that the headline alone
+            // does not answer needs every title.
+            let mut articles = if matches_words(&self.words, &story, &[]) {
+                store.story_articles_first(&story.id, LIST_ARTICLES)?
+            } else {
+                let all = store.story_articles(&story.id)?;
+                if !matches_words(&self.words, &story, &all) {
+                    continue;
+                }
+                all
+            };
             if page.len() == self.limit {
                 more = true;
                 break;

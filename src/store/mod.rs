@@ -243,27 +243,46 @@ impl Store {
 
     /// The articles of story `story_id` (not following merges), in first_seen order.
     pub fn story_articles(&self, story_id: &str) -> Result<Vec<Article>, StoreError> {
-        self.articles_of_index(&keys::story_articles_prefix(story_id), None)
+        self.articles_of_index(&keys::story_articles_prefix(story_id), None, usize::MAX)
+    }
+
+    /// The first `limit` articles of story `story_id` (not following merges), in first_seen
+    /// order: a list answer reads only the articles it shows.
+    pub fn story_articles_first(
+        &self,
+        story_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Article>, StoreError> {
+        self.articles_of_index(&keys::story_articles_prefix(story_id), None, limit)
     }
 
     /// The articles of feed `feed_id`, in first_seen order.
     pub fn feed_articles(&self, feed_id: &str) -> Result<Vec<Article>, StoreError> {
-        self.articles_of_index(&keys::feed_articles_prefix(feed_id), None)
+        self.articles_of_index(&keys::feed_articles_prefix(feed_id), None, usize::MAX)
     }
 
     /// Articles first seen at or after `since`, oldest first (for the engine's restore).
     pub fn articles_since(&self, since: Time) -> Result<Vec<Article>, StoreError> {
-        self.articles_of_index(&[keys::ARTICLE_BY_SEEN], Some(&keys::seen_from(since)))
+        self.articles_of_index(
+            &[keys::ARTICLE_BY_SEEN],
+            Some(&keys::seen_from(since)),
+            usize::MAX,
+        )
     }
 
-    /// The articles an index range points at; entries whose article vanished meanwhile are skipped.
+    /// Up to `limit` articles an index range points at; entries whose article vanished meanwhile
+    /// are skipped.
     fn articles_of_index(
         &self,
         prefix: &[u8],
         after: Option<&[u8]>,
+        limit: usize,
     ) -> Result<Vec<Article>, StoreError> {
         let mut articles = Vec::new();
         for item in self.scan(prefix, after) {
+            if articles.len() >= limit {
+                break;
+            }
             let (key, _) = item?;
             if let Some(id) = keys::id_of_index(&key)
                 && let Some(article) = self.article(id)?

@@ -14,6 +14,10 @@ use super::backend::{Backend, BackendError, KvIter, WriteBatch};
 /// How often sled writes dirty pages in the background, in milliseconds.
 pub const FLUSH_EVERY_MS: u64 = 500;
 
+/// The page cache sled may fill (its default is 1 GiB, which a daemon meant to run beside
+/// everything else on a small machine cannot spend; reads past it come from the OS page cache).
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A sled database used as one ordered key space.
 pub struct SledBackend {
     db: sled::Db,
@@ -25,6 +29,7 @@ impl SledBackend {
         prepare_dir(path)?;
         let config = sled::Config::new()
             .path(path)
+            .cache_capacity(CACHE_BYTES)
             .flush_every_ms(Some(FLUSH_EVERY_MS));
         let db = config.open().map_err(|e| open_error(path, e))?;
         Ok(SledBackend { db })
