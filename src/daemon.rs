@@ -16,6 +16,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
+use crate::api::server::{self, ServerLimits};
 use crate::api::{self, AppState};
 use crate::cluster::EngineConfig;
 use crate::config::{Config, FeedConfig};
@@ -131,12 +132,13 @@ impl Daemon {
         let state = AppState::new(self.store.clone(), self.config.clone(), commands_tx);
         let addr = listener.local_addr().context("listener has no address")?;
         let mut http_stop = stop_rx.clone();
+        let limits = ServerLimits::default();
+        let router = server::harden(api::app(state), self.store.clone(), &limits);
         let server = tokio::spawn(async move {
-            axum::serve(listener, api::app(state))
-                .with_graceful_shutdown(async move {
-                    let _ = http_stop.wait_for(|s| *s).await;
-                })
-                .await
+            server::serve(listener, router, &limits, async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
         });
         info!(%addr, feeds = self.config.feeds.len(), "storyd serving");
         tokio::spawn(async move {
@@ -149,10 +151,8 @@ impl Daemon {
             stop_rx.clone(),
         ));
         let scheduled = self.schedule(stop_rx, commands_rx).await;
-        match server.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => warn!(error = %e, "HTTP server stopped with an error"),
-            Err(e) => warn!(error = %e, "HTTP server task failed"),
+        if let Err(e) = server.await {
+            warn!(error = %e, "HTTP server task failed");
         }
         let _ = retention.await;
         self.store

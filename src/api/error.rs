@@ -45,6 +45,15 @@ impl ApiError {
         }
     }
 
+    /// Any status with a stable code and a message (timeouts, overload, rejections).
+    pub fn with_status(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -53,7 +62,14 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(e)
+        match e {
+            // Well-formed hex that is not a position in the asked-for order is the client's error.
+            StoreError::InvalidCursor { .. } => ApiError::bad_request(
+                "bad_parameter",
+                format!("cursor is not a cursor from a previous answer ({e})"),
+            ),
+            e => ApiError::internal(e),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod error;
 mod params;
+pub mod server;
 mod views;
 
 use std::sync::Arc;
