@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fault_server;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
