@@ -55,6 +55,11 @@ impl Daemon {
     pub fn open(config: Config) -> anyhow::Result<Daemon> {
         let store = Store::open(&config.store.path)
             .with_context(|| format!("cannot open the store at {}", config.store.path.display()))?;
+        Daemon::with_store(config, store)
+    }
+
+    /// A daemon over a store opened by the caller (a test's failing backend, say).
+    pub fn with_store(config: Config, store: Store) -> anyhow::Result<Daemon> {
         let engine_config = EngineConfig {
             window: config.clustering.window,
             ..EngineConfig::default()

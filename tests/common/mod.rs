@@ -190,7 +190,11 @@ pub struct Running {
 impl Running {
     /// Opens the store and runs the daemon on a free port.
     pub async fn start(config: Config) -> Running {
-        let daemon = Daemon::open(config).unwrap();
+        Running::start_daemon(Daemon::open(config).unwrap()).await
+    }
+
+    /// Runs an opened daemon on a free port.
+    pub async fn start_daemon(daemon: Daemon) -> Running {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
