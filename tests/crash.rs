@@ -8,6 +8,8 @@
 //! `STORYD_CRASH_ROUNDS=500 cargo test --test crash -- --nocapture` (`STORYD_BIN=path` tests
 //! another build of the binary, e.g. a release one).
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -117,17 +119,6 @@ fn write_config(dir: &Path, feeds: &str) -> (PathBuf, String) {
     (path, format!("http://127.0.0.1:{port}"))
 }
 
-/// A private copy of the binary under test (`$STORYD_BIN`, e.g. a release build for a soak,
-/// else the one cargo built): a rebuild in a shared target directory must not swap it mid-run.
-fn storyd_copy(dir: &Path) -> PathBuf {
-    let source = std::env::var_os("STORYD_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_storyd")));
-    let copy = dir.join("storyd");
-    std::fs::copy(&source, &copy).expect("copy the storyd binary");
-    copy
-}
-
 fn storyd(exe: &Path) -> Command {
     let mut c = Command::new(exe);
     c.env_remove("STORYD_CONFIG").env_remove("RUST_LOG");
@@ -182,7 +173,7 @@ async fn sigkill_at_random_moments_loses_nothing_served() {
         .unwrap_or(20);
     let feeds = start_feed_server().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let exe = storyd_copy(dir.path());
+    let exe = common::storyd_binary(dir.path());
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()

@@ -1,8 +1,9 @@
 //! Storage errors: a store that cannot be written at start is a clear error and exit 1 (the
-//! real binary, on a read-only tmpfs; skipped, saying so, where mounting is not allowed), and
-//! a disk that fills up while the daemon serves (a backend whose writes fail, behind the
-//! public `Backend` trait) is logged naming the feed and the cause, while the daemon keeps
-//! serving what it has and resumes ingest, sound, once writes succeed again.
+//! real binary, on a read-only tmpfs), and a disk that fills up while the daemon serves is
+//! logged naming the feed and the cause, while the daemon keeps serving what it has and
+//! resumes ingest, sound, once there is room again. The full disk is simulated twice: a
+//! backend whose writes fail (behind the public `Backend` trait; always runs), and a real
+//! 3 MiB tmpfs under the real binary. Tests that mount skip, saying so, where that is refused.
 
 mod common;
 
@@ -174,16 +175,20 @@ async fn wait_for(ready: impl Fn() -> bool, what: &str) {
     panic!("timed out waiting for {what}");
 }
 
+/// Mounts a tmpfs of `size` at `mount`; false where this process may not mount.
+fn mount_tmpfs(mount: &Path, size: &str) -> bool {
+    std::fs::create_dir_all(mount).is_ok()
+        && Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(mount)
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
 /// A read-only file system at `mount` (a tmpfs holding a store, remounted read-only), or
 /// `None` when this process may not mount (not root, or a container without the capability).
 fn read_only_store(mount: &Path) -> Option<PathBuf> {
-    std::fs::create_dir_all(mount).ok()?;
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
-        .arg(mount)
-        .output()
-        .ok()?;
-    if !mounted.status.success() {
+    if !mount_tmpfs(mount, "64m") {
         return None;
     }
     let store_dir = mount.join("store");
@@ -246,4 +251,144 @@ impl Drop for Unmount {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(&self.0).status();
     }
+}
+
+/// An RSS document of `n` items with long descriptions, to fill a small disk quickly.
+fn bulky_feed(n: usize) -> String {
+    let mut items = String::new();
+    for i in 0..n {
+        items.push_str(&format!(
+            "<item><guid>bulk-{i}</guid><title>Bulk item {i} on the harbour works</title>\
+             <description>{}</description></item>",
+            format!("Paragraph {i} of the harbour report. ").repeat(30)
+        ));
+    }
+    format!("<rss version=\"2.0\"><channel><title>Bulk</title>{items}</channel></rss>")
+}
+
+/// Polls until `ready` holds (or fails after 60 s).
+async fn eventually(what: &str, ready: impl AsyncFn() -> bool) {
+    for _ in 0..600 {
+        if ready().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_full_disk_keeps_the_api_up_and_the_store_sound() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mount = dir.path().join("small");
+    if !mount_tmpfs(&mount, "3m") {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)");
+        return;
+    }
+    let _unmount = Unmount(mount.clone());
+    let exe = common::storyd_binary(dir.path());
+    let server = FaultServer::start().await;
+    server.set("/news", Fault::Growing);
+    server.set("/bulk", Fault::ok("application/rss+xml", bulky_feed(400)));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let config = dir.path().join("storyd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\npath = {:?}\n[scheduler]\n\
+             interval = \"1s\"\nmin_interval = \"1s\"\n[[feeds]]\nurl = {:?}\n[[feeds]]\nurl = {:?}\n",
+            mount.join("store").display().to_string(),
+            server.url("/news"),
+            server.url("/bulk")
+        ),
+    )
+    .expect("config");
+    let log_path = dir.path().join("serve.log");
+    let serve = |log: std::fs::File| {
+        Killed(
+            Command::new(&exe)
+                .args(["serve", "--config"])
+                .arg(&config)
+                .env("RUST_LOG", "storyd=info")
+                .stderr(log)
+                .spawn()
+                .expect("spawn storyd serve"),
+        )
+    };
+    let mut child = serve(std::fs::File::create(&log_path).expect("log"));
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+
+    // The disk fills: the log says so, and the daemon keeps answering from what it has.
+    eventually("the log to report the full disk", async || {
+        std::fs::read_to_string(&log_path).is_ok_and(|l| l.contains("No space left on device"))
+    })
+    .await;
+    // sled refuses reads too once a write failed for want of space, until it is reopened:
+    // answers are what the store still gives, or a JSON 503 saying the store is unavailable.
+    let (status, _) = get(&client, &format!("{base}/healthz")).await;
+    assert_eq!(status, 200);
+    for path in ["/api/feeds", "/api/stories", "/api/stories?sort=recent"] {
+        let (status, body) = get(&client, &format!("{base}{path}")).await;
+        let unavailable = status == 503 && body["error"]["code"] == "store_unavailable";
+        assert!(
+            status == 200 || unavailable,
+            "{path} on a full disk: {status} {body}"
+        );
+    }
+    assert!(
+        child.0.try_wait().expect("poll").is_none(),
+        "storyd died on a full disk"
+    );
+    drop(child);
+
+    // Space is freed: the store is sound, and the daemon starts again and ingests.
+    let grown = Command::new("mount")
+        .args(["-o", "remount,size=64m"])
+        .arg(&mount)
+        .status()
+        .expect("remount");
+    assert!(grown.success());
+    let check = Command::new(&exe)
+        .args(["check-store", "--config"])
+        .arg(&config)
+        .output()
+        .expect("check-store");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let _child = serve(std::fs::File::create(dir.path().join("again.log")).expect("log"));
+    eventually("ingest after the restart", async || {
+        let Ok(r) = client.get(format!("{base}/api/feeds")).send().await else {
+            return false;
+        };
+        let body: Value =
+            serde_json::from_slice(&r.bytes().await.unwrap_or_default()).unwrap_or_default();
+        body["feeds"][1]["article_count"].as_u64() == Some(400)
+    })
+    .await;
+}
+
+/// A child process killed (SIGKILL) and reaped when dropped, so that a failing test leaves
+/// no daemon behind holding its tmpfs busy.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
+    let r = client.get(url).send().await.expect("send");
+    let status = r.status().as_u16();
+    let body = serde_json::from_slice(&r.bytes().await.unwrap_or_default()).unwrap_or_default();
+    (status, body)
 }

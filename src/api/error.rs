@@ -68,6 +68,15 @@ impl From<StoreError> for ApiError {
                 "bad_parameter",
                 format!("cursor is not a cursor from a previous answer ({e})"),
             ),
+            // The disk is full or failing: say so (the details are in the log), and that it may pass.
+            e @ StoreError::Backend { .. } => {
+                tracing::error!(error = %e, "the store refused a read");
+                ApiError::with_status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the store cannot be read right now; see the daemon's log",
+                )
+            }
             e => ApiError::internal(e),
         }
     }

@@ -261,3 +261,15 @@ impl Running {
         panic!("timed out waiting for {what}: {:#?}", self.feeds().await);
     }
 }
+
+/// A private copy of the storyd binary under test (`$STORYD_BIN`, e.g. a release build for a
+/// soak, else the one cargo built), so a rebuild in a shared target directory cannot swap it
+/// while a test runs it.
+pub fn storyd_binary(dir: &Path) -> PathBuf {
+    let source = std::env::var_os("STORYD_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_storyd")));
+    let copy = dir.join("storyd");
+    std::fs::copy(&source, &copy).expect("copy the storyd binary");
+    copy
+}
