@@ -188,13 +188,16 @@ impl Daemon {
         }
         let pool = Arc::new(Semaphore::new(self.config.scheduler.concurrency));
         let mut running: JoinSet<(String, Option<Time>)> = JoinSet::new();
+        // Which feed each task refreshes, so a task that panics (a bug) is still rescheduled.
+        let mut tasks: HashMap<tokio::task::Id, String> = HashMap::new();
         loop {
             for id in queue.pop_due(chrono::Utc::now()) {
                 let Some(feed) = feeds.get(&id).cloned() else {
                     continue;
                 };
                 let (refresher, pool) = (self.refresher.clone(), pool.clone());
-                running.spawn(async move {
+                let task_feed = id.clone();
+                let task = running.spawn(async move {
                     let _permit = pool.acquire_owned().await;
                     match refresher.refresh(&feed).await {
                         Ok(report) => (id, Some(report.feed.next_fetch)),
@@ -204,6 +207,7 @@ impl Daemon {
                         }
                     }
                 });
+                tasks.insert(task.id(), task_feed);
             }
             let nap = queue
                 .next_due()
@@ -212,12 +216,22 @@ impl Daemon {
                 .min(MAX_NAP);
             tokio::select! {
                 _ = stop.wait_for(|s| *s) => break,
-                Some(done) = running.join_next() => {
-                    if let Ok((id, next)) = done {
-                        // A refresh whose result could not be stored is tried again after the minimum interval.
-                        let retry = chrono::Utc::now()
-                            + chrono::Duration::from_std(self.config.scheduler.min_interval).unwrap_or_default();
-                        queue.set(&id, next.unwrap_or(retry));
+                Some(done) = running.join_next_with_id() => {
+                    // A refresh whose result could not be stored, or that panicked, is tried
+                    // again after the minimum interval.
+                    let retry = chrono::Utc::now()
+                        + chrono::Duration::from_std(self.config.scheduler.min_interval).unwrap_or_default();
+                    match done {
+                        Ok((task, (id, next))) => {
+                            tasks.remove(&task);
+                            queue.set(&id, next.unwrap_or(retry));
+                        }
+                        Err(e) => {
+                            if let Some(id) = tasks.remove(&e.id()) {
+                                error!(feed = %id, error = %e, "refresh task failed (a bug); will retry");
+                                queue.set(&id, retry);
+                            }
+                        }
                     }
                 }
                 Some(cmd) = commands.recv() => match cmd {
