@@ -10,7 +10,7 @@
 //! it as [`Command`]s and are applied between its own steps. It also tells systemd how it
 //! is doing (see [`crate::systemd`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,6 +21,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
+use crate::api::server::{self, ServerLimits};
 use crate::api::{self, AppState};
 use crate::cluster::EngineConfig;
 use crate::config::{Config, FeedConfig};
@@ -71,6 +72,11 @@ impl Daemon {
     pub fn open(config: Config) -> anyhow::Result<Daemon> {
         let store = Store::open(&config.store.path)
             .with_context(|| format!("cannot open the store at {}", config.store.path.display()))?;
+        Daemon::with_store(config, store)
+    }
+
+    /// A daemon over a store opened by the caller (a test's failing backend, say).
+    pub fn with_store(config: Config, store: Store) -> anyhow::Result<Daemon> {
         let engine_config = EngineConfig {
             window: config.clustering.window,
             ..EngineConfig::default()
@@ -169,12 +175,13 @@ impl Daemon {
             .with_metrics(self.metrics.clone());
         let addr = listener.local_addr().context("listener has no address")?;
         let mut http_stop = stop_rx.clone();
+        let limits = ServerLimits::default();
+        let router = server::harden(api::app(state), self.store.clone(), &limits);
         let server = tokio::spawn(async move {
-            axum::serve(listener, api::app(state))
-                .with_graceful_shutdown(async move {
-                    let _ = http_stop.wait_for(|s| *s).await;
-                })
-                .await
+            server::serve(listener, router, &limits, async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
         });
         let feeds = self.table.feeds().len();
         info!(%addr, feeds, "storyd serving");
@@ -196,10 +203,8 @@ impl Daemon {
             stop_rx.clone(),
         ));
         let scheduled = self.schedule(stop_rx, commands_rx).await;
-        match server.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => warn!(error = %e, "HTTP server stopped with an error"),
-            Err(e) => warn!(error = %e, "HTTP server task failed"),
+        if let Err(e) = server.await {
+            warn!(error = %e, "HTTP server task failed");
         }
         let _ = retention.await;
         let _ = sampler.await;
@@ -223,6 +228,8 @@ impl Daemon {
         let mut running: JoinSet<(String, Option<Time>)> = JoinSet::new();
         // A feed is fetched by one task at a time; a request meanwhile runs it again after.
         let (mut in_flight, mut again) = (HashSet::new(), HashSet::new());
+        // Which feed each task refreshes, so a task that panics (a bug) is still rescheduled.
+        let mut tasks: HashMap<tokio::task::Id, String> = HashMap::new();
         let watchdog_every = systemd::watchdog_interval();
         let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(MAX_NAP));
         loop {
@@ -237,7 +244,8 @@ impl Daemon {
                 let (refresher, pool) =
                     (self.table.refresher_for(live.origin).clone(), pool.clone());
                 let metrics = self.metrics.clone();
-                running.spawn(async move {
+                let task_feed = id.clone();
+                let task = running.spawn(async move {
                     let _permit = pool.acquire_owned().await;
                     metrics.scheduler_lag((chrono::Utc::now() - due).to_std().unwrap_or_default());
                     match refresher.refresh(&live.feed).await {
@@ -248,6 +256,7 @@ impl Daemon {
                         }
                     }
                 });
+                tasks.insert(task.id(), task_feed);
             }
             let nap = queue
                 .next_due()
@@ -256,12 +265,26 @@ impl Daemon {
                 .min(MAX_NAP);
             tokio::select! {
                 _ = stop.wait_for(|s| *s) => break,
-                Some(done) = running.join_next() => {
-                    if let Ok((id, next)) = done {
+                Some(done) = running.join_next_with_id() => {
+                    // A refresh whose result could not be stored, or that panicked (a bug), is
+                    // tried again after the minimum interval.
+                    let retry = chrono::Utc::now()
+                        + chrono::Duration::from_std(self.table.config().scheduler.min_interval).unwrap_or_default();
+                    let (id, next) = match done {
+                        Ok((task, (id, next))) => {
+                            tasks.remove(&task);
+                            (Some(id), next)
+                        }
+                        Err(e) => {
+                            let id = tasks.remove(&e.id());
+                            if let Some(id) = &id {
+                                error!(feed = %id, error = %e, "refresh task failed (a bug); will retry");
+                            }
+                            (id, None)
+                        }
+                    };
+                    if let Some(id) = id {
                         in_flight.remove(&id);
-                        // A refresh whose result could not be stored is tried again after the minimum interval.
-                        let retry = chrono::Utc::now()
-                            + chrono::Duration::from_std(self.table.config().scheduler.min_interval).unwrap_or_default();
                         let at = if again.remove(&id) { chrono::Utc::now() } else { next.unwrap_or(retry) };
                         if self.table.get(&id).is_some() {
                             queue.set(&id, at);

@@ -31,16 +31,22 @@ pub struct Ingestor {
     metrics: Metrics,
     /// A restore deferred until the engine is first needed (see [`Ingestor::restore_later`]).
     pending_restore: Option<Time>,
+    config: EngineConfig,
+    /// A write failed after the engine had filed an article: the engine knows something the
+    /// store does not, and is rebuilt from the store before it files anything else.
+    stale: bool,
 }
 
 impl Ingestor {
     /// An ingestor with an empty engine window.
     pub fn new(store: Store, config: EngineConfig) -> Self {
         Ingestor {
-            engine: Engine::new(config),
+            engine: Engine::new(config.clone()),
             store,
             metrics: Metrics::default(),
             pending_restore: None,
+            config,
+            stale: false,
         }
     }
 
@@ -73,7 +79,31 @@ impl Ingestor {
     }
 
     /// Files the entries of one feed; `feed.article_count` is kept up to date in the same writes.
+    ///
+    /// After a failed write (a full disk, say) the engine is rebuilt from the store before the
+    /// next batch, so an article that never landed cannot become a "duplicate" of itself.
     pub fn ingest(
+        &mut self,
+        feed: &mut FeedState,
+        entries: &[Entry],
+        now: Time,
+    ) -> Result<IngestReport, StoreError> {
+        if self.stale {
+            let window = chrono::Duration::from_std(self.config.window).unwrap_or_default();
+            self.engine = Engine::new(self.config.clone());
+            let restored = self.restore(now - window)?;
+            tracing::warn!(
+                restored,
+                "story engine rebuilt from the store after a failed write"
+            );
+            self.stale = false;
+        }
+        let result = self.file_entries(feed, entries, now);
+        self.stale = result.is_err();
+        result
+    }
+
+    fn file_entries(
         &mut self,
         feed: &mut FeedState,
         entries: &[Entry],

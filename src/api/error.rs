@@ -54,6 +54,15 @@ impl ApiError {
         }
     }
 
+    /// Any status with a stable code and a message (timeouts, overload, rejections).
+    pub fn with_status(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -68,11 +77,21 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
+            // Well-formed hex that is not a position in the asked-for order is the client's error.
             StoreError::InvalidCursor { .. } => ApiError::bad_request(
                 "bad_parameter",
-                "cursor is not a cursor from a previous answer of this sort order",
+                format!("cursor is not a cursor from a previous answer ({e})"),
             ),
-            other => ApiError::internal(other),
+            // The disk is full or failing: say so (the details are in the log), and that it may pass.
+            e @ StoreError::Backend { .. } => {
+                tracing::error!(error = %e, "the store refused a read");
+                ApiError::with_status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the store cannot be read right now; see the daemon's log",
+                )
+            }
+            e => ApiError::internal(e),
         }
     }
 }

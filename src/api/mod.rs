@@ -7,6 +7,7 @@ mod links;
 mod manage;
 mod pages;
 mod params;
+pub mod server;
 mod syndication;
 mod views;
 

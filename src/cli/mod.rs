@@ -1,6 +1,7 @@
 //! The command line: what each `storyd` command does, on top of the library's stages.
 //! `main` parses the arguments and maps the result to an exit code.
 
+mod check_store;
 mod logging;
 mod ops;
 mod stories;
@@ -74,6 +75,8 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Verify the store's invariants and print a report; exit 1 when it is not sound.
+    CheckStore(ConfigArg),
 }
 
 /// The `--config` option shared by commands that read a config.
@@ -138,6 +141,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::eval::run_eval(&input, shuffle, seed)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::CheckStore(arg) => check_store::run(&load(&arg.config)?),
     }
 }
 

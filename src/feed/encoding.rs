@@ -140,15 +140,28 @@ fn xml_declared_charset(body: &[u8], shape: Charset) -> Option<String> {
 }
 
 /// The value of `encoding="..."` inside the text of an XML declaration.
+///
+/// Only a whole attribute name counts: `encodingx="1" encoding="utf-16"` names utf-16 (found by
+/// fuzzing: reading the first "encoding" missed the real attribute, which quick-xml then obeyed).
 fn encoding_attribute(decl: &str) -> Option<&str> {
-    let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..]
-        .trim_start()
-        .strip_prefix('=')?;
-    let rest = rest.trim_start();
-    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let value = &rest[1..];
-    Some(&value[..value.find(quote)?])
+    let mut from = 0;
+    while let Some(found) = decl[from..].find("encoding") {
+        let at = from + found;
+        from = at + "encoding".len();
+        let after_space = decl[..at].ends_with(|c: char| c.is_ascii_whitespace());
+        let Some(rest) = decl[from..].trim_start().strip_prefix('=') else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let value = &rest[1..];
+        if let Some(end) = value.find(quote).filter(|_| after_space) {
+            return Some(&value[..end]);
+        }
+    }
+    None
 }
 
 /// Decodes UTF-32 in the given byte order, replacing invalid code points with U+FFFD.
@@ -237,6 +250,16 @@ mod tests {
         let (text, charset) = decode(&be, None);
         assert_eq!(charset, Charset::Utf32Be);
         assert!(text.contains("Ünïcödé"));
+    }
+
+    #[test]
+    fn a_lookalike_attribute_does_not_hide_the_encoding() {
+        // Found by the `parse` fuzz target: quick-xml panicked on the declaration left in place.
+        let decl = "<?xml version=\"1.0\" encodingn=\"1.0\" encoding=\"UTF-16\"?>";
+        assert_eq!(encoding_attribute(decl), Some("UTF-16"));
+        assert_eq!(encoding_attribute("<?xml xencoding=\"a\"?>"), None);
+        let text = neutralize_declarations(format!("{decl}<rss/>"));
+        assert!(!text.contains("UTF-16"), "{text}");
     }
 
     #[test]

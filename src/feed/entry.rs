@@ -50,7 +50,8 @@ pub fn normalize(raw: RawEntry, feed_url: &Url, now: Time) -> Option<Entry> {
         // Something must headline the article: the start of its summary, else its address.
         title = match summary.is_empty() {
             false => truncate(&summary, 120),
-            true => url.clone().unwrap_or_default(),
+            // Bounded like any title (fuzz find: a 64 KiB link became a 64 KiB title).
+            true => truncate(url.as_deref().unwrap_or_default(), TITLE_MAX_CHARS),
         };
     }
     let source_date = raw.published.or(raw.updated);

@@ -271,7 +271,11 @@ impl FetchError {
 /// ", retry after 2m" when the server asked for a wait.
 fn retry_note(retry_after: Option<Duration>) -> String {
     retry_after
-        .map(|wait| format!(", retry after {}", humantime::format_duration(wait)))
+        // Whole seconds: an HTTP date gives sub-second noise that says nothing to an operator.
+        .map(|wait| {
+            let secs = Duration::from_secs(wait.as_secs());
+            format!(", retry after {}", humantime::format_duration(secs))
+        })
         .unwrap_or_default()
 }
 

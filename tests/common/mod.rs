@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fault_server;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -202,6 +204,11 @@ impl Running {
                 Err(e) => panic!("cannot open the daemon: {e:#}"),
             }
         };
+        Running::start_daemon(daemon).await
+    }
+
+    /// Runs an opened daemon on a free port.
+    pub async fn start_daemon(daemon: Daemon) -> Running {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
@@ -267,4 +274,16 @@ impl Running {
         }
         panic!("timed out waiting for {what}: {:#?}", self.feeds().await);
     }
+}
+
+/// A private copy of the storyd binary under test (`$STORYD_BIN`, e.g. a release build for a
+/// soak, else the one cargo built), so a rebuild in a shared target directory cannot swap it
+/// while a test runs it.
+pub fn storyd_binary(dir: &Path) -> PathBuf {
+    let source = std::env::var_os("STORYD_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_storyd")));
+    let copy = dir.join("storyd");
+    std::fs::copy(&source, &copy).expect("copy the storyd binary");
+    copy
 }
