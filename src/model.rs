@@ -129,6 +129,29 @@ pub struct Story {
     pub merged_into: Option<String>,
 }
 
+impl FeedState {
+    /// A feed configured but not fetched yet: due at `now`.
+    pub fn pending(configured_url: &str, url: &str, name: &str, now: Time) -> FeedState {
+        FeedState {
+            id: feed_id(configured_url),
+            configured_url: configured_url.to_owned(),
+            url: url.to_owned(),
+            name: name.to_owned(),
+            status: FeedStatus::Pending,
+            etag: None,
+            last_modified: None,
+            last_fetch: None,
+            next_fetch: now,
+            next_fetch_reason: NextFetchReason::Initial,
+            last_error: None,
+            consecutive_errors: 0,
+            article_count: 0,
+            new_items_ewma: 0.0,
+            fetch_count: 0,
+        }
+    }
+}
+
 /// The outcome of the last fetch of a feed.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

@@ -11,7 +11,7 @@ use crate::feed;
 use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
 use crate::ingest::{IngestReport, Ingestor};
 use crate::metrics::Metrics;
-use crate::model::{FeedState, FeedStatus, NextFetchReason, Time, feed_id};
+use crate::model::{FeedState, FeedStatus, Time, feed_id};
 use crate::scheduler::{self, IntervalPolicy, Observation};
 use crate::store::{Store, StoreError};
 
@@ -82,22 +82,9 @@ impl Refresher {
     /// The stored state of a configured feed, or a new pending one; the configured name wins.
     pub fn state_of(&self, feed: &FeedConfig, now: Time) -> Result<FeedState, StoreError> {
         let id = feed_id(&feed.configured_url);
-        let mut state = self.store.feed(&id)?.unwrap_or_else(|| FeedState {
-            id,
-            configured_url: feed.configured_url.clone(),
-            url: feed.url.to_string(),
-            name: feed.url.host_str().unwrap_or("feed").to_owned(),
-            status: FeedStatus::Pending,
-            etag: None,
-            last_modified: None,
-            last_fetch: None,
-            next_fetch: now,
-            next_fetch_reason: NextFetchReason::Initial,
-            last_error: None,
-            consecutive_errors: 0,
-            article_count: 0,
-            new_items_ewma: 0.0,
-            fetch_count: 0,
+        let mut state = self.store.feed(&id)?.unwrap_or_else(|| {
+            let host = feed.url.host_str().unwrap_or("feed");
+            FeedState::pending(&feed.configured_url, feed.url.as_str(), host, now)
         });
         if let Some(name) = &feed.name {
             state.name = name.clone();

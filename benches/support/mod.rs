@@ -7,7 +7,7 @@ pub mod synth;
 
 use std::path::Path;
 
-use storyd::model::{FeedState, FeedStatus, NextFetchReason, Time, feed_id};
+use storyd::model::{FeedState, Time};
 
 /// The value of `--name VALUE` on the command line, parsed, or `default`.
 pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -70,23 +70,7 @@ pub fn dir_bytes(dir: &Path) -> u64 {
 /// The state of synthetic outlet number `n`, as the daemon would store it after configuring it.
 pub fn outlet(n: usize, now: Time) -> FeedState {
     let url = format!("https://outlet{n}.example/feed.xml");
-    FeedState {
-        id: feed_id(&url),
-        configured_url: url.clone(),
-        url,
-        name: format!("Outlet {n}"),
-        status: FeedStatus::Pending,
-        etag: None,
-        last_modified: None,
-        last_fetch: None,
-        next_fetch: now,
-        next_fetch_reason: NextFetchReason::Initial,
-        last_error: None,
-        consecutive_errors: 0,
-        article_count: 0,
-        new_items_ewma: 0.0,
-        fetch_count: 0,
-    }
+    FeedState::pending(&url, &url, &format!("Outlet {n}"), now)
 }
 
 /// A sorted copy's value at quantile `q` (0..=1).
