@@ -170,6 +170,8 @@ impl Daemon {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (commands_tx, commands_rx) = mpsc::channel(64);
+        // Every feed's state is stored before the endpoint answers, so /api/feeds lists them all.
+        let due = self.table.start(chrono::Utc::now())?;
         let state = AppState::new(self.store.clone(), self.config.clone(), commands_tx.clone())
             .with_live(self.table.subscribe())
             .with_metrics(self.metrics.clone());
@@ -202,7 +204,7 @@ impl Daemon {
             self.metrics.clone(),
             stop_rx.clone(),
         ));
-        let scheduled = self.schedule(stop_rx, commands_rx).await;
+        let scheduled = self.schedule(due, stop_rx, commands_rx).await;
         if let Err(e) = server.await {
             warn!(error = %e, "HTTP server task failed");
         }
@@ -219,11 +221,12 @@ impl Daemon {
     /// until the stop signal.
     async fn schedule(
         &mut self,
+        due: Vec<Due>,
         mut stop: watch::Receiver<bool>,
         mut commands: mpsc::Receiver<Command>,
     ) -> anyhow::Result<()> {
         let mut queue = DueQueue::new();
-        apply(&mut queue, self.table.start(chrono::Utc::now())?);
+        apply(&mut queue, due);
         let pool = Arc::new(Semaphore::new(self.config.scheduler.concurrency));
         let mut running: JoinSet<(String, Option<Time>)> = JoinSet::new();
         // A feed is fetched by one task at a time; a request meanwhile runs it again after.
