@@ -61,7 +61,6 @@ pub enum Command {
 
 /// A daemon with its store open and its engine's window restorable, ready to poll or serve.
 pub struct Daemon {
-    config: Arc<Config>,
     store: Store,
     table: FeedTable,
     metrics: Metrics,
@@ -89,7 +88,6 @@ impl Daemon {
         // Restored when the first new article arrives, so a round of 304s costs no restore.
         ingestor.restore_later(since);
         info!(path = %config.store.path.display(), "store open");
-        let shared = Arc::new(config.clone());
         let table = FeedTable::new(
             config,
             store.clone(),
@@ -98,7 +96,6 @@ impl Daemon {
         )
         .context("cannot set up the feeds")?;
         Ok(Daemon {
-            config: shared,
             store,
             table,
             metrics,
@@ -130,7 +127,7 @@ impl Daemon {
         &self,
         mut done: impl FnMut(&FeedConfig, &anyhow::Result<RefreshReport>),
     ) -> Vec<(FeedConfig, anyhow::Result<RefreshReport>)> {
-        let limit = Arc::new(Semaphore::new(self.config.scheduler.concurrency));
+        let limit = Arc::new(Semaphore::new(self.table.config().scheduler.concurrency));
         let mut tasks = JoinSet::new();
         let feeds = self.table.feeds();
         for (i, live) in feeds.iter().enumerate() {
@@ -172,9 +169,13 @@ impl Daemon {
         let (commands_tx, commands_rx) = mpsc::channel(64);
         // Every feed's state is stored before the endpoint answers, so /api/feeds lists them all.
         let due = self.table.start(chrono::Utc::now())?;
-        let state = AppState::new(self.store.clone(), self.config.clone(), commands_tx.clone())
-            .with_live(self.table.subscribe())
-            .with_metrics(self.metrics.clone());
+        let state = AppState::new(
+            self.store.clone(),
+            self.table.config().clone(),
+            commands_tx.clone(),
+        )
+        .with_live(self.table.subscribe())
+        .with_metrics(self.metrics.clone());
         let addr = listener.local_addr().context("listener has no address")?;
         let mut http_stop = stop_rx.clone();
         let limits = ServerLimits::default();
@@ -227,7 +228,7 @@ impl Daemon {
     ) -> anyhow::Result<()> {
         let mut queue = DueQueue::new();
         apply(&mut queue, due);
-        let pool = Arc::new(Semaphore::new(self.config.scheduler.concurrency));
+        let pool = Arc::new(Semaphore::new(self.table.config().scheduler.concurrency));
         let mut running: JoinSet<(String, Option<Time>)> = JoinSet::new();
         // A feed is fetched by one task at a time; a request meanwhile runs it again after.
         let (mut in_flight, mut again) = (HashSet::new(), HashSet::new());

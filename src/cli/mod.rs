@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
+use crate::config::{Config, DEFAULT_CONFIG_PATH};
 use crate::daemon::Daemon;
 
 pub use logging::init_logging;
@@ -146,11 +146,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn load(path: &Path) -> anyhow::Result<Config> {
-    Config::load(path).map_err(|e| match e {
-        ConfigError::Read { .. } | ConfigError::Syntax { .. } | ConfigError::Invalid { .. } => {
-            anyhow::Error::new(UsageError(e.to_string()))
-        }
-    })
+    // Every config error is the user's to fix: exit 2.
+    Config::load(path).map_err(|e| anyhow::Error::new(UsageError(e.to_string())))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -4,9 +4,10 @@
 //! Each new article is checked in three layers, and the first that fires decides how it
 //! joins a story: an exact duplicate (same GUID or canonical URL as an article in the
 //! window), a near duplicate (syndicated copy under another URL, found with MinHash/LSH and
-//! verified on the shingles), or an article about the same event (sparse TF-IDF similarity
-//! of the title, the title with the lead, and entity-like phrases against each active
-//! story, found through an inverted index). Otherwise it founds a new story.
+//! verified on the shingles), or an article about the same event: sparse TF-IDF of the title
+//! (counted twice) with the lead, blended with entity-like phrases (names, acronyms,
+//! numbers), scored against the recent members of the few active stories that an inverted
+//! index over their rarest words proposes. Otherwise it founds a new story.
 //!
 //! The engine is pure: no I/O, no wall clock, no randomness. Its clock is the articles'
 //! own times, so the same input in the same order always gives the same stories, and

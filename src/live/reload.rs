@@ -135,6 +135,11 @@ impl FeedTable {
             report.restart_needed.push("store.path");
             new.store.path = old.store.path.clone();
         }
+        // The fetch pool is sized once, when the scheduler starts.
+        if new.scheduler.concurrency != old.scheduler.concurrency {
+            report.restart_needed.push("scheduler.concurrency");
+            new.scheduler.concurrency = old.scheduler.concurrency;
+        }
         if new.clustering != old.clustering {
             report.restart_needed.push("clustering");
             new.clustering = old.clustering.clone();
