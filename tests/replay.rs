@@ -58,18 +58,28 @@ fn repeats(body: &[u8]) -> usize {
         .count()
 }
 
+/// The replay corpus, or `None` (with a message) when ../shared is absent.
+fn replay_dir() -> Option<std::path::PathBuf> {
+    let replay = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds/replay");
+    if replay.is_dir() {
+        Some(replay)
+    } else {
+        println!("skipping: ../shared/feeds not found");
+        None
+    }
+}
+
+/// Just after the last capture, so no real date is clamped as "future".
+fn capture_end() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2021, 10, 18, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
 #[test]
 fn replay_corpus_parses_with_manifest_counts() {
-    let replay = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds/replay");
-    if !replay.is_dir() {
-        println!("skipping: ../shared/feeds not found");
-        return;
-    }
-    // Just after the last capture, so no real date is clamped as "future".
-    let now = Utc
-        .with_ymd_and_hms(2021, 10, 18, 0, 0, 0)
-        .single()
-        .unwrap_or_default();
+    let Some(replay) = replay_dir() else { return };
+    let now = capture_end();
     let (mut files, mut entries, mut html_refused) = (0, 0, 0);
     let mut problems = Vec::new();
     for (dir, rows) in manifests(&replay) {
@@ -118,15 +128,8 @@ fn replay_corpus_parses_with_manifest_counts() {
 
 #[test]
 fn replay_entries_are_normalized() {
-    let replay = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds/replay");
-    if !replay.is_dir() {
-        println!("skipping: ../shared/feeds not found");
-        return;
-    }
-    let now = Utc
-        .with_ymd_and_hms(2021, 10, 18, 0, 0, 0)
-        .single()
-        .unwrap_or_default();
+    let Some(replay) = replay_dir() else { return };
+    let now = capture_end();
     for (_, rows) in manifests(&replay) {
         for row in rows.iter().filter(|r| r.ok) {
             let body = fs::read(&row.path).unwrap_or_default();
