@@ -133,36 +133,45 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<LabeledDoc>, EvalError> {
 }
 
 /// Streams the articles through a fresh engine in `published` order (ties in file order)
-/// and returns `(article id, final story id)` in input order, merges followed.
+/// and returns `(article id, final story id)` in input order, merges and splits followed.
 pub fn cluster_docs(docs: &[LabeledDoc], config: &EngineConfig) -> Vec<(String, String)> {
     let mut order: Vec<usize> = (0..docs.len()).collect();
     order.sort_by_key(|&i| docs[i].doc.published);
+    let index: HashMap<&str, usize> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.doc.id.as_str(), i))
+        .collect();
     let mut engine = Engine::new(config.clone());
     let mut story = vec![String::new(); docs.len()];
-    let mut merged_into: HashMap<String, String> = HashMap::new();
+    let mut members: HashMap<String, Vec<usize>> = HashMap::new();
     for i in order {
         let a = engine.add(&docs[i].doc);
-        for gone in a.merged {
-            merged_into.insert(gone, a.story_id.clone());
+        for split in a.splits {
+            for article in &split.articles {
+                if let Some(&j) = index.get(article.as_str()) {
+                    story[j] = split.to.clone();
+                }
+            }
+            if let Some(list) = members.remove(&split.from) {
+                let (moved, kept) = list.into_iter().partition(|j| story[*j] == split.to);
+                members.insert(split.from, kept);
+                members.insert(split.to, moved);
+            }
         }
-        story[i] = a.story_id;
+        for gone in a.merged {
+            for j in members.remove(&gone).unwrap_or_default() {
+                story[j] = a.story_id.clone();
+                members.entry(a.story_id.clone()).or_default().push(j);
+            }
+        }
+        story[i] = a.story_id.clone();
+        members.entry(a.story_id).or_default().push(i);
     }
     docs.iter()
         .zip(story)
-        .map(|(d, s)| (d.doc.id.clone(), follow(&merged_into, s)))
+        .map(|(d, s)| (d.doc.id.clone(), s))
         .collect()
-}
-
-/// The story a (possibly merged) id ended up in.
-fn follow(merged_into: &HashMap<String, String>, mut id: String) -> String {
-    // Merges only point from younger to older stories, so chains end; the cap is a guard.
-    for _ in 0..1000 {
-        match merged_into.get(&id) {
-            Some(next) if *next != id => id = next.clone(),
-            _ => break,
-        }
-    }
-    id
 }
 
 /// Runs `storyd cluster`: writes one `{"id", "story"}` line per input article.

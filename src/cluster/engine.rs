@@ -12,7 +12,8 @@ use super::sketch::{DocVectors, Query};
 use super::story::Story;
 use super::tokenize::{Features, Tokenizer};
 use super::vectors::{DocFreq, SparseVec, tfidf};
-use super::{Assignment, Doc, EngineConfig};
+use super::split;
+use super::{Assignment, Doc, EngineConfig, Split};
 use crate::model::{MatchKind, stable_id};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -118,15 +119,18 @@ impl Engine {
         let bands = dedup::bands(&shingles);
         let exact = ExactKeys::new(doc.guid.as_deref(), doc.url.as_deref());
         let known = self.ids.get(story_id).and_then(|s| self.resolve(*s));
+        let key = self.alloc();
         let slot = match known {
             Some(slot) => {
                 if let Some(story) = self.stories.get_mut(&slot) {
-                    story.add(&vectors, now, self.half_life);
+                    story.add(&vectors, key, now, self.half_life);
                     story.consider_headline(&doc.id, &vectors.text);
+                    // Restored stories were split as they grew; check again from here on.
+                    story.next_split = story.originals + 1;
                 }
                 slot
             }
-            None => self.found(story_id.to_string(), &doc.id, &vectors, now),
+            None => self.found(story_id.to_string(), (&doc.id, key), &vectors, now),
         };
         self.index_features(slot, &vectors);
         self.push_story_expiry(slot);
@@ -137,7 +141,7 @@ impl Engine {
             shingles,
             bands,
         };
-        self.register(rec, now);
+        self.register(key, rec, now);
     }
 
     /// Number of stories still open to new articles.
@@ -190,9 +194,10 @@ impl Engine {
             .chain(f.lead.iter().map(|t| (*t, 1.0)))
             .collect();
         let entities: Vec<(u64, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
+        let rarity = self.config.rarity_at(terms);
         DocVectors {
-            text: tfidf(&text, &self.df, now),
-            entities: tfidf(&entities, &self.df, now),
+            text: tfidf(&text, &self.df, now, rarity),
+            entities: tfidf(&entities, &self.df, now, rarity),
             terms,
             years: f.years.clone(),
         }
@@ -209,8 +214,10 @@ impl Engine {
         let rec = self.articles.get(&original)?;
         let original_id = rec.id.clone();
         let slot = self.resolve(rec.story)?;
+        let key = self.alloc();
         let story = self.stories.get_mut(&slot)?;
         story.touch(now);
+        story.copies.push((key, original));
         let out = assignment(story, MatchKind::Exact, 1.0, Some(original_id), Vec::new());
         self.push_story_expiry(slot);
         let rec = ArticleRec {
@@ -220,7 +227,7 @@ impl Engine {
             shingles: Vec::new(),
             bands: None,
         };
-        self.register(rec, now);
+        self.register(key, rec, now);
         Some(out)
     }
 
@@ -261,9 +268,11 @@ impl Engine {
         let Some(slot) = self.resolve(story) else {
             return self.join_similar_or_new(rec, v, now);
         };
+        let key = self.alloc();
         let out = match self.stories.get_mut(&slot) {
             Some(story) => {
                 story.add_copy(v, self.config.near_duplicate_weight, now, self.half_life);
+                story.copies.push((key, original));
                 assignment(
                     story,
                     MatchKind::NearDuplicate,
@@ -276,7 +285,7 @@ impl Engine {
         };
         self.push_story_expiry(slot);
         rec.story = slot;
-        self.register(rec, now);
+        self.register(key, rec, now);
         out
     }
 
@@ -309,17 +318,18 @@ impl Engine {
             .collect();
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let threshold = self.config.join_bar(v.terms);
+        let key = self.alloc();
         let (slot, kind, score) = match scored.first() {
             Some(&(slot, score)) if score >= threshold => {
                 if let Some(story) = self.stories.get_mut(&slot) {
-                    story.add(v, now, self.half_life);
+                    story.add(v, key, now, self.half_life);
                     story.consider_headline(&rec.id, &v.text);
                 }
                 (slot, MatchKind::Similar, score)
             }
             _ => {
                 let id = stable_id(&["story", &rec.id]);
-                (self.found(id, &rec.id, v, now), MatchKind::New, 1.0)
+                (self.found(id, (&rec.id, key), v, now), MatchKind::New, 1.0)
             }
         };
         self.index_features(slot, v);
@@ -338,10 +348,16 @@ impl Engine {
         self.push_story_expiry(survivor);
         rec.story = survivor;
         let fallback = (stable_id(&["story", &rec.id]), rec.id.clone());
-        self.register(rec, now);
+        self.register(key, rec, now);
+        let splits = if kind == MatchKind::Similar {
+            self.maybe_split(survivor, key, now)
+        } else {
+            Vec::new()
+        };
+        let home = self.articles.get(&key).map_or(survivor, |a| a.story);
         let (story_id, headline_article) = self
             .stories
-            .get(&survivor)
+            .get(&home)
             .map_or(fallback, |s| (s.id.clone(), s.headline.clone()));
         Assignment {
             story_id,
@@ -350,11 +366,115 @@ impl Engine {
             duplicate_of: None,
             headline_article,
             merged,
+            splits,
         }
     }
 
+    /// Splits a story that has grown enough since its last check, if average link over its
+    /// kept members finds groups that would not have joined each other (see
+    /// [`super::split`]). The article `current` is being filed now: it may move with a
+    /// group, but is not listed as moved (it was never stored elsewhere).
+    fn maybe_split(&mut self, slot: u64, current: u64, now: i64) -> Vec<Split> {
+        let Some(story) = self.stories.get_mut(&slot) else {
+            return Vec::new();
+        };
+        if self.config.split_factor <= 0.0 || !story.split_due() {
+            return Vec::new();
+        }
+        story.next_split = story.originals + story.originals / 3 + 1;
+        let m = story.sketch.len();
+        if m < 4 {
+            return Vec::new();
+        }
+        let mut terms: Vec<usize> = story.sketch.terms().collect();
+        terms.sort_unstable();
+        let bar = self.config.split_bar(terms[m / 2]);
+        if bar <= 0.0 {
+            return Vec::new();
+        }
+        let groups = split::average_link(&story.sketch.pairwise(&self.config), m, bar);
+        let members: Vec<u64> = story.sketch.members().collect();
+        let mut out = Vec::new();
+        // The founder's group keeps the story; the others of two or more members leave.
+        let leaving: Vec<Vec<usize>> = groups.into_iter().skip(1).filter(|g| g.len() >= 2).collect();
+        if leaving.is_empty() {
+            return out;
+        }
+        let moved: Vec<u64> = leaving.iter().flatten().map(|i| members[*i]).collect();
+        for group in leaving {
+            let keys: Vec<u64> = group.iter().map(|i| members[*i]).collect();
+            if let Some(split) = self.split_group(slot, &keys, current, now) {
+                out.push(split);
+            }
+        }
+        debug_assert!(moved.iter().all(|k| self.articles.get(k).is_none_or(|a| a.story != slot)));
+        out
+    }
+
+    /// Moves the members with the given article keys out of a story into a new story.
+    fn split_group(&mut self, slot: u64, keys: &[u64], current: u64, now: i64) -> Option<Split> {
+        let first = self.articles.get(keys.first()?)?.id.clone();
+        let id = stable_id(&["story", &first]);
+        let config = self.config.clone();
+        let story = self.stories.get_mut(&slot)?;
+        let positions: Vec<usize> = story
+            .sketch
+            .members()
+            .enumerate()
+            .filter(|(_, k)| keys.contains(k))
+            .map(|(i, _)| i)
+            .collect();
+        // The group's first member may have founded a story this one absorbed: that id
+        // comes back to life for the group.
+        if let Some(pos) = story.absorbed.iter().position(|(_, gone)| *gone == id) {
+            let (old_slot, _) = story.absorbed.remove(pos);
+            self.aliases.remove(&old_slot);
+        }
+        let from = story.id.clone();
+        let vectors = story.sketch.vectors(positions[0]);
+        let mut other = story.split_off(&positions, id.clone(), (&first, &vectors.text), now, &config);
+        let moved: Vec<u64> = other
+            .sketch
+            .members()
+            .chain(other.copies.iter().map(|(k, _)| *k))
+            .collect();
+        let articles = &self.articles;
+        let name = |k: u64| articles.get(&k).map(|a| a.id.clone());
+        if moved.iter().any(|k| name(*k).as_deref() == Some(story.headline.as_str())) {
+            story.rechoose_headline(name);
+        }
+        other.rechoose_headline(name);
+        let from_headline_article = story.headline.clone();
+        let headline_article = other.headline.clone();
+        let new_slot = self.alloc();
+        let member_vectors: Vec<DocVectors> =
+            (0..other.sketch.len()).map(|i| other.sketch.vectors(i)).collect();
+        self.ids.insert(id.clone(), new_slot);
+        self.stories.insert(new_slot, other);
+        for v in &member_vectors {
+            self.index_features(new_slot, v);
+        }
+        self.push_story_expiry(new_slot);
+        let mut articles = Vec::new();
+        for k in moved {
+            if let Some(a) = self.articles.get_mut(&k) {
+                a.story = new_slot;
+                if k != current {
+                    articles.push(a.id.clone());
+                }
+            }
+        }
+        Some(Split {
+            from,
+            to: id,
+            articles,
+            headline_article,
+            from_headline_article,
+        })
+    }
+
     /// Founds a story with the given id; returns its slot.
-    fn found(&mut self, id: String, founder: &str, v: &DocVectors, now: i64) -> u64 {
+    fn found(&mut self, id: String, founder: (&str, u64), v: &DocVectors, now: i64) -> u64 {
         let slot = self.next_slot;
         self.next_slot += 1;
         self.ids.insert(id.clone(), slot);
@@ -417,10 +537,15 @@ impl Engine {
         }
     }
 
-    /// Remembers an article for duplicate checks until it leaves the window.
-    fn register(&mut self, rec: ArticleRec, now: i64) {
+    /// A fresh key for an article or a story slot.
+    fn alloc(&mut self) -> u64 {
         let key = self.next_slot;
         self.next_slot += 1;
+        key
+    }
+
+    /// Remembers an article under its key for duplicate checks until it leaves the window.
+    fn register(&mut self, key: u64, rec: ArticleRec, now: i64) {
         self.exact.insert(&rec.exact, key);
         if let Some(bands) = &rec.bands {
             self.near.insert(bands, key);
@@ -507,5 +632,6 @@ fn assignment(
         duplicate_of: dup,
         headline_article: story.headline.clone(),
         merged,
+        splits: Vec::new(),
     }
 }

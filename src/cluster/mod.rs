@@ -18,6 +18,7 @@ mod engine;
 mod hashing;
 mod index;
 mod sketch;
+mod split;
 mod story;
 #[cfg(test)]
 mod tests;
@@ -89,14 +90,21 @@ pub struct EngineConfig {
     pub scored_stories: usize,
     /// A story whose centroid is less similar than this fraction of the join bar counts half.
     pub centroid_floor: f32,
+    /// A story splits where average link over its kept members falls below this fraction
+    /// of the join bar (0 never splits).
+    pub split_factor: f32,
+    /// The same for short articles (the factor moves linearly in between, like the bar).
+    pub short_split_factor: f32,
+    /// Extra exponent on the IDF of a long article's terms (a short one uses plain IDF).
+    pub rarity: f32,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             window: Duration::from_secs(72 * 3600),
-            short_join_threshold: 0.13,
-            join_threshold: 0.23,
+            short_join_threshold: 0.1,
+            join_threshold: 0.19,
             short_terms: 8,
             long_terms: 30,
             merge_threshold: 0.9,
@@ -112,6 +120,9 @@ impl Default for EngineConfig {
             max_candidates: 8,
             scored_stories: 3,
             centroid_floor: 0.9,
+            rarity: 0.0,
+            split_factor: 1.05,
+            short_split_factor: 0.3,
         }
     }
 }
@@ -120,9 +131,28 @@ impl EngineConfig {
     /// The join bar for an article with `terms` distinct content terms: low for a bare
     /// headline, whose few words match little even when on topic, higher for a full lead.
     pub fn join_bar(&self, terms: usize) -> f32 {
-        let span = self.long_terms.saturating_sub(self.short_terms).max(1) as f32;
-        let t = (terms.saturating_sub(self.short_terms) as f32 / span).min(1.0);
+        let t = self.length(terms);
         self.short_join_threshold + t * (self.join_threshold - self.short_join_threshold)
+    }
+
+    /// The bar under which average link splits a story whose median member has `terms`
+    /// distinct content terms.
+    pub fn split_bar(&self, terms: usize) -> f32 {
+        let t = self.length(terms);
+        let factor = self.short_split_factor + t * (self.split_factor - self.short_split_factor);
+        factor * self.join_bar(terms)
+    }
+
+    /// The IDF exponent for an article with `terms` distinct content terms.
+    pub fn rarity_at(&self, terms: usize) -> f32 {
+        1.0 + self.rarity * self.length(terms)
+    }
+
+    /// Where an article with `terms` distinct content terms sits between short (0) and
+    /// long (1).
+    fn length(&self, terms: usize) -> f32 {
+        let span = self.long_terms.saturating_sub(self.short_terms).max(1) as f32;
+        (terms.saturating_sub(self.short_terms) as f32 / span).min(1.0)
     }
 }
 
@@ -141,4 +171,21 @@ pub struct Assignment {
     pub headline_article: String,
     /// Ids of stories absorbed into `story_id` by this step (usually empty).
     pub merged: Vec<String>,
+    /// Stories split by this step, applied before the article is filed (usually empty).
+    pub splits: Vec<Split>,
+}
+
+/// Part of a story that the engine moved into a story of its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Split {
+    /// The story the articles leave.
+    pub from: String,
+    /// The story they form: `model::stable_id(&["story", first moved article id])`.
+    pub to: String,
+    /// The ids of the stored articles that move (the article being filed is not listed).
+    pub articles: Vec<String>,
+    /// Id of the new story's most representative article.
+    pub headline_article: String,
+    /// Id of the most representative article of what remains of `from`.
+    pub from_headline_article: String,
 }

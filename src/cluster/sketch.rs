@@ -47,6 +47,10 @@ struct Slot {
     split: usize,
     end: usize,
     years: Vec<u16>,
+    /// The member's article key in the engine.
+    member: u64,
+    /// Its distinct content terms.
+    terms: usize,
 }
 
 /// One member as stored: its text and entity features and its years.
@@ -80,7 +84,7 @@ impl Sketch {
     }
 
     /// Adds a member, dropping the oldest one after the founder when full.
-    pub fn push(&mut self, v: &DocVectors) {
+    pub fn push(&mut self, v: &DocVectors, member: u64) {
         if self.slots.len() >= self.cap {
             let gone = self.slots.remove(1);
             let n = gone.end - gone.start;
@@ -100,19 +104,76 @@ impl Sketch {
             split,
             end: self.feats.len(),
             years: v.years.clone(),
+            member,
+            terms: v.terms,
         });
     }
 
     /// Adds every member of another sketch (a merge), oldest first.
     pub fn extend(&mut self, other: &Sketch) {
-        for view in other.views() {
-            self.push(&DocVectors {
-                text: SparseVec(view.text.to_vec()),
-                entities: SparseVec(view.entities.to_vec()),
-                terms: 0,
-                years: view.years.to_vec(),
-            });
+        for (i, s) in other.slots.iter().enumerate() {
+            self.push(&other.vectors(i), s.member);
         }
+    }
+
+    /// The article keys of the members, founder first.
+    pub fn members(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots.iter().map(|s| s.member)
+    }
+
+    /// The vectors of member `i`.
+    pub fn vectors(&self, i: usize) -> DocVectors {
+        let s = &self.slots[i];
+        DocVectors {
+            text: SparseVec(self.feats[s.start..s.split].to_vec()),
+            entities: SparseVec(self.feats[s.split..s.end].to_vec()),
+            terms: s.terms,
+            years: s.years.clone(),
+        }
+    }
+
+    /// The members' distinct content terms, founder first.
+    pub fn terms(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots.iter().map(|s| s.terms)
+    }
+
+    /// Similarities of every pair of members, row-major (1 on the diagonal).
+    pub fn pairwise(&self, config: &EngineConfig) -> Vec<f32> {
+        let views: Vec<View> = self.views().collect();
+        let m = views.len();
+        let mut out = vec![1.0; m * m];
+        for i in 0..m {
+            for j in (i + 1)..m {
+                let (a, b) = (&views[i], &views[j]);
+                let s = blend(
+                    dot(a.text, b.text),
+                    || dot(a.entities, b.entities),
+                    !a.entities.is_empty() && !b.entities.is_empty(),
+                    years_differ(a.years, b.years),
+                    config,
+                );
+                out[i * m + j] = s;
+                out[j * m + i] = s;
+            }
+        }
+        out
+    }
+
+    /// Moves the members at the given positions (ascending) into a new sketch of the same
+    /// capacity, keeping their order.
+    pub fn split_off(&mut self, positions: &[usize]) -> Sketch {
+        let mut moved = Sketch::new(self.cap);
+        let mut kept = Sketch::new(self.cap);
+        for i in 0..self.slots.len() {
+            let target = if positions.binary_search(&i).is_ok() {
+                &mut moved
+            } else {
+                &mut kept
+            };
+            target.push(&self.vectors(i), self.slots[i].member);
+        }
+        *self = kept;
+        moved
     }
 
     fn views(&self) -> impl Iterator<Item = View<'_>> {
@@ -126,6 +187,20 @@ impl Sketch {
     /// The mean of the article's `k` best member similarities (over fewer members when
     /// the sketch is smaller).
     pub fn top_k(&self, q: &Query, config: &EngineConfig) -> f32 {
+        if config.top_k == 0 {
+            let mut sum = 0.0;
+            for m in self.views() {
+                let text = q.text.dot(m.text);
+                sum += blend(
+                    text,
+                    || q.entities.dot(m.entities),
+                    !q.v.entities.is_empty() && !m.entities.is_empty(),
+                    years_differ(&q.v.years, m.years),
+                    config,
+                );
+            }
+            return sum / self.slots.len().max(1) as f32;
+        }
         let mut best = [0.0f32; 8];
         let k = config.top_k.clamp(1, best.len());
         for m in self.views() {
@@ -221,7 +296,7 @@ mod tests {
         };
         let mut s = Sketch::new(3);
         for k in 1..=5u64 {
-            s.push(&doc(&[(k, 1.0)], &[]));
+            s.push(&doc(&[(k, 1.0)], &[]), k);
         }
         assert_eq!(s.len(), 3);
         let probe = |k: u64| s.top_k(&Query::new(&doc(&[(k, 1.0)], &[])), &config);
@@ -236,7 +311,7 @@ mod tests {
     fn other_years_weigh_less() {
         let config = EngineConfig::default();
         let mut s = Sketch::new(4);
-        s.push(&doc(&[(1, 1.0)], &[2013]));
+        s.push(&doc(&[(1, 1.0)], &[2013]), 1);
         let same = s.top_k(&Query::new(&doc(&[(1, 1.0)], &[2013, 2014])), &config);
         let other = s.top_k(&Query::new(&doc(&[(1, 1.0)], &[2009])), &config);
         assert!((same - 1.0).abs() < 1e-6);

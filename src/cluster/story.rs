@@ -39,11 +39,21 @@ pub(crate) struct Story {
     headline_text: SparseVec,
     /// Slots and ids of the stories it absorbed (so their aliases leave with it).
     pub absorbed: Vec<(u64, String)>,
+    /// Duplicates filed into it: their article key and their original's.
+    pub copies: Vec<(u64, u64)>,
+    /// Originals at which the story is next checked for a split.
+    pub next_split: u32,
 }
 
 impl Story {
     /// A story founded by the given article at time `now`.
-    pub fn new(id: String, founder: &str, v: &DocVectors, now: i64, config: &EngineConfig) -> Self {
+    pub fn new(
+        id: String,
+        founder: (&str, u64),
+        v: &DocVectors,
+        now: i64,
+        config: &EngineConfig,
+    ) -> Self {
         let mut story = Story {
             id,
             sketch: Sketch::new(config.sketch),
@@ -54,11 +64,13 @@ impl Story {
             updated: now,
             size: 0,
             originals: 0,
-            headline: founder.to_string(),
+            headline: founder.0.to_string(),
             headline_text: v.text.clone(),
             absorbed: Vec::new(),
+            copies: Vec::new(),
+            next_split: SPLIT_FIRST,
         };
-        story.add(v, now, config.centroid_half_life.as_secs_f64());
+        story.add(v, founder.1, now, config.centroid_half_life.as_secs_f64());
         story
     }
 
@@ -81,9 +93,9 @@ impl Story {
     }
 
     /// Adds an article that joined on its own merit.
-    pub fn add(&mut self, v: &DocVectors, now: i64, half_life: f64) {
+    pub fn add(&mut self, v: &DocVectors, member: u64, now: i64, half_life: f64) {
         self.text.add(&v.text, 1.0, now, half_life);
-        self.sketch.push(v);
+        self.sketch.push(v, member);
         self.originals += 1;
         self.touch(now);
     }
@@ -122,5 +134,99 @@ impl Story {
         self.created = self.created.min(other.created);
         self.absorbed.push((other_slot, other.id.clone()));
         self.absorbed.extend_from_slice(&other.absorbed);
+        self.copies.extend_from_slice(&other.copies);
+        self.next_split = self.next_split.min(next_checkpoint(self.originals));
     }
+
+    /// Whether it has grown enough since the last check to be checked for a split.
+    pub fn split_due(&self) -> bool {
+        self.originals >= self.next_split
+    }
+
+    /// Moves the kept members at `positions` (ascending) and their duplicates into a new
+    /// story with the given id and headline; both are left with centroids of their kept
+    /// members as of `now`.
+    pub fn split_off(
+        &mut self,
+        positions: &[usize],
+        id: String,
+        headline: (&str, &SparseVec),
+        now: i64,
+        config: &EngineConfig,
+    ) -> Story {
+        let half_life = config.centroid_half_life.as_secs_f64();
+        let sketch = self.sketch.split_off(positions);
+        let moved: IdSet = sketch.members().collect();
+        let (copies, kept): (Vec<_>, Vec<_>) = self
+            .copies
+            .iter()
+            .partition(|(_, original)| moved.contains(original));
+        self.copies = kept;
+        let n = sketch.len() as u32;
+        let founder = sketch.vectors(0);
+        let mut other = Story {
+            id,
+            founder,
+            text: centroid_of(&sketch, now, half_life),
+            sketch,
+            indexed: IdSet::default(),
+            created: now,
+            updated: now,
+            size: n + copies.len() as u32,
+            originals: n,
+            headline: headline.0.to_string(),
+            headline_text: headline.1.clone(),
+            absorbed: Vec::new(),
+            copies,
+            next_split: next_checkpoint(n),
+        };
+        other.next_split = next_checkpoint(n);
+        self.text = centroid_of(&self.sketch, now, half_life);
+        self.originals = self.originals.saturating_sub(n).max(1);
+        self.size = self.size.saturating_sub(other.size).max(self.originals);
+        self.next_split = next_checkpoint(self.originals);
+        other
+    }
+
+    /// Picks the best headline among the kept members (whose ids `name` gives), used after
+    /// a split took the old one away.
+    pub fn rechoose_headline(&mut self, name: impl Fn(u64) -> Option<String>) {
+        let mut best: Option<(f32, usize)> = None;
+        for i in 0..self.sketch.len() {
+            let c = self.text.cosine(&self.sketch.vectors(i).text);
+            if best.is_none_or(|(b, _)| c > b) {
+                best = Some((c, i));
+            }
+        }
+        if let Some((_, i)) = best {
+            let member = self.sketch.members().nth(i);
+            if let Some(id) = member.and_then(&name) {
+                self.headline = id;
+                self.headline_text = self.sketch.vectors(i).text;
+            }
+        }
+    }
+
+    /// The text vector of its headline.
+    pub fn headline_text(&self) -> &SparseVec {
+        &self.headline_text
+    }
+}
+
+/// Originals at which a young story is first checked for a split.
+const SPLIT_FIRST: u32 = 4;
+
+/// The next size (after `n` originals) at which a story is checked for a split: a third
+/// larger each time, so the checks cost little per article.
+fn next_checkpoint(n: u32) -> u32 {
+    (n + n / 3 + 1).max(SPLIT_FIRST)
+}
+
+/// A centroid of the sketch's members, all counted at `now`.
+fn centroid_of(sketch: &Sketch, now: i64, half_life: f64) -> Centroid {
+    let mut c = Centroid::default();
+    for i in 0..sketch.len() {
+        c.add(&sketch.vectors(i).text, 1.0, now, half_life);
+    }
+    c
 }
