@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use crate::cluster::{Assignment, Doc, Engine, EngineConfig};
+use crate::cluster::{Assignment, Doc, Engine, EngineConfig, Split};
 use crate::metrics::Metrics;
 use crate::model::{Article, Entry, FeedState, MatchKind, Story, Time, article_id};
 use crate::store::{Store, StoreError};
@@ -146,6 +146,9 @@ impl Ingestor {
             article.duplicate_of = assignment.duplicate_of.clone();
             article.match_kind = assignment.match_kind;
             article.score = assignment.score;
+            for split in &assignment.splits {
+                self.split(split, &article, now)?;
+            }
             let story = self.file(&article, &assignment, now)?;
             feed.article_count += 1;
             self.store.commit_article(&article, &story, Some(feed))?;
@@ -158,6 +161,50 @@ impl Ingestor {
         }
         self.metrics.stories_active(self.engine.active_stories());
         Ok(report)
+    }
+
+    /// Moves the articles of a split into their new story (before `article`, which may be
+    /// one of the group, is filed).
+    fn split(&self, split: &Split, article: &Article, now: Time) -> Result<(), StoreError> {
+        let Some(mut from) = self.store.story(&split.from)? else {
+            tracing::warn!(story = %split.from, "split of a story the store does not hold");
+            return Ok(());
+        };
+        if from.id != split.from {
+            // The store merged it elsewhere meanwhile; nothing to split apart here.
+            return Ok(());
+        }
+        let headline_of = |id: &str| -> Result<Option<Article>, StoreError> {
+            if id == article.id {
+                Ok(Some(article.clone()))
+            } else {
+                self.store.article(id)
+            }
+        };
+        if split.from_headline_article != from.headline_article {
+            if let Some(h) = headline_of(&split.from_headline_article)? {
+                set_headline(&mut from, h);
+            }
+        }
+        let mut to = Story {
+            id: split.to.clone(),
+            headline: String::new(),
+            headline_article: String::new(),
+            summary: String::new(),
+            first_seen: now,
+            updated: from.updated,
+            article_count: 0,
+            sources: Vec::new(),
+            feed_ids: Vec::new(),
+            merged_into: None,
+        };
+        if let Some(h) = headline_of(&split.headline_article)? {
+            set_headline(&mut to, h);
+        }
+        let moved = self.store.split_story(&from, &to, &split.articles)?;
+        self.metrics.split(moved);
+        tracing::debug!(from = %split.from, to = %split.to, moved, "story split");
+        Ok(())
     }
 
     /// The story record after `article` joins it, with any merges the engine made applied first.
@@ -202,13 +249,18 @@ impl Ingestor {
                 self.store.article(&assignment.headline_article)?
             };
             if let Some(h) = headline {
-                story.headline = h.title;
-                story.summary = h.summary;
-                story.headline_article = h.id;
+                set_headline(&mut story, h);
             }
         }
         Ok(story)
     }
+}
+
+/// Makes `h` the story's headline article.
+fn set_headline(story: &mut Story, h: Article) {
+    story.headline = h.title;
+    story.summary = h.summary;
+    story.headline_article = h.id;
 }
 
 /// What the engine sees of an article.

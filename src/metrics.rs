@@ -65,6 +65,8 @@ struct Inner {
     articles_ingested: Counter,
     duplicates: Family<KindLabel, Counter>,
     merges: Counter,
+    splits: Counter,
+    split_articles: Counter,
     engine_duration: Histogram,
     scheduler_lag: Histogram,
     stories_active: Gauge,
@@ -92,6 +94,8 @@ impl Metrics {
             articles_ingested: Counter::default(),
             duplicates: Family::default(),
             merges: Counter::default(),
+            splits: Counter::default(),
+            split_articles: Counter::default(),
             engine_duration: Histogram::new(ENGINE_BUCKETS),
             scheduler_lag: Histogram::new(LAG_BUCKETS),
             stories_active: Gauge::default(),
@@ -141,6 +145,16 @@ impl Metrics {
             "story_merges",
             "Stories folded into another by the engine",
             inner.merges.clone(),
+        );
+        r.register(
+            "story_splits",
+            "Stories split in two by the engine (look-alike events pulled apart)",
+            inner.splits.clone(),
+        );
+        r.register(
+            "story_split_articles",
+            "Stored articles moved into a new story by a split",
+            inner.split_articles.clone(),
         );
         r.register_with_unit(
             "engine_duration",
@@ -237,6 +251,12 @@ impl Metrics {
         }
         self.inner.engine_duration.observe(took.as_secs_f64());
         self.inner.merges.inc_by(merges as u64);
+    }
+
+    /// One story split, moving `moved` stored articles.
+    pub fn split(&self, moved: u64) {
+        self.inner.splits.inc();
+        self.inner.split_articles.inc_by(moved);
     }
 
     /// How late a due feed started.

@@ -9,10 +9,10 @@ use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
 use super::hashing::IdMap;
 use super::index::StoryIndex;
 use super::sketch::{DocVectors, Query};
+use super::split;
 use super::story::Story;
 use super::tokenize::{Features, Tokenizer};
 use super::vectors::{DocFreq, SparseVec, tfidf};
-use super::split;
 use super::{Assignment, Doc, EngineConfig, Split};
 use crate::model::{MatchKind, stable_id};
 use std::cmp::Reverse;
@@ -194,10 +194,9 @@ impl Engine {
             .chain(f.lead.iter().map(|t| (*t, 1.0)))
             .collect();
         let entities: Vec<(u64, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
-        let rarity = self.config.rarity_at(terms);
         DocVectors {
-            text: tfidf(&text, &self.df, now, rarity),
-            entities: tfidf(&entities, &self.df, now, rarity),
+            text: tfidf(&text, &self.df, now),
+            entities: tfidf(&entities, &self.df, now),
             terms,
             years: f.years.clone(),
         }
@@ -395,8 +394,22 @@ impl Engine {
         let groups = split::average_link(&story.sketch.pairwise(&self.config), m, bar);
         let members: Vec<u64> = story.sketch.members().collect();
         let mut out = Vec::new();
-        // The founder's group keeps the story; the others of two or more members leave.
-        let leaving: Vec<Vec<usize>> = groups.into_iter().skip(1).filter(|g| g.len() >= 2).collect();
+        // The founder's group keeps the story, or the largest group if the founder is alone
+        // (an early article can be an outlier); the other groups of two or more leave, and
+        // lone members stay.
+        let keep = if groups[0].len() >= 2 {
+            0
+        } else {
+            (0..groups.len())
+                .max_by_key(|g| (groups[*g].len(), Reverse(*g)))
+                .unwrap_or(0)
+        };
+        let leaving: Vec<Vec<usize>> = groups
+            .into_iter()
+            .enumerate()
+            .filter(|(g, members)| *g != keep && members.len() >= 2)
+            .map(|(_, members)| members)
+            .collect();
         if leaving.is_empty() {
             return out;
         }
@@ -407,7 +420,11 @@ impl Engine {
                 out.push(split);
             }
         }
-        debug_assert!(moved.iter().all(|k| self.articles.get(k).is_none_or(|a| a.story != slot)));
+        debug_assert!(
+            moved
+                .iter()
+                .all(|k| self.articles.get(k).is_none_or(|a| a.story != slot))
+        );
         out
     }
 
@@ -432,7 +449,13 @@ impl Engine {
         }
         let from = story.id.clone();
         let vectors = story.sketch.vectors(positions[0]);
-        let mut other = story.split_off(&positions, id.clone(), (&first, &vectors.text), now, &config);
+        let mut other = story.split_off(
+            &positions,
+            id.clone(),
+            (&first, &vectors.text),
+            now,
+            &config,
+        );
         let moved: Vec<u64> = other
             .sketch
             .members()
@@ -440,15 +463,19 @@ impl Engine {
             .collect();
         let articles = &self.articles;
         let name = |k: u64| articles.get(&k).map(|a| a.id.clone());
-        if moved.iter().any(|k| name(*k).as_deref() == Some(story.headline.as_str())) {
+        if moved
+            .iter()
+            .any(|k| name(*k).as_deref() == Some(story.headline.as_str()))
+        {
             story.rechoose_headline(name);
         }
         other.rechoose_headline(name);
         let from_headline_article = story.headline.clone();
         let headline_article = other.headline.clone();
         let new_slot = self.alloc();
-        let member_vectors: Vec<DocVectors> =
-            (0..other.sketch.len()).map(|i| other.sketch.vectors(i)).collect();
+        let member_vectors: Vec<DocVectors> = (0..other.sketch.len())
+            .map(|i| other.sketch.vectors(i))
+            .collect();
         self.ids.insert(id.clone(), new_slot);
         self.stories.insert(new_slot, other);
         for v in &member_vectors {

@@ -95,8 +95,6 @@ pub struct EngineConfig {
     pub split_factor: f32,
     /// The same for short articles (the factor moves linearly in between, like the bar).
     pub short_split_factor: f32,
-    /// Extra exponent on the IDF of a long article's terms (a short one uses plain IDF).
-    pub rarity: f32,
 }
 
 impl Default for EngineConfig {
@@ -120,7 +118,6 @@ impl Default for EngineConfig {
             max_candidates: 8,
             scored_stories: 3,
             centroid_floor: 0.9,
-            rarity: 0.0,
             split_factor: 1.05,
             short_split_factor: 0.3,
         }
@@ -141,11 +138,6 @@ impl EngineConfig {
         let t = self.length(terms);
         let factor = self.short_split_factor + t * (self.split_factor - self.short_split_factor);
         factor * self.join_bar(terms)
-    }
-
-    /// The IDF exponent for an article with `terms` distinct content terms.
-    pub fn rarity_at(&self, terms: usize) -> f32 {
-        1.0 + self.rarity * self.length(terms)
     }
 
     /// Where an article with `terms` distinct content terms sits between short (0) and

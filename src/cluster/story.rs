@@ -206,11 +206,6 @@ impl Story {
             }
         }
     }
-
-    /// The text vector of its headline.
-    pub fn headline_text(&self) -> &SparseVec {
-        &self.headline_text
-    }
 }
 
 /// Originals at which a young story is first checked for a split.

@@ -1,6 +1,6 @@
 //! Whole-engine tests: articles in, stories out, through the public `Engine` only.
 
-use super::{Doc, Engine, EngineConfig};
+use super::{Doc, Engine, EngineConfig, Split};
 use crate::model::MatchKind;
 use chrono::{DateTime, TimeDelta};
 use std::collections::HashMap;
@@ -20,46 +20,54 @@ fn doc(id: &str, source: &str, minutes: i64, title: &str, summary: &str) -> Doc 
 
 /// Background articles about unrelated things, so that document frequencies mean something.
 fn background() -> Vec<Doc> {
-    let items = [
-        (
-            "Central bank holds interest rates steady as inflation cools",
-            "The bank left its benchmark rate unchanged on Tuesday and said price growth had slowed for a third month.",
-        ),
-        (
-            "Storm floods coastal towns, thousands without power",
-            "Heavy rain and high winds cut electricity to thousands of homes along the coast overnight.",
-        ),
-        (
-            "Tech giant unveils new smartphone with longer battery life",
-            "The company showed its latest phone at an event in California, promising two days of battery.",
-        ),
-        (
-            "Striker scores twice as champions win away from home",
-            "A late goal sealed the win for the champions, who stay top of the league table.",
-        ),
-        (
-            "Wildfire forces evacuation of mountain villages",
-            "Firefighters battled the blaze through the night as residents were moved to shelters.",
-        ),
-        (
-            "Airline cancels hundreds of flights after computer outage",
-            "Passengers were stranded at airports across the country as the carrier's booking system failed.",
-        ),
-    ];
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, (t, s))| doc(&format!("bg{i}"), "wire", i as i64, t, s))
+    fixture(include_str!("../../tests/fixtures/background.jsonl"))
+}
+
+/// Articles from a JSON Lines fixture (shared with `tests/split.rs`).
+fn fixture(text: &str) -> Vec<Doc> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        id: String,
+        source: String,
+        minutes: i64,
+        title: String,
+        summary: String,
+    }
+    text.lines()
+        .map(|l| {
+            let l: Line = serde_json::from_str(l).expect("fixture line");
+            doc(&l.id, &l.source, l.minutes, &l.title, &l.summary)
+        })
         .collect()
 }
 
 /// Streams the docs and returns each article's final story (merges followed).
 fn run(docs: &[Doc]) -> (HashMap<String, String>, Vec<MatchKind>) {
-    let mut engine = Engine::new(EngineConfig::default());
+    let (story, kinds, _) = run_with(docs, EngineConfig::default());
+    (story, kinds)
+}
+
+/// Streams the docs through an engine with `config`; returns each article's final story
+/// (merges and splits followed), the match kinds, and every split.
+fn run_with(
+    docs: &[Doc],
+    config: EngineConfig,
+) -> (HashMap<String, String>, Vec<MatchKind>, Vec<Split>) {
+    let mut engine = Engine::new(config);
     let mut story: HashMap<String, String> = HashMap::new();
     let mut kinds = Vec::new();
+    let mut splits = Vec::new();
     for d in docs {
         let a = engine.add(d);
+        for split in &a.splits {
+            for moved in &split.articles {
+                assert_eq!(
+                    story[moved], split.from,
+                    "only the split story's articles move"
+                );
+                story.insert(moved.clone(), split.to.clone());
+            }
+        }
         for gone in &a.merged {
             for s in story.values_mut() {
                 if s == gone {
@@ -69,8 +77,9 @@ fn run(docs: &[Doc]) -> (HashMap<String, String>, Vec<MatchKind>) {
         }
         story.insert(d.id.clone(), a.story_id);
         kinds.push(a.match_kind);
+        splits.extend(a.splits);
     }
-    (story, kinds)
+    (story, kinds, splits)
 }
 
 #[test]
@@ -138,6 +147,47 @@ fn look_alike_events_stay_apart() {
     assert_eq!(story["a1"], story["a2"]);
     assert_eq!(story["b1"], story["b2"]);
     assert_ne!(story["a1"], story["b1"]);
+}
+
+/// Two look-alike events (supermarket fires in two towns, a week apart) and one article
+/// that mentions both, in the order that lets the bridge pull the second into the first.
+fn look_alike_fires() -> Vec<Doc> {
+    fixture(include_str!("../../tests/fixtures/look-alike-fires.jsonl"))
+}
+
+#[test]
+fn a_bridge_between_look_alike_events_is_split_apart() {
+    let mut docs = background();
+    docs.extend(look_alike_fires());
+    // Scored by its single closest member, the engine chains the second fire onto the first
+    // through the bridge ...
+    let chaining = EngineConfig {
+        top_k: 1,
+        ..EngineConfig::default()
+    };
+    let never_split = EngineConfig {
+        split_factor: 0.0,
+        short_split_factor: 0.0,
+        ..chaining.clone()
+    };
+    let (story, _, splits) = run_with(&docs, never_split);
+    assert!(splits.is_empty());
+    assert_eq!(
+        story["a1"], story["b4"],
+        "without splits the two fires chain"
+    );
+    // ... and average link over the members pulls them apart again.
+    let (story, _, splits) = run_with(&docs, chaining);
+    for id in ["a2", "a3", "a4"] {
+        assert_eq!(story[id], story["a1"], "{id} stays with the Banstead fire");
+    }
+    for id in ["b2", "b3", "b4"] {
+        assert_eq!(story[id], story["b1"], "{id} is with the Wellington fire");
+    }
+    assert_ne!(story["a1"], story["b1"]);
+    assert_eq!(splits.len(), 1, "{splits:?}");
+    assert_eq!(splits[0].from, story["a1"]);
+    assert!(!splits[0].articles.is_empty());
 }
 
 #[test]

@@ -263,12 +263,12 @@ impl DocFreq {
     }
 }
 
-/// Weighs features by `(1 + ln tf) * idf^rarity` and normalizes.
-pub(crate) fn tfidf(features: &[(u64, f32)], df: &DocFreq, now: i64, rarity: f32) -> SparseVec {
+/// Weighs features by `(1 + ln tf) * idf` and normalizes.
+pub(crate) fn tfidf(features: &[(u64, f32)], df: &DocFreq, now: i64) -> SparseVec {
     let counted = SparseVec::normalized_counts(features);
     let weighted = counted
         .into_iter()
-        .map(|(k, tf)| (k, (1.0 + tf.ln()) * df.idf(k, now).powf(rarity)))
+        .map(|(k, tf)| (k, (1.0 + tf.ln()) * df.idf(k, now)))
         .collect();
     SparseVec::normalized(weighted)
 }

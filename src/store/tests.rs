@@ -316,6 +316,74 @@ fn merging_moves_articles_and_redirects() {
 }
 
 #[test]
+fn splitting_moves_the_named_articles_and_rederives_both_stories() {
+    let store = Store::temporary().expect("store");
+    add(&store, "a1", "f1", "big", t(1));
+    add(&store, "a2", "f2", "big", t(2));
+    add(&store, "b1", "f3", "big", t(3));
+    add(&store, "b2", "f4", "big", t(4));
+    add(&store, "c1", "f5", "other", t(5));
+    // "b0" founded a story that was merged into "big": the split brings that id back.
+    add(&store, "b0", "f3", "revived", t(0));
+    let big = store.story("big").expect("read").expect("exists");
+    store.merge_story("revived", &big).expect("merge");
+    let from = store.story("big").expect("read").expect("exists");
+    let to = story("revived", t(4), &[]);
+    let moved = store
+        .split_story(
+            &from,
+            &to,
+            &["b0".into(), "b1".into(), "b2".into(), "c1".into()],
+        )
+        .expect("split");
+    // c1 belongs to another story: it is not the split's to move.
+    assert_eq!(moved, 3);
+    let kept = store.story("big").expect("read").expect("live");
+    assert_eq!(
+        (kept.article_count, kept.sources.clone()),
+        (2, vec!["src-f1".to_string(), "src-f2".to_string()])
+    );
+    let split = store.story("revived").expect("read").expect("live again");
+    assert_eq!(split.id, "revived");
+    assert_eq!(split.merged_into, None);
+    assert_eq!(split.article_count, 3);
+    assert_eq!(split.sources, vec!["src-f3", "src-f4"]);
+    assert_eq!(split.first_seen, t(0));
+    let ids_in = |s: &str| -> Vec<String> {
+        let mut v: Vec<String> = store
+            .story_articles(s)
+            .expect("articles")
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids_in("big"), vec!["a1", "a2"]);
+    assert_eq!(ids_in("revived"), vec!["b0", "b1", "b2"]);
+    assert_eq!(
+        store.article("c1").expect("read").expect("kept").story_id,
+        "other"
+    );
+    let mut listed = ids(&store, StoryOrder::Recent);
+    listed.sort();
+    assert_eq!(listed, vec!["big", "other", "revived"]);
+    assert_sound(&store);
+
+    // A live story is never overwritten by a split, nor a story split into itself.
+    let live = store.story("other").expect("read").expect("live");
+    assert!(matches!(
+        store.split_story(&kept, &live, &["a1".into()]),
+        Err(StoreError::InvalidWrite(_))
+    ));
+    assert!(matches!(
+        store.split_story(&kept, &kept, &["a1".into()]),
+        Err(StoreError::InvalidWrite(_))
+    ));
+    assert_sound(&store);
+}
+
+#[test]
 fn prune_removes_old_articles_and_empty_stories() {
     let store = Store::temporary().expect("store");
     add(&store, "old1", "f1", "stale", t(1));

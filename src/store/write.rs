@@ -1,5 +1,5 @@
-//! The store's compound writes: an article with its story, a merge of two stories, and the
-//! retention prune. Each lands as one atomic batch (prune: one batch per chunk of articles,
+//! The store's compound writes: an article with its story, a merge of two stories, a split
+//! of one, and the retention prune. Each lands as one atomic batch (prune: one batch per chunk of articles,
 //! each leaving the store consistent), built from the records it replaces.
 //!
 //! The store owns a story's `article_count`, `sources` and `feed_ids`: it derives them from
@@ -196,6 +196,88 @@ impl Store {
         union_into(&mut stored.feed_ids, &source.feed_ids);
         self.put_story(&mut batch, old_into.as_ref(), &stored)?;
         self.apply(batch)
+    }
+
+    /// Atomically: moves the stored `articles` of story `from` into the new story `to` (a
+    /// split), and writes both records. Articles no longer in `from` are left where they
+    /// are. `to` may replace a merged-story redirect (a story the engine split back out),
+    /// not a live story. The store derives counts, sources and feed ids of both from the
+    /// articles each then holds, and `to`'s times from the moved articles; the callers'
+    /// records give ids and headlines. Returns how many articles moved.
+    pub fn split_story(
+        &self,
+        from: &Story,
+        to: &Story,
+        articles: &[String],
+    ) -> Result<u64, StoreError> {
+        if from.id == to.id {
+            return Err(StoreError::InvalidWrite(format!(
+                "story {} cannot be split into itself",
+                from.id
+            )));
+        }
+        let _guard = self.lock_writes();
+        let mut batch = WriteBatch::new();
+        let Some(old_from) = self.live_story_for_write(&from.id)? else {
+            return Err(StoreError::StoryNotFound {
+                id: from.id.clone(),
+            });
+        };
+        let old_to: Option<Story> = self.get(&keys::story(&to.id))?;
+        if let Some(live) = old_to.as_ref().filter(|s| s.merged_into.is_none()) {
+            return Err(StoreError::InvalidWrite(format!(
+                "story {} cannot be split into live story {}",
+                from.id, live.id
+            )));
+        }
+        let mut moving: Vec<Article> = Vec::with_capacity(articles.len());
+        for id in articles {
+            if let Some(a) = self.article(id)?.filter(|a| a.story_id == from.id) {
+                moving.push(a);
+            }
+        }
+        let moved: std::collections::HashSet<&str> = moving.iter().map(|a| a.id.as_str()).collect();
+        let staying: Vec<Article> = self
+            .story_articles(&from.id)?
+            .into_iter()
+            .filter(|a| !moved.contains(a.id.as_str()))
+            .collect();
+        let mut new_to = to.clone();
+        new_to.merged_into = None;
+        new_to.article_count = moving.len() as u64;
+        new_to.sources.clear();
+        new_to.feed_ids.clear();
+        if let Some(first) = moving.iter().map(|a| a.first_seen).min() {
+            new_to.first_seen = first;
+        }
+        if let Some(last) = moving.iter().map(|a| a.first_seen).max() {
+            new_to.updated = new_to.updated.max(last);
+        }
+        for mut article in moving {
+            batch.delete(keys::article_by_story(&from.id, &article));
+            union_into(&mut new_to.sources, std::slice::from_ref(&article.source));
+            union_into(&mut new_to.feed_ids, std::slice::from_ref(&article.feed_id));
+            article.story_id = to.id.clone();
+            self.put_article(&mut batch, &article)?;
+        }
+        let mut new_from = from.clone();
+        new_from.merged_into = None;
+        new_from.article_count = staying.len() as u64;
+        new_from.sources.clear();
+        new_from.feed_ids.clear();
+        for article in &staying {
+            union_into(&mut new_from.sources, std::slice::from_ref(&article.source));
+            union_into(
+                &mut new_from.feed_ids,
+                std::slice::from_ref(&article.feed_id),
+            );
+        }
+        let count = new_to.article_count;
+        self.put_story(&mut batch, Some(&old_from), &new_from)?;
+        // A redirect has no order-index entries to remove.
+        self.put_story(&mut batch, None, &new_to)?;
+        self.apply(batch)?;
+        Ok(count)
     }
 
     /// Deletes articles first seen before `before`, stories left with no article, and merged
