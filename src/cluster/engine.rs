@@ -380,7 +380,7 @@ impl Engine {
         if self.config.split_factor <= 0.0 || !story.split_due() {
             return Vec::new();
         }
-        story.next_split = story.originals + story.originals / 3 + 1;
+        story.split_checked();
         let m = story.sketch.len();
         if m < 4 {
             return Vec::new();

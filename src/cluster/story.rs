@@ -143,6 +143,11 @@ impl Story {
         self.originals >= self.next_split
     }
 
+    /// Notes a split check at its current size.
+    pub fn split_checked(&mut self) {
+        self.next_split = next_checkpoint(self.originals);
+    }
+
     /// Moves the kept members at `positions` (ascending) and their duplicates into a new
     /// story with the given id and headline; both are left with centroids of their kept
     /// members as of `now`.
