@@ -1,6 +1,7 @@
 //! A story as the engine holds it while it is active: a small sketch of its members (whose
-//! best matches score a new article), a decaying text centroid (which picks the headline),
-//! the features it is indexed under, and its headline.
+//! best matches score a new article, and whose average links decide a split), a decaying
+//! text centroid (which picks the headline), the features it is indexed under, its
+//! headline, and the duplicates filed into it (which move with their originals).
 //!
 //! Scoring a story by its closest members rather than by its centroid lets a broad story
 //! take an article that resembles one of its threads, while a look-alike event, close to
