@@ -142,11 +142,27 @@ fn look_alike_events_stay_apart() {
         doc("b2", "morningherald", 25,
             "Indonesia searches rubble after deadly Sulawesi earthquake",
             "Rescuers in Indonesia searched collapsed houses in Sulawesi after the 5.4 earthquake that killed three people."),
+        // Two actors entering rehab the same week.
+        doc("c1", "showbiz", 30,
+            "Actress Mara Quill checks into rehab",
+            "Mara Quill, star of the crime drama Harbour Lights, has checked into a rehabilitation clinic in Malibu, her publicist said on Tuesday."),
+        doc("c2", "celebdaily", 33,
+            "Mara Quill enters Malibu rehab clinic",
+            "Harbour Lights actress Mara Quill entered a Malibu rehabilitation facility this week, according to her publicist."),
+        doc("d1", "showbiz", 36,
+            "Singer Toby Renn enters rehab after tour cancelled",
+            "Pop singer Toby Renn has entered a rehabilitation centre in Arizona after cancelling the rest of his European tour, his manager said."),
+        doc("d2", "celebdaily", 39,
+            "Toby Renn cancels tour, checks into Arizona rehab",
+            "Toby Renn called off his European tour and checked into a rehab centre in Arizona, his manager confirmed on Wednesday."),
     ]);
     let (story, _) = run(&docs);
     assert_eq!(story["a1"], story["a2"]);
     assert_eq!(story["b1"], story["b2"]);
     assert_ne!(story["a1"], story["b1"]);
+    assert_eq!(story["c1"], story["c2"]);
+    assert_eq!(story["d1"], story["d2"]);
+    assert_ne!(story["c1"], story["d1"]);
 }
 
 /// Two look-alike events (supermarket fires in two towns, a week apart) and one article
@@ -238,4 +254,92 @@ fn quiet_stories_leave_the_window() {
     );
     engine.add(&later);
     assert_eq!(engine.active_stories(), 1);
+}
+
+/// Ten days of market closes: the same template words every day, a different cause each.
+#[test]
+fn a_recurring_topic_does_not_become_one_story() {
+    let causes = [
+        (
+            "oil prices slump",
+            "crude fell five percent after OPEC output news",
+        ),
+        (
+            "bank earnings beat forecasts",
+            "JPMorgan and Citigroup reported strong quarterly profits",
+        ),
+        (
+            "inflation data cools",
+            "consumer prices rose less than economists expected in March",
+        ),
+        (
+            "tech shares rally",
+            "Apple and Nvidia led a broad rebound in chipmakers",
+        ),
+        (
+            "jobs report disappoints",
+            "employers added fewer workers than forecast last month",
+        ),
+        (
+            "Fed signals patience",
+            "Powell said the central bank would wait before cutting rates",
+        ),
+        (
+            "China growth worries",
+            "weak factory data from Beijing weighed on exporters",
+        ),
+        (
+            "retail sales surge",
+            "shoppers spent more on cars and clothing in April",
+        ),
+        (
+            "bond yields jump",
+            "the ten-year Treasury yield hit its highest since November",
+        ),
+        (
+            "merger news lifts healthcare",
+            "Pfizer agreed to buy a biotech firm for 40 billion dollars",
+        ),
+    ];
+    let outlets = [
+        "northwire",
+        "dailypost",
+        "eveningstar",
+        "morningherald",
+        "capitalnews",
+    ];
+    let mut docs = background();
+    for (day, (cause, detail)) in causes.iter().enumerate() {
+        for (k, o) in outlets.iter().enumerate() {
+            let title = match k % 3 {
+                0 => format!("Wall Street stocks close higher as {cause}"),
+                1 => format!("Stocks end day up on Wall Street; {cause}"),
+                _ => format!("US stocks rise as {cause}"),
+            };
+            let summary = format!(
+                "The Dow Jones and the S&P 500 closed higher on Wall Street as {detail}. Traders said the market move reflected {cause}."
+            );
+            docs.push(doc(
+                &format!("d{day}-{k}"),
+                o,
+                60 * 24 * day as i64 + 60 * 16 + 10 * k as i64,
+                &title,
+                &summary,
+            ));
+        }
+    }
+    let (story, _) = run(&docs);
+    let mut per_day = Vec::new();
+    for day in 0..causes.len() {
+        let s: std::collections::BTreeSet<_> = (0..5)
+            .map(|k| story[&format!("d{day}-{k}")].clone())
+            .collect();
+        per_day.push(s);
+    }
+    for (day, stories) in per_day.iter().enumerate() {
+        assert_eq!(stories.len(), 1, "day {day}'s market close is one story");
+    }
+    // Every day's close shares the template words; each day's cause is its own event.
+    let all: std::collections::BTreeSet<_> = per_day.iter().flatten().collect();
+    assert!(all.len() >= 8, "{} stories for ten days", all.len());
 }
