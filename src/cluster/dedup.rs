@@ -96,6 +96,28 @@ pub(crate) fn shingles(words: &[u64]) -> Vec<u64> {
     out
 }
 
+/// A cheap family of permutations, one per MinHash function: odd multipliers...
+const MULTIPLIERS: [u64; HASHES] = {
+    let mut out = [0u64; HASHES];
+    let mut i = 0;
+    while i < HASHES {
+        out[i] = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(2 * i as u64 + 1) | 1;
+        i += 1;
+    }
+    out
+};
+
+/// ...and offsets xored in before the multiply.
+const OFFSETS: [u64; HASHES] = {
+    let mut out = [0u64; HASHES];
+    let mut i = 0;
+    while i < HASHES {
+        out[i] = (i as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        i += 1;
+    }
+    out
+};
+
 /// The LSH band keys of a shingle set, or `None` when it is too short to judge.
 pub(crate) fn bands(shingles: &[u64]) -> Option<Bands> {
     if shingles.len() < MIN_SHINGLES {
@@ -103,10 +125,8 @@ pub(crate) fn bands(shingles: &[u64]) -> Option<Bands> {
     }
     let mut mins = [u64::MAX; HASHES];
     for s in shingles {
-        for (i, m) in mins.iter_mut().enumerate() {
-            // A cheap family of permutations: odd multipliers and offsets per hash function.
-            let a = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(2 * i as u64 + 1) | 1;
-            let h = (s ^ (i as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93)).wrapping_mul(a);
+        for ((m, a), x) in mins.iter_mut().zip(&MULTIPLIERS).zip(&OFFSETS) {
+            let h = (s ^ x).wrapping_mul(*a);
             *m = (*m).min(h ^ (h >> 31));
         }
     }

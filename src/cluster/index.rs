@@ -14,6 +14,10 @@ const POSTING_SCAN_CAP: usize = 4_000;
 #[derive(Debug, Default)]
 pub(crate) struct StoryIndex {
     postings: IdMap<Vec<u64>>,
+    /// Scratch of [`StoryIndex::candidates`], kept between calls so that its table and
+    /// ranking buffer are allocated once, not per article.
+    acc: IdMap<f32>,
+    ranked: Vec<(u64, f32)>,
 }
 
 impl StoryIndex {
@@ -35,8 +39,9 @@ impl StoryIndex {
     }
 
     /// Up to `limit` stories sharing the most query weight, best first (ties: older slot).
-    pub fn candidates(&self, query: &[(u64, f32)], limit: usize) -> Vec<u64> {
-        let mut acc: IdMap<f32> = IdMap::default();
+    pub fn candidates(&mut self, query: &[(u64, f32)], limit: usize) -> Vec<u64> {
+        let acc = &mut self.acc;
+        acc.clear();
         for (feature, weight) in query {
             let Some(list) = self.postings.get(feature) else {
                 continue;
@@ -48,10 +53,21 @@ impl StoryIndex {
                 *acc.entry(*slot).or_insert(0.0) += weight;
             }
         }
-        let mut ranked: Vec<(u64, f32)> = acc.into_iter().collect();
-        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(limit);
-        ranked.into_iter().map(|(slot, _)| slot).collect()
+        let ranked = &mut self.ranked;
+        ranked.clear();
+        ranked.extend(acc.iter().map(|(slot, w)| (*slot, *w)));
+        // A total order (weight, then slot), so selecting the best `limit` first and sorting
+        // only those gives exactly the order a full sort would.
+        let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if limit == 0 {
+            return Vec::new();
+        }
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, order);
+            ranked.truncate(limit);
+        }
+        ranked.sort_unstable_by(order);
+        ranked.iter().map(|(slot, _)| *slot).collect()
     }
 
     /// Number of features with a posting list.
