@@ -183,7 +183,11 @@ impl NearIndex {
     pub fn remove(&mut self, bands: &Bands, article: u64) {
         for b in bands {
             if let Some(list) = self.buckets.get_mut(b) {
-                list.retain(|a| *a != article);
+                // Order within a bucket does not matter (candidates are sorted), and each
+                // insert of a band is undone by one remove.
+                if let Some(pos) = list.iter().position(|a| *a == article) {
+                    list.swap_remove(pos);
+                }
                 if list.is_empty() {
                     self.buckets.remove(b);
                 }
