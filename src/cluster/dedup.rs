@@ -5,7 +5,7 @@
 //! verified on the shingles themselves: a candidate counts only when most of the shorter
 //! text's shingles appear in the longer one (containment, which survives truncation).
 
-use super::hashing::{IdMap, feature};
+use super::hashing::{IdLists, IdMap, feature};
 
 /// MinHash functions per signature.
 const HASHES: usize = 32;
@@ -155,18 +155,13 @@ pub(crate) fn containment(a: &[u64], b: &[u64]) -> f32 {
 /// LSH buckets: band key to the articles (by key) whose signature has that band.
 #[derive(Debug, Default)]
 pub(crate) struct NearIndex {
-    buckets: IdMap<Vec<u64>>,
+    buckets: IdLists,
 }
 
 impl NearIndex {
     /// Articles sharing at least one band with these, oldest first, without repeats.
     pub fn candidates(&self, bands: &Bands) -> Vec<u64> {
-        let mut out: Vec<u64> = bands
-            .iter()
-            .filter_map(|b| self.buckets.get(b))
-            .flatten()
-            .copied()
-            .collect();
+        let mut out: Vec<u64> = bands.iter().flat_map(|b| self.buckets.get(*b)).collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -175,23 +170,14 @@ impl NearIndex {
     /// Files an article under its bands.
     pub fn insert(&mut self, bands: &Bands, article: u64) {
         for b in bands {
-            self.buckets.entry(*b).or_default().push(article);
+            self.buckets.push(*b, article);
         }
     }
 
-    /// Removes an article from its bands, dropping emptied buckets.
+    /// Removes an article from its bands (each insert of a band is undone by one remove).
     pub fn remove(&mut self, bands: &Bands, article: u64) {
         for b in bands {
-            if let Some(list) = self.buckets.get_mut(b) {
-                // Order within a bucket does not matter (candidates are sorted), and each
-                // insert of a band is undone by one remove.
-                if let Some(pos) = list.iter().position(|a| *a == article) {
-                    list.swap_remove(pos);
-                }
-                if list.is_empty() {
-                    self.buckets.remove(b);
-                }
-            }
+            self.buckets.remove(*b, article);
         }
     }
 }
