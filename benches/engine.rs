@@ -5,9 +5,14 @@
 //! Run: `cargo bench --bench engine` (200k articles), or set `STORYD_BENCH_ARTICLES=1000000`
 //! for the full million. `STORYD_BENCH_JSONL=FILE` also writes the stream as JSON Lines, so
 //! `scripts/baseline_tfidf.py` can run the same articles (see `scripts/bench-engine.sh`).
-//! Generation happens between timed slices and is not counted.
+//! Generation happens between timed slices and is not counted. `STORYD_BENCH_DIGEST=1` also
+//! prints a digest of every decision (story, kind, score, duplicate, headline, merges), hashed
+//! outside the timed part, so two builds can be checked to decide the same on one stream.
+//! `STORYD_BENCH_CLOCK=cpu` times the slices by this thread's time on a CPU (from
+//! /proc/thread-self/schedstat) instead of wall time, for a machine shared with other work.
 
 use chrono::{DateTime, TimeDelta};
+use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::time::Instant;
 use storyd::cluster::{Doc, Engine, EngineConfig};
@@ -132,6 +137,17 @@ fn capitalize(w: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Seconds on some clock: wall time, or this thread's CPU time (Linux schedstat, in ns).
+fn clock(cpu: bool, wall: Instant) -> f64 {
+    if !cpu {
+        return wall.elapsed().as_secs_f64();
+    }
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns / 1e9)
+}
+
 /// `VmRSS` and `VmHWM` (peak) of this process in MiB, from /proc (zeros elsewhere).
 fn memory_mib() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -156,11 +172,21 @@ fn main() {
             std::fs::File::create(&path).unwrap_or_else(|e| panic!("cannot create {path}: {e}")),
         )
     });
+    let digest = std::env::var("STORYD_BENCH_DIGEST").is_ok_and(|v| v == "1");
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut decided = Vec::new();
+    let cpu = std::env::var("STORYD_BENCH_CLOCK").is_ok_and(|v| v == "cpu");
+    let wall = Instant::now();
     let mut stream = Stream::new(total);
     let mut engine = Engine::new(EngineConfig::default());
-    println!("engine: {total} title+lead articles over {DAYS} simulated days, one core");
-    println!("  articles   slice art/s   stories open   RSS MiB   peak RSS MiB");
+    let clock_name = if cpu { "thread CPU time" } else { "wall time" };
+    println!(
+        "engine: {total} title+lead articles over {DAYS} simulated days, one core, {clock_name}"
+    );
+    println!("  articles   slice art/s   us/article   stories open   RSS MiB   peak RSS MiB");
     let (mut done, mut all_secs) = (0usize, 0.0f64);
+    let mut first_cost: Option<f64> = None;
+    let mut last_cost = 0.0;
     let mut marks: Vec<usize> = MARKS.iter().copied().filter(|m| *m < total).collect();
     marks.push(total);
     for mark in marks {
@@ -176,25 +202,42 @@ fn main() {
                     writeln!(out, "{line}").expect("write JSONL");
                 }
             }
-            let t0 = Instant::now();
-            for d in &docs {
-                std::hint::black_box(engine.add(d));
+            let t0 = clock(cpu, wall);
+            if digest {
+                // Kept (not hashed) here: hashing happens after the clock stops.
+                decided.extend(docs.iter().map(|d| engine.add(d)));
+            } else {
+                for d in &docs {
+                    std::hint::black_box(engine.add(d));
+                }
             }
-            secs += t0.elapsed().as_secs_f64();
+            secs += clock(cpu, wall) - t0;
+            for a in decided.drain(..) {
+                let kind = a.match_kind.as_str();
+                (&a.story_id, kind, a.score.to_bits(), &a.duplicate_of).hash(&mut hasher);
+                (&a.headline_article, &a.merged).hash(&mut hasher);
+            }
             done += docs.len();
         }
         all_secs += secs;
         let (rss, peak) = memory_mib();
+        let cost = secs * 1e6 / (done - start_done).max(1) as f64;
+        first_cost.get_or_insert(cost);
+        last_cost = cost;
         println!(
-            "{done:>10}   {:>11.0}   {:>12}   {rss:>7.1}   {peak:>12.1}",
+            "{done:>10}   {:>11.0}   {cost:>10.2}   {:>12}   {rss:>7.1}   {peak:>12.1}",
             (done - start_done) as f64 / secs.max(1e-9),
             engine.active_stories()
         );
     }
     println!(
-        "overall: {:.0} articles/s",
-        done as f64 / all_secs.max(1e-9)
+        "overall: {:.0} articles/s; last slice / first slice cost: {:.2}",
+        done as f64 / all_secs.max(1e-9),
+        last_cost / first_cost.unwrap_or(last_cost).max(1e-9)
     );
+    if digest {
+        println!("decision digest: {:016x}", hasher.finish());
+    }
     if let Some(mut out) = jsonl {
         out.flush().expect("flush JSONL");
     }

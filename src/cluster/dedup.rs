@@ -5,7 +5,7 @@
 //! verified on the shingles themselves: a candidate counts only when most of the shorter
 //! text's shingles appear in the longer one (containment, which survives truncation).
 
-use super::hashing::{IdMap, feature};
+use super::hashing::{IdLists, IdMap, feature};
 
 /// MinHash functions per signature.
 const HASHES: usize = 32;
@@ -96,6 +96,28 @@ pub(crate) fn shingles(words: &[u64]) -> Vec<u64> {
     out
 }
 
+/// A cheap family of permutations, one per MinHash function: odd multipliers...
+const MULTIPLIERS: [u64; HASHES] = {
+    let mut out = [0u64; HASHES];
+    let mut i = 0;
+    while i < HASHES {
+        out[i] = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(2 * i as u64 + 1) | 1;
+        i += 1;
+    }
+    out
+};
+
+/// ...and offsets xored in before the multiply.
+const OFFSETS: [u64; HASHES] = {
+    let mut out = [0u64; HASHES];
+    let mut i = 0;
+    while i < HASHES {
+        out[i] = (i as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        i += 1;
+    }
+    out
+};
+
 /// The LSH band keys of a shingle set, or `None` when it is too short to judge.
 pub(crate) fn bands(shingles: &[u64]) -> Option<Bands> {
     if shingles.len() < MIN_SHINGLES {
@@ -103,10 +125,8 @@ pub(crate) fn bands(shingles: &[u64]) -> Option<Bands> {
     }
     let mut mins = [u64::MAX; HASHES];
     for s in shingles {
-        for (i, m) in mins.iter_mut().enumerate() {
-            // A cheap family of permutations: odd multipliers and offsets per hash function.
-            let a = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(2 * i as u64 + 1) | 1;
-            let h = (s ^ (i as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93)).wrapping_mul(a);
+        for ((m, a), x) in mins.iter_mut().zip(&MULTIPLIERS).zip(&OFFSETS) {
+            let h = (s ^ x).wrapping_mul(*a);
             *m = (*m).min(h ^ (h >> 31));
         }
     }
@@ -135,18 +155,13 @@ pub(crate) fn containment(a: &[u64], b: &[u64]) -> f32 {
 /// LSH buckets: band key to the articles (by key) whose signature has that band.
 #[derive(Debug, Default)]
 pub(crate) struct NearIndex {
-    buckets: IdMap<Vec<u64>>,
+    buckets: IdLists,
 }
 
 impl NearIndex {
     /// Articles sharing at least one band with these, oldest first, without repeats.
     pub fn candidates(&self, bands: &Bands) -> Vec<u64> {
-        let mut out: Vec<u64> = bands
-            .iter()
-            .filter_map(|b| self.buckets.get(b))
-            .flatten()
-            .copied()
-            .collect();
+        let mut out: Vec<u64> = bands.iter().flat_map(|b| self.buckets.get(*b)).collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -155,19 +170,14 @@ impl NearIndex {
     /// Files an article under its bands.
     pub fn insert(&mut self, bands: &Bands, article: u64) {
         for b in bands {
-            self.buckets.entry(*b).or_default().push(article);
+            self.buckets.push(*b, article);
         }
     }
 
-    /// Removes an article from its bands, dropping emptied buckets.
+    /// Removes an article from its bands (each insert of a band is undone by one remove).
     pub fn remove(&mut self, bands: &Bands, article: u64) {
         for b in bands {
-            if let Some(list) = self.buckets.get_mut(b) {
-                list.retain(|a| *a != article);
-                if list.is_empty() {
-                    self.buckets.remove(b);
-                }
-            }
+            self.buckets.remove(*b, article);
         }
     }
 }

@@ -639,9 +639,17 @@ fn query(v: &DocVectors) -> Vec<(u64, f32)> {
 
 /// The `n` heaviest features of a vector (ties: smaller id), heaviest first.
 fn top(v: &SparseVec, n: usize) -> Vec<(u64, f32)> {
+    // A total order, so selecting the `n` best and sorting only those matches a full sort.
+    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     let mut items = v.0.clone();
-    items.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    items.truncate(n);
+    if n == 0 {
+        return Vec::new();
+    }
+    if items.len() > n {
+        items.select_nth_unstable_by(n - 1, order);
+        items.truncate(n);
+    }
+    items.sort_unstable_by(order);
     items
 }
 

@@ -5,7 +5,7 @@
 //! grown past a cap (words every story uses) are skipped, which keeps the cost per article
 //! flat however many stories are active.
 
-use super::hashing::IdMap;
+use super::hashing::{IdLists, IdMap};
 
 /// Posting lists longer than this carry no signal worth their scan.
 const POSTING_SCAN_CAP: usize = 4_000;
@@ -13,51 +13,58 @@ const POSTING_SCAN_CAP: usize = 4_000;
 /// Feature to story slots.
 #[derive(Debug, Default)]
 pub(crate) struct StoryIndex {
-    postings: IdMap<Vec<u64>>,
+    /// Feature to the slots listed under it (unordered: scores add up per slot).
+    postings: IdLists,
+    /// Scratch of [`StoryIndex::candidates`], kept between calls so that its table and
+    /// ranking buffer are allocated once, not per article.
+    acc: IdMap<f32>,
+    ranked: Vec<(u64, f32)>,
 }
 
 impl StoryIndex {
     /// Lists a story under a feature (the caller keeps each pair unique).
     pub fn insert(&mut self, feature: u64, slot: u64) {
-        self.postings.entry(feature).or_default().push(slot);
+        self.postings.push(feature, slot);
     }
 
     /// Removes a story from a feature's list, dropping the list when it empties.
     pub fn remove(&mut self, feature: u64, slot: u64) {
-        if let Some(list) = self.postings.get_mut(&feature) {
-            if let Some(pos) = list.iter().position(|s| *s == slot) {
-                list.swap_remove(pos);
-            }
-            if list.is_empty() {
-                self.postings.remove(&feature);
-            }
-        }
+        self.postings.remove(feature, slot);
     }
 
     /// Up to `limit` stories sharing the most query weight, best first (ties: older slot).
-    pub fn candidates(&self, query: &[(u64, f32)], limit: usize) -> Vec<u64> {
-        let mut acc: IdMap<f32> = IdMap::default();
+    pub fn candidates(&mut self, query: &[(u64, f32)], limit: usize) -> Vec<u64> {
+        let acc = &mut self.acc;
+        acc.clear();
         for (feature, weight) in query {
-            let Some(list) = self.postings.get(feature) else {
-                continue;
-            };
-            if list.len() > POSTING_SCAN_CAP {
+            if self.postings.count(*feature) > POSTING_SCAN_CAP {
                 continue;
             }
-            for slot in list {
-                *acc.entry(*slot).or_insert(0.0) += weight;
+            for slot in self.postings.get(*feature) {
+                *acc.entry(slot).or_insert(0.0) += weight;
             }
         }
-        let mut ranked: Vec<(u64, f32)> = acc.into_iter().collect();
-        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(limit);
-        ranked.into_iter().map(|(slot, _)| slot).collect()
+        let ranked = &mut self.ranked;
+        ranked.clear();
+        ranked.extend(acc.iter().map(|(slot, w)| (*slot, *w)));
+        // A total order (weight, then slot), so selecting the best `limit` first and sorting
+        // only those gives exactly the order a full sort would.
+        let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if limit == 0 {
+            return Vec::new();
+        }
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, order);
+            ranked.truncate(limit);
+        }
+        ranked.sort_unstable_by(order);
+        ranked.iter().map(|(slot, _)| *slot).collect()
     }
 
     /// Number of features with a posting list.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.postings.len()
+        self.postings.keys()
     }
 }
 

@@ -63,9 +63,12 @@ struct View<'a> {
 /// Up to `cap` members: the founder first, then the latest.
 #[derive(Debug, Clone)]
 pub(crate) struct Sketch {
+    /// Members' features end to end; dropped members leave holes until the next compaction.
     feats: Vec<(u64, f32)>,
     slots: Vec<Slot>,
     cap: usize,
+    /// Features in `feats` that belong to no member any more.
+    dead: usize,
 }
 
 impl Sketch {
@@ -75,6 +78,7 @@ impl Sketch {
             feats: Vec::new(),
             slots: Vec::new(),
             cap: cap.max(2),
+            dead: 0,
         }
     }
 
@@ -87,12 +91,11 @@ impl Sketch {
     pub fn push(&mut self, v: &DocVectors, member: u64) {
         if self.slots.len() >= self.cap {
             let gone = self.slots.remove(1);
-            let n = gone.end - gone.start;
-            self.feats.drain(gone.start..gone.end);
-            for s in &mut self.slots[1..] {
-                s.start -= n;
-                s.split -= n;
-                s.end -= n;
+            self.dead += gone.end - gone.start;
+            // Compacting only once a third of the buffer is holes costs a bounded number of
+            // copies per feature, where closing each hole at once moved the whole buffer.
+            if 2 * self.dead > self.feats.len() - self.dead {
+                self.compact();
             }
         }
         let start = self.feats.len();
@@ -107,6 +110,21 @@ impl Sketch {
             member,
             terms: v.terms,
         });
+    }
+
+    /// Moves the members' features together again, in member order, dropping the holes.
+    fn compact(&mut self) {
+        // Slots lie in the buffer in member order, so copying each down in place is safe.
+        let mut at = 0;
+        for s in &mut self.slots {
+            self.feats.copy_within(s.start..s.end, at);
+            s.split = at + (s.split - s.start);
+            s.end = at + (s.end - s.start);
+            s.start = at;
+            at = s.end;
+        }
+        self.feats.truncate(at);
+        self.dead = 0;
     }
 
     /// Adds every member of another sketch (a merge), oldest first.

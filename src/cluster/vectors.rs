@@ -72,37 +72,61 @@ pub(crate) fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f32 {
 /// probed once per feature of the other vector, with no branchy merge of sorted lists.
 #[derive(Debug)]
 pub(crate) struct Probe {
-    keys: Vec<u64>,
-    vals: Vec<f32>,
+    /// Feature and weight per slot (feature 0: empty); the length is `mask + 1`.
+    table: Vec<(u64, f32)>,
     mask: usize,
+    /// One bit per feature of the vector, from bits the table index does not use: most
+    /// features of another vector are absent, and one predictable bit test rejects them.
+    filter: [u64; FILTER_WORDS],
+}
+
+/// Words of a [`Probe`]'s filter (1,024 bits: a few percent false hits for 40 features).
+const FILTER_WORDS: usize = 16;
+
+/// The filter word and bit of a feature.
+fn filter_bit(k: u64) -> (usize, u64) {
+    let b = (k >> 40) as usize % (FILTER_WORDS * 64);
+    (b / 64, 1 << (b % 64))
 }
 
 impl Probe {
     /// The table of a vector (a feature hashed to 0 is left out: it marks empty slots).
     pub fn new(v: &SparseVec) -> Self {
         let size = (v.0.len() * 2).next_power_of_two().max(8);
-        let (mut keys, mut vals) = (vec![0u64; size], vec![0f32; size]);
+        let mut table = vec![(0u64, 0f32); size];
+        let mut filter = [0u64; FILTER_WORDS];
         let mask = size - 1;
         for &(k, w) in v.0.iter().filter(|(k, _)| *k != 0) {
             let mut i = (k as usize) & mask;
-            while keys[i] != 0 {
+            while table[i].0 != 0 {
                 i = (i + 1) & mask;
             }
-            keys[i] = k;
-            vals[i] = w;
+            table[i] = (k, w);
+            let (word, bit) = filter_bit(k);
+            filter[word] |= bit;
         }
-        Probe { keys, vals, mask }
+        Probe {
+            table,
+            mask,
+            filter,
+        }
     }
 
     /// The dot product with another vector.
     pub fn dot(&self, other: &[(u64, f32)]) -> f32 {
+        // Slicing to `mask + 1` lets the compiler see that `i & mask` is always in bounds.
+        let table = &self.table[..=self.mask];
         let mut sum = 0.0;
         for &(k, w) in other {
+            let (word, bit) = filter_bit(k);
+            if self.filter[word] & bit == 0 {
+                continue;
+            }
             let mut i = (k as usize) & self.mask;
             loop {
-                let key = self.keys[i];
+                let (key, x) = table[i & self.mask];
                 if key == k {
-                    sum += w * self.vals[i];
+                    sum += w * x;
                     break;
                 }
                 if key == 0 {
@@ -123,6 +147,9 @@ const CENTROID_TERMS: usize = 256;
 pub(crate) struct Centroid {
     /// Weights in stored units; the real weight is `stored * scale`.
     terms: IdMap<f32>,
+    /// One bit per term (see [`TermFilter`]): a cosine looks up only the article's terms
+    /// whose bit is set, sparing a cache miss in `terms` for most of the others.
+    filter: TermFilter,
     /// Squared norm in stored units.
     norm2: f64,
     scale: f64,
@@ -154,6 +181,7 @@ impl Centroid {
         let w = f64::from(weight) / self.scale;
         for (k, x) in &v.0 {
             let slot = self.terms.entry(*k).or_insert(0.0);
+            self.filter.set(*k);
             let old = f64::from(*slot);
             let new = old + w * f64::from(*x);
             self.norm2 += new * new - old * old;
@@ -173,6 +201,8 @@ impl Centroid {
         let (_, floor, _) = weights.select_nth_unstable_by(cut, f32::total_cmp);
         let floor = *floor;
         self.terms.retain(|_, w| *w >= floor);
+        self.filter.clear();
+        self.terms.keys().for_each(|k| self.filter.set(*k));
         self.norm2 = self.terms.values().map(|w| f64::from(*w).powi(2)).sum();
     }
 
@@ -182,6 +212,7 @@ impl Centroid {
         let factor = other.scale * decay(now - other.at, half_life) / self.scale;
         for (k, x) in &other.terms {
             let slot = self.terms.entry(*k).or_insert(0.0);
+            self.filter.set(*k);
             let old = f64::from(*slot);
             let new = old + factor * f64::from(*x);
             self.norm2 += new * new - old * old;
@@ -197,9 +228,46 @@ impl Centroid {
         }
         let dot: f64 =
             v.0.iter()
+                .filter(|(k, _)| self.filter.may_contain(*k))
                 .filter_map(|(k, x)| self.terms.get(k).map(|w| f64::from(*w) * f64::from(*x)))
                 .sum();
         (dot / self.norm2.sqrt()) as f32
+    }
+}
+
+/// Bits of a [`TermFilter`]: about one false hit in nine for a full centroid (512 terms).
+const TERM_FILTER_BITS: usize = 4_096;
+
+/// A one-hash Bloom filter over a centroid's terms (bits 40.. of the feature hash, which
+/// the hash tables do not use for placement); empty until the first term is set.
+#[derive(Debug, Clone, Default)]
+struct TermFilter(Vec<u64>);
+
+impl TermFilter {
+    /// The word and bit of a feature.
+    fn bit(k: u64) -> (usize, u64) {
+        let b = (k >> 40) as usize % TERM_FILTER_BITS;
+        (b / 64, 1 << (b % 64))
+    }
+
+    /// Marks a feature as present.
+    fn set(&mut self, k: u64) {
+        if self.0.is_empty() {
+            self.0 = vec![0; TERM_FILTER_BITS / 64];
+        }
+        let (word, bit) = Self::bit(k);
+        self.0[word] |= bit;
+    }
+
+    /// Unmarks everything (the words stay allocated).
+    fn clear(&mut self) {
+        self.0.iter_mut().for_each(|w| *w = 0);
+    }
+
+    /// False only when the feature was never set since the last clear.
+    fn may_contain(&self, k: u64) -> bool {
+        let (word, bit) = Self::bit(k);
+        self.0.get(word).is_some_and(|w| w & bit != 0)
     }
 }
 
