@@ -118,7 +118,7 @@ impl Default for EngineConfig {
             near_duplicate_containment: 0.8,
             near_duplicate_weight: 0.25,
             max_candidates: 8,
-            scored_stories: 3,
+            scored_stories: 2,
             centroid_floor: 0.9,
             split_factor: 1.05,
             short_split_factor: 0.3,
