@@ -8,32 +8,23 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::{DateTime, TimeDelta};
-use serde::Deserialize;
-use storyd::cluster::EngineConfig;
+use chrono::TimeDelta;
+use storyd::cluster::{Doc, EngineConfig};
+use storyd::eval::read_jsonl;
 use storyd::ingest::Ingestor;
 use storyd::metrics::Metrics;
-use storyd::model::{Entry, FeedState, Time, article_id};
+use storyd::model::{Entry, FeedState, article_id};
 use storyd::store::Store;
 
-/// One line of `tests/fixtures/look-alike-fires.jsonl`.
-#[derive(Deserialize)]
-struct Line {
-    id: String,
-    source: String,
-    minutes: i64,
-    title: String,
-    summary: String,
-}
-
-fn at(minutes: i64) -> Time {
-    DateTime::UNIX_EPOCH + TimeDelta::days(20_000) + TimeDelta::minutes(minutes)
-}
-
-/// The lines of a JSON Lines fixture.
-fn lines(text: &str) -> Vec<Line> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).expect("fixture line"))
+/// The articles of a fixture in `tests/fixtures/` (articles as JSON Lines).
+fn fixture(name: &str) -> Vec<Doc> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    read_jsonl(&path)
+        .expect("fixture")
+        .into_iter()
+        .map(|l| l.doc)
         .collect()
 }
 
@@ -45,23 +36,38 @@ fn chaining() -> EngineConfig {
     }
 }
 
-/// Ingests one article as the only new item of its outlet's feed; returns its article id.
-fn ingest(ingestor: &mut Ingestor, line: &Line) -> String {
-    let url = format!("https://{}.example/feed.xml", line.source);
-    let mut feed = FeedState::pending(&url, &url, &line.source, at(0));
+/// Ingests one article as the only new item of its outlet's feed, at its own time; returns
+/// its article id.
+fn ingest(ingestor: &mut Ingestor, doc: &Doc) -> String {
+    let url = format!("https://{}.example/feed.xml", doc.source);
+    let mut feed = FeedState::pending(&url, &url, &doc.source, doc.published);
     let entry = Entry {
-        key: line.id.clone(),
+        key: doc.id.clone(),
         guid: None,
-        title: line.title.clone(),
-        summary: line.summary.clone(),
-        url: Some(format!("https://{}.example/{}", line.source, line.id)),
-        published: at(line.minutes),
+        title: doc.title.clone(),
+        summary: doc.summary.clone(),
+        url: doc.url.clone(),
+        published: doc.published,
     };
     let report = ingestor
-        .ingest(&mut feed, &[entry], at(line.minutes))
+        .ingest(&mut feed, &[entry], doc.published)
         .expect("ingest");
     assert_eq!(report.new_articles, 1);
-    article_id(&feed.id, &line.id)
+    article_id(&feed.id, &doc.id)
+}
+
+/// Ingests the unrelated background articles, then the fires; returns the fires and their
+/// article ids.
+fn ingest_all(ingestor: &mut Ingestor) -> (Vec<Doc>, HashMap<String, String>) {
+    for doc in fixture("background.jsonl") {
+        ingest(ingestor, &doc);
+    }
+    let fires = fixture("look-alike-fires.jsonl");
+    let ids = fires
+        .iter()
+        .map(|d| (d.id.clone(), ingest(ingestor, d)))
+        .collect();
+    (fires, ids)
 }
 
 fn story_of(store: &Store, article: &str) -> String {
@@ -76,20 +82,6 @@ fn assert_sound(dir: &Path) {
     let store = Store::open(dir).expect("open");
     let report = store.check().expect("check");
     assert!(report.is_sound(), "{report:?}");
-}
-
-/// Ingests the unrelated background articles, then the fires; returns the fires' lines and
-/// article ids.
-fn ingest_all(ingestor: &mut Ingestor) -> (Vec<Line>, HashMap<String, String>) {
-    for line in lines(include_str!("fixtures/background.jsonl")) {
-        ingest(ingestor, &line);
-    }
-    let fires = lines(include_str!("fixtures/look-alike-fires.jsonl"));
-    let ids = fires
-        .iter()
-        .map(|l| (l.id.clone(), ingest(ingestor, l)))
-        .collect();
-    (fires, ids)
 }
 
 #[test]
@@ -110,20 +102,20 @@ fn without_splits_the_bridge_chains_the_two_fires() {
 fn a_split_moves_stored_articles_and_survives_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let metrics = Metrics::new();
-    let ids = {
+    let (fires, ids) = {
         let store = Store::open(dir.path()).expect("open");
         let mut ingestor = Ingestor::new(store.clone(), chaining()).with_metrics(metrics.clone());
-        let (lines, ids) = ingest_all(&mut ingestor);
-        let (bridge_and_second, first): (Vec<&Line>, Vec<&Line>) =
-            lines.iter().partition(|l| !l.id.starts_with('a'));
+        let (fires, ids) = ingest_all(&mut ingestor);
         let banstead = story_of(&store, &ids["a1"]);
         let wellington = story_of(&store, &ids["b1"]);
         assert_ne!(banstead, wellington, "the second fire was split out");
-        for line in &first {
-            assert_eq!(story_of(&store, &ids[&line.id]), banstead, "{}", line.id);
-        }
-        for line in bridge_and_second.iter().filter(|l| l.id.starts_with('b')) {
-            assert_eq!(story_of(&store, &ids[&line.id]), wellington, "{}", line.id);
+        for doc in &fires {
+            let expected = match doc.id.as_bytes()[0] {
+                b'a' => &banstead,
+                b'b' => &wellington,
+                _ => continue,
+            };
+            assert_eq!(&story_of(&store, &ids[&doc.id]), expected, "{}", doc.id);
         }
         let split = store.story(&wellington).expect("read").expect("live");
         assert_eq!(split.id, wellington);
@@ -137,7 +129,7 @@ fn a_split_moves_stored_articles_and_survives_a_restart() {
             "{rendered}"
         );
         store.flush().expect("flush");
-        ids
+        (fires, ids)
     };
     assert_sound(dir.path());
 
@@ -145,17 +137,23 @@ fn a_split_moves_stored_articles_and_survives_a_restart() {
     // Wellington story.
     let store = Store::open(dir.path()).expect("reopen");
     let mut ingestor = Ingestor::new(store.clone(), chaining());
-    ingestor.restore(at(0)).expect("restore");
-    let later = Line {
+    let first = fires.iter().map(|d| d.published).min().expect("fires");
+    ingestor
+        .restore(first - TimeDelta::days(1))
+        .expect("restore");
+    let last = fires.iter().map(|d| d.published).max().expect("fires");
+    let later = Doc {
         id: "b5".into(),
-        source: "regionaldesk".into(),
-        minutes: 40,
         title: "Wellington supermarket to stay shut after Sunday fire".into(),
         summary: "The Wellington supermarket in Somerset will stay closed for weeks after \
                   Sunday's fire; Devon and Somerset crews said the bakery and warehouse were \
                   lost and an electrical fault in the wiring is suspected. The town centre \
                   reopened on Monday."
             .into(),
+        url: Some("https://regionaldesk.example/b5".into()),
+        guid: None,
+        source: "regionaldesk".into(),
+        published: last + TimeDelta::minutes(10),
     };
     let b5 = ingest(&mut ingestor, &later);
     assert_eq!(story_of(&store, &b5), story_of(&store, &ids["b1"]));

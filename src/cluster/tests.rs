@@ -20,24 +20,19 @@ fn doc(id: &str, source: &str, minutes: i64, title: &str, summary: &str) -> Doc 
 
 /// Background articles about unrelated things, so that document frequencies mean something.
 fn background() -> Vec<Doc> {
-    fixture(include_str!("../../tests/fixtures/background.jsonl"))
+    fixture("background.jsonl")
 }
 
-/// Articles from a JSON Lines fixture (shared with `tests/split.rs`).
-fn fixture(text: &str) -> Vec<Doc> {
-    #[derive(serde::Deserialize)]
-    struct Line {
-        id: String,
-        source: String,
-        minutes: i64,
-        title: String,
-        summary: String,
-    }
-    text.lines()
-        .map(|l| {
-            let l: Line = serde_json::from_str(l).expect("fixture line");
-            doc(&l.id, &l.source, l.minutes, &l.title, &l.summary)
-        })
+/// The articles of a fixture in `tests/fixtures/` (articles as JSON Lines, as `storyd eval`
+/// reads them; shared with `tests/split.rs`).
+fn fixture(name: &str) -> Vec<Doc> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    crate::eval::read_jsonl(&path)
+        .expect("fixture")
+        .into_iter()
+        .map(|l| l.doc)
         .collect()
 }
 
@@ -168,7 +163,7 @@ fn look_alike_events_stay_apart() {
 /// Two look-alike events (supermarket fires in two towns, a week apart) and one article
 /// that mentions both, in the order that lets the bridge pull the second into the first.
 fn look_alike_fires() -> Vec<Doc> {
-    fixture(include_str!("../../tests/fixtures/look-alike-fires.jsonl"))
+    fixture("look-alike-fires.jsonl")
 }
 
 #[test]
