@@ -161,11 +161,15 @@ impl Sketch {
         let m = views.len();
         let mut out = vec![1.0; m * m];
         for i in 0..m {
+            let a = &views[i];
+            // One probe table per member, each dotted with the later members.
+            let text = Probe::new(&SparseVec(a.text.to_vec()));
+            let entities = Probe::new(&SparseVec(a.entities.to_vec()));
             for j in (i + 1)..m {
-                let (a, b) = (&views[i], &views[j]);
+                let b = &views[j];
                 let s = blend(
-                    dot(a.text, b.text),
-                    || dot(a.entities, b.entities),
+                    text.dot(b.text),
+                    || entities.dot(b.entities),
                     !a.entities.is_empty() && !b.entities.is_empty(),
                     years_differ(a.years, b.years),
                     config,
@@ -205,20 +209,6 @@ impl Sketch {
     /// The mean of the article's `k` best member similarities (over fewer members when
     /// the sketch is smaller).
     pub fn top_k(&self, q: &Query, config: &EngineConfig) -> f32 {
-        if config.top_k == 0 {
-            let mut sum = 0.0;
-            for m in self.views() {
-                let text = q.text.dot(m.text);
-                sum += blend(
-                    text,
-                    || q.entities.dot(m.entities),
-                    !q.v.entities.is_empty() && !m.entities.is_empty(),
-                    years_differ(&q.v.years, m.years),
-                    config,
-                );
-            }
-            return sum / self.slots.len().max(1) as f32;
-        }
         let mut best = [0.0f32; 8];
         let k = config.top_k.clamp(1, best.len());
         for m in self.views() {
