@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-/// A hasher for integer keys (one multiply-xorshift mix) and short strings (xxh3).
+/// A hasher for integer keys (one multiply-xorshift mix); other keys get one xxh3 pass.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct MixHasher(u64);
 
@@ -16,7 +16,7 @@ impl Hasher for MixHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // String keys (the tokenizer's stem cache): one xxh3 pass instead of SipHash.
+        // Not used by the engine's maps (their keys are integers), but cheap if it ever is.
         self.0 = xxh3_64_with_seed(bytes, self.0);
     }
 

@@ -7,15 +7,15 @@
 //! phrases (capitalized runs, acronyms, numbers with what follows them) are a separate
 //! signal because they are what tells two look-alike events apart.
 
-use super::hashing::{MixHasher, feature};
+use super::hashing::{IdMap, feature};
 use rust_stemmers::{Algorithm, Stemmer};
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 /// Namespace of stemmed terms.
 const TERM_NS: u64 = 0x7465_726d;
 /// Namespace of plain lowercase words (for shingles).
 const WORD_NS: u64 = 0x776f_7264;
+/// Namespace of surface words as written (the stem cache's keys).
+const RAW_NS: u64 = 0x7261_7777;
 /// Namespace of entity-like phrases.
 const ENTITY_NS: u64 = 0x656e_7469;
 /// Words of the summary that count as the lead.
@@ -99,15 +99,16 @@ struct Word<'a> {
 /// Turns text into [`Features`]; keeps stemmers and a stem cache between articles.
 pub(crate) struct Tokenizer {
     stemmers: Vec<Stemmer>,
-    /// One cache per stemmer slot, plus one for languages without a stemmer.
-    caches: Vec<HashMap<String, WordInfo, BuildHasherDefault<MixHasher>>>,
+    /// One cache per stemmer slot, plus one for languages without a stemmer, keyed by the
+    /// 64-bit hash of the surface word (no key strings to allocate or compare).
+    caches: Vec<IdMap<WordInfo>>,
 }
 
 impl Default for Tokenizer {
     fn default() -> Self {
         Tokenizer {
             stemmers: LANGS.iter().map(|(_, alg)| Stemmer::create(*alg)).collect(),
-            caches: (0..=LANGS.len()).map(|_| HashMap::default()).collect(),
+            caches: (0..=LANGS.len()).map(|_| IdMap::default()).collect(),
         }
     }
 }
@@ -149,7 +150,8 @@ impl Tokenizer {
 
     /// Looks a word up in the stem cache, stemming it on a miss.
     fn info(&mut self, slot: usize, raw: &str) -> WordInfo {
-        if let Some(info) = self.caches[slot].get(raw) {
+        let key = feature(RAW_NS, raw);
+        if let Some(info) = self.caches[slot].get(&key) {
             return *info;
         }
         let lower = raw.to_lowercase();
@@ -166,7 +168,7 @@ impl Tokenizer {
         if cache.len() >= CACHE_LIMIT {
             cache.clear();
         }
-        cache.insert(raw.to_string(), info);
+        cache.insert(key, info);
         info
     }
 
