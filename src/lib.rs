@@ -8,7 +8,8 @@
 //! 3. [`feed`] parses RSS, Atom or JSON Feed with feed-rs and normalizes each item into an
 //!    [`model::Entry`] (plain text, canonical URL, stable identity, sane dates);
 //! 4. [`cluster`], the story engine, files each new article into a story (exact duplicate,
-//!    near duplicate, same event) with no I/O of its own;
+//!    near duplicate, same event), merging stories that converge and splitting those that
+//!    one article bridged, with no I/O of its own;
 //! 5. [`store`] keeps feeds, articles and stories in sled, an article and its story's
 //!    change landing together;
 //! 6. [`api`] answers queries over HTTP from the store.

@@ -186,7 +186,6 @@ impl Story {
             copies,
             next_split: next_checkpoint(n),
         };
-        other.next_split = next_checkpoint(n);
         self.text = centroid_of(&self.sketch, now, half_life);
         self.originals = self.originals.saturating_sub(n).max(1);
         self.size = self.size.saturating_sub(other.size).max(self.originals);
