@@ -170,7 +170,7 @@ impl Story {
         self.copies = kept;
         let n = sketch.len() as u32;
         let founder = sketch.vectors(0);
-        let mut other = Story {
+        let other = Story {
             id,
             founder,
             text: centroid_of(&sketch, now, half_life),
