@@ -382,6 +382,8 @@ impl Engine {
             return Vec::new();
         }
         story.split_checked();
+        // Duplicates that left the window can no longer move with a split.
+        story.copies.retain(|(k, _)| self.articles.contains_key(k));
         let m = story.sketch.len();
         if m < 4 {
             return Vec::new();
@@ -411,21 +413,12 @@ impl Engine {
             .filter(|(g, members)| *g != keep && members.len() >= 2)
             .map(|(_, members)| members)
             .collect();
-        if leaving.is_empty() {
-            return out;
-        }
-        let moved: Vec<u64> = leaving.iter().flatten().map(|i| members[*i]).collect();
         for group in leaving {
             let keys: Vec<u64> = group.iter().map(|i| members[*i]).collect();
             if let Some(split) = self.split_group(slot, &keys, current, now) {
                 out.push(split);
             }
         }
-        debug_assert!(
-            moved
-                .iter()
-                .all(|k| self.articles.get(k).is_none_or(|a| a.story != slot))
-        );
         out
     }
 
@@ -433,7 +426,6 @@ impl Engine {
     fn split_group(&mut self, slot: u64, keys: &[u64], current: u64, now: i64) -> Option<Split> {
         let first = self.articles.get(keys.first()?)?.id.clone();
         let id = stable_id(&["story", &first]);
-        let config = self.config.clone();
         let story = self.stories.get_mut(&slot)?;
         let positions: Vec<usize> = story
             .sketch
@@ -449,28 +441,14 @@ impl Engine {
             self.aliases.remove(&old_slot);
         }
         let from = story.id.clone();
-        let vectors = story.sketch.vectors(positions[0]);
-        let mut other = story.split_off(
-            &positions,
-            id.clone(),
-            (&first, &vectors.text),
-            now,
-            &config,
-        );
+        let articles = &self.articles;
+        let name = |k: u64| articles.get(&k).map(|a| a.id.clone());
+        let other = story.split_off(&positions, id.clone(), now, self.half_life, name);
         let moved: Vec<u64> = other
             .sketch
             .members()
             .chain(other.copies.iter().map(|(k, _)| *k))
             .collect();
-        let articles = &self.articles;
-        let name = |k: u64| articles.get(&k).map(|a| a.id.clone());
-        if moved
-            .iter()
-            .any(|k| name(*k).as_deref() == Some(story.headline.as_str()))
-        {
-            story.rechoose_headline(name);
-        }
-        other.rechoose_headline(name);
         let from_headline_article = story.headline.clone();
         let headline_article = other.headline.clone();
         let new_slot = self.alloc();

@@ -34,8 +34,8 @@ impl<'a> Query<'a> {
     pub fn new(v: &'a DocVectors) -> Self {
         Query {
             v,
-            text: Probe::new(&v.text),
-            entities: Probe::new(&v.entities),
+            text: Probe::new(&v.text.0),
+            entities: Probe::new(&v.entities.0),
         }
     }
 }
@@ -163,8 +163,8 @@ impl Sketch {
         for i in 0..m {
             let a = &views[i];
             // One probe table per member, each dotted with the later members.
-            let text = Probe::new(&SparseVec(a.text.to_vec()));
-            let entities = Probe::new(&SparseVec(a.entities.to_vec()));
+            let text = Probe::new(a.text);
+            let entities = Probe::new(a.entities);
             for j in (i + 1)..m {
                 let b = &views[j];
                 let s = blend(

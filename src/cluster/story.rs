@@ -31,8 +31,6 @@ pub(crate) struct Story {
     /// Engine-clock seconds of its first and latest article.
     pub created: i64,
     pub updated: i64,
-    /// Articles filed into it, duplicates included.
-    pub size: u32,
     /// Articles that joined on their own merit (not as duplicates).
     pub originals: u32,
     /// The most representative article so far, and its text vector.
@@ -63,7 +61,6 @@ impl Story {
             indexed: IdSet::default(),
             created: now,
             updated: now,
-            size: 0,
             originals: 0,
             headline: founder.0.to_string(),
             headline_text: v.text.clone(),
@@ -108,9 +105,8 @@ impl Story {
         self.touch(now);
     }
 
-    /// Counts one more article at time `now` without changing what the story is about.
+    /// Notes an article at time `now` without changing what the story is about.
     pub fn touch(&mut self, now: i64) {
-        self.size += 1;
         self.updated = self.updated.max(now);
     }
 
@@ -129,7 +125,6 @@ impl Story {
     pub fn absorb(&mut self, other: &Story, other_slot: u64, now: i64, half_life: f64) {
         self.text.absorb(&other.text, now, half_life);
         self.sketch.extend(&other.sketch);
-        self.size += other.size;
         self.originals += other.originals;
         self.updated = self.updated.max(other.updated);
         self.created = self.created.min(other.created);
@@ -150,17 +145,16 @@ impl Story {
     }
 
     /// Moves the kept members at `positions` (ascending) and their duplicates into a new
-    /// story with the given id and headline; both are left with centroids of their kept
-    /// members as of `now`.
+    /// story with the given id; both are left with centroids of their kept members as of
+    /// `now`, and with a headline among them (`name` gives an article key's id).
     pub fn split_off(
         &mut self,
         positions: &[usize],
         id: String,
-        headline: (&str, &SparseVec),
         now: i64,
-        config: &EngineConfig,
+        half_life: f64,
+        name: impl Fn(u64) -> Option<String>,
     ) -> Story {
-        let half_life = config.centroid_half_life.as_secs_f64();
         let sketch = self.sketch.split_off(positions);
         let moved: IdSet = sketch.members().collect();
         let (copies, kept): (Vec<_>, Vec<_>) = self
@@ -170,7 +164,7 @@ impl Story {
         self.copies = kept;
         let n = sketch.len() as u32;
         let founder = sketch.vectors(0);
-        let other = Story {
+        let mut other = Story {
             id,
             founder,
             text: centroid_of(&sketch, now, half_life),
@@ -178,24 +172,30 @@ impl Story {
             indexed: IdSet::default(),
             created: now,
             updated: now,
-            size: n + copies.len() as u32,
             originals: n,
-            headline: headline.0.to_string(),
-            headline_text: headline.1.clone(),
+            headline: String::new(),
+            headline_text: SparseVec::default(),
             absorbed: Vec::new(),
             copies,
             next_split: next_checkpoint(n),
         };
+        other.rechoose_headline(&name);
+        let headline_moved = other
+            .sketch
+            .members()
+            .chain(other.copies.iter().map(|(k, _)| *k))
+            .any(|k| name(k).is_some_and(|id| id == self.headline));
         self.text = centroid_of(&self.sketch, now, half_life);
+        if headline_moved {
+            self.rechoose_headline(&name);
+        }
         self.originals = self.originals.saturating_sub(n).max(1);
-        self.size = self.size.saturating_sub(other.size).max(self.originals);
         self.next_split = next_checkpoint(self.originals);
         other
     }
 
-    /// Picks the best headline among the kept members (whose ids `name` gives), used after
-    /// a split took the old one away.
-    pub fn rechoose_headline(&mut self, name: impl Fn(u64) -> Option<String>) {
+    /// Picks the best headline among the kept members (whose ids `name` gives).
+    fn rechoose_headline(&mut self, name: impl Fn(u64) -> Option<String>) {
         let mut best: Option<(f32, usize)> = None;
         for i in 0..self.sketch.len() {
             let c = self.text.cosine(&self.sketch.vectors(i).text);

@@ -91,12 +91,12 @@ fn filter_bit(k: u64) -> (usize, u64) {
 
 impl Probe {
     /// The table of a vector (a feature hashed to 0 is left out: it marks empty slots).
-    pub fn new(v: &SparseVec) -> Self {
-        let size = (v.0.len() * 2).next_power_of_two().max(8);
+    pub fn new(v: &[(u64, f32)]) -> Self {
+        let size = (v.len() * 2).next_power_of_two().max(8);
         let mut table = vec![(0u64, 0f32); size];
         let mut filter = [0u64; FILTER_WORDS];
         let mask = size - 1;
-        for &(k, w) in v.0.iter().filter(|(k, _)| *k != 0) {
+        for &(k, w) in v.iter().filter(|(k, _)| *k != 0) {
             let mut i = (k as usize) & mask;
             while table[i].0 != 0 {
                 i = (i + 1) & mask;
@@ -365,8 +365,8 @@ mod tests {
     fn probe_dot_matches_the_merge_dot() {
         let a = SparseVec::normalized((1..40).map(|k| (k * 7919, k as f32)).collect());
         let b = SparseVec::normalized((20..70).map(|k| (k * 7919, 1.0)).collect());
-        assert!((Probe::new(&a).dot(&b.0) - a.dot(&b)).abs() < 1e-5);
-        assert_eq!(Probe::new(&a).dot(&[]), 0.0);
+        assert!((Probe::new(&a.0).dot(&b.0) - a.dot(&b)).abs() < 1e-5);
+        assert_eq!(Probe::new(&a.0).dot(&[]), 0.0);
     }
 
     #[test]
