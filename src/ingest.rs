@@ -146,12 +146,23 @@ impl Ingestor {
             article.duplicate_of = assignment.duplicate_of.clone();
             article.match_kind = assignment.match_kind;
             article.score = assignment.score;
-            for split in &assignment.splits {
-                self.split(split, &article, now)?;
+            // Each write leaves the store sound on its own (a crash may fall between them), so
+            // no story is ever live without an article: an article that moved with a split is
+            // filed after the split made its story; one that stayed, before the split leaves.
+            let moved = assignment.splits.iter().any(|s| s.to == article.story_id);
+            if moved {
+                for split in &assignment.splits {
+                    self.split(split, &article, now)?;
+                }
             }
             let story = self.file(&article, &assignment, now)?;
             feed.article_count += 1;
             self.store.commit_article(&article, &story, Some(feed))?;
+            if !moved {
+                for split in &assignment.splits {
+                    self.split(split, &article, now)?;
+                }
+            }
             report.new_articles += 1;
             match assignment.match_kind {
                 MatchKind::New => report.new_stories += 1,
@@ -163,8 +174,8 @@ impl Ingestor {
         Ok(report)
     }
 
-    /// Moves the articles of a split into their new story (before `article`, which may be
-    /// one of the group, is filed).
+    /// Moves the stored articles of a split into their new story (`article`, being filed in
+    /// the same step, may be the new story's headline).
     fn split(&self, split: &Split, article: &Article, now: Time) -> Result<(), StoreError> {
         let Some(mut from) = self.store.story(&split.from)? else {
             tracing::warn!(story = %split.from, "split of a story the store does not hold");

@@ -380,6 +380,15 @@ fn splitting_moves_the_named_articles_and_rederives_both_stories() {
         store.split_story(&kept, &kept, &["a1".into()]),
         Err(StoreError::InvalidWrite(_))
     ));
+    // Nor may a split take every article of a story (it would be live and empty).
+    assert!(matches!(
+        store.split_story(
+            &kept,
+            &story("elsewhere", t(9), &[]),
+            &["a1".into(), "a2".into()]
+        ),
+        Err(StoreError::InvalidWrite(_))
+    ));
     assert_sound(&store);
 }
 

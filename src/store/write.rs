@@ -203,7 +203,9 @@ impl Store {
     /// are. `to` may replace a merged-story redirect (a story the engine split back out),
     /// not a live story. The store derives counts, sources and feed ids of both from the
     /// articles each then holds, and `to`'s times from the moved articles; the callers'
-    /// records give ids and headlines. Returns how many articles moved.
+    /// records give ids and headlines. Returns how many articles moved; with none to move it
+    /// writes nothing, and a split that would leave `from` empty is refused (the store never
+    /// holds a live story without an article).
     pub fn split_story(
         &self,
         from: &Story,
@@ -236,12 +238,22 @@ impl Store {
                 moving.push(a);
             }
         }
+        if moving.is_empty() {
+            // Nothing of `from` to move: writing `to` would leave a live story with no article.
+            return Ok(0);
+        }
         let moved: std::collections::HashSet<&str> = moving.iter().map(|a| a.id.as_str()).collect();
         let staying: Vec<Article> = self
             .story_articles(&from.id)?
             .into_iter()
             .filter(|a| !moved.contains(a.id.as_str()))
             .collect();
+        if staying.is_empty() {
+            return Err(StoreError::InvalidWrite(format!(
+                "splitting every article out of story {} would leave it empty",
+                from.id
+            )));
+        }
         let mut new_to = to.clone();
         new_to.merged_into = None;
         new_to.article_count = moving.len() as u64;
