@@ -93,7 +93,9 @@ impl Engine {
         {
             return done;
         }
-        let features = self.tokenizer.features(&doc.title, &doc.summary);
+        let features = self
+            .tokenizer
+            .features(&doc.title, &doc.summary, doc.url.as_deref());
         let vectors = self.vectors(&features, now);
         let shingles = dedup::shingles(&features.words);
         let bands = dedup::bands(&shingles);
@@ -114,7 +116,9 @@ impl Engine {
     /// restart), deciding nothing.
     pub fn restore(&mut self, doc: &Doc, story_id: &str) {
         let now = self.advance(doc);
-        let features = self.tokenizer.features(&doc.title, &doc.summary);
+        let features = self
+            .tokenizer
+            .features(&doc.title, &doc.summary, doc.url.as_deref());
         let vectors = self.vectors(&features, now);
         let shingles = dedup::shingles(&features.words);
         let bands = dedup::bands(&shingles);
@@ -184,6 +188,7 @@ impl Engine {
         distinct.dedup();
         let terms = distinct.len();
         distinct.extend(&f.entities);
+        distinct.extend(&f.slug);
         distinct.sort_unstable();
         distinct.dedup();
         self.df.observe(&distinct, now);
@@ -193,6 +198,7 @@ impl Engine {
             .iter()
             .map(|t| (*t, 2.0))
             .chain(f.lead.iter().map(|t| (*t, 1.0)))
+            .chain(f.slug.iter().map(|t| (*t, 1.0)))
             .collect();
         let entities: Vec<(u64, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
         DocVectors {

@@ -20,6 +20,8 @@ const RAW_NS: u64 = 0x7261_7777;
 const ENTITY_NS: u64 = 0x656e_7469;
 /// Words of the summary that count as the lead.
 const LEAD_WORDS: usize = 60;
+/// Lead terms under which an article borrows the words of its URL's slug.
+const SHORT_LEAD: usize = 8;
 /// Words of title and summary that feed near-duplicate shingles.
 const SHINGLE_WORDS: usize = 300;
 /// A stem cache larger than this is dropped and rebuilt, bounding memory.
@@ -74,6 +76,8 @@ pub(crate) struct Features {
     pub entities: Vec<u64>,
     /// Lowercase word hashes of title and summary, in order, for shingles.
     pub words: Vec<u64>,
+    /// Stemmed content terms of the URL's slug, for an article with (almost) no lead.
+    pub slug: Vec<u64>,
     /// Years (1900 to 2099) named in title and lead, sorted and distinct.
     pub years: Vec<u16>,
 }
@@ -114,8 +118,8 @@ impl Default for Tokenizer {
 }
 
 impl Tokenizer {
-    /// Extracts the features of an article from its title and summary.
-    pub fn features(&mut self, title: &str, summary: &str) -> Features {
+    /// Extracts the features of an article from its title, summary and URL.
+    pub fn features(&mut self, title: &str, summary: &str, url: Option<&str>) -> Features {
         let slot = language_slot(title, summary);
         let mut out = Features::default();
         let title_words = split_words(title);
@@ -142,6 +146,13 @@ impl Tokenizer {
             .collect();
         out.years.sort_unstable();
         out.years.dedup();
+        // A headline without a lead borrows the words of its URL's slug: the editor's own
+        // restatement of the headline, which often names what the headline only hints at.
+        if out.lead.len() < SHORT_LEAD {
+            for w in url.map(slug_words).unwrap_or_default() {
+                out.slug.extend(self.info(slot, w).term);
+            }
+        }
         let title_cased = is_title_cased(&title_words);
         self.entities(slot, &title_words, !title_cased, &mut out.entities);
         self.entities(slot, &summary_words[..lead_end], true, &mut out.entities);
@@ -219,6 +230,27 @@ fn entity(words: &[u64]) -> u64 {
     words.iter().fold(ENTITY_NS, |acc, w| {
         (acc.rotate_left(23) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     })
+}
+
+/// The words of a URL's slugs: path segments of three or more words joined by `-`, `_` or
+/// `+` (an editor's rewrite of the headline), their purely alphabetic parts.
+fn slug_words(url: &str) -> Vec<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.split(['?', '#']).next().unwrap_or("");
+    let path = path.split_once('/').map_or("", |(_, p)| p);
+    let mut out = Vec::new();
+    for segment in path.split('/') {
+        let stem = match segment.rsplit_once('.') {
+            Some((s, ext)) if ext.len() <= 5 && ext.bytes().all(|b| b.is_ascii_alphabetic()) => s,
+            _ => segment,
+        };
+        let parts: Vec<&str> = stem.split(['-', '_', '+']).collect();
+        let alpha = |p: &str| p.len() >= 2 && p.bytes().all(|b| b.is_ascii_alphabetic());
+        if parts.iter().filter(|p| alpha(p)).count() >= 3 {
+            out.extend(parts.into_iter().filter(|p| alpha(p)));
+        }
+    }
+    out
 }
 
 /// The year a word names, if it is a plain four-digit number from 1900 to 2099.
@@ -355,8 +387,8 @@ mod tests {
     #[test]
     fn stems_and_drops_stop_words() {
         let mut t = Tokenizer::default();
-        let a = t.features("The talks collapsed", "");
-        let b = t.features("Talk collapses", "");
+        let a = t.features("The talks collapsed", "", None);
+        let b = t.features("Talk collapses", "", None);
         assert_eq!(a.title, b.title);
         assert_eq!(a.title.len(), 2);
     }
@@ -367,8 +399,13 @@ mod tests {
         let f = t.features(
             "Quake of magnitude 6.1 hits",
             "Officials in San Marco and the UN said.",
+            None,
         );
-        let g = t.features("Another quake", "Rescuers reached San Marco on Monday.");
+        let g = t.features(
+            "Another quake",
+            "Rescuers reached San Marco on Monday.",
+            None,
+        );
         let shared: Vec<_> = f
             .entities
             .iter()
@@ -382,14 +419,49 @@ mod tests {
     #[test]
     fn title_case_headlines_give_no_capitalized_runs() {
         let mut t = Tokenizer::default();
-        let f = t.features("Leaders Leave Summit Without Ceasefire Deal", "");
+        let f = t.features("Leaders Leave Summit Without Ceasefire Deal", "", None);
         assert!(f.entities.is_empty());
     }
 
     #[test]
     fn non_latin_text_gets_terms() {
         let mut t = Tokenizer::default();
-        let f = t.features("Землетрясение в Турции унесло жизни", "");
+        let f = t.features("Землетрясение в Турции унесло жизни", "", None);
         assert!(f.title.len() >= 3);
+    }
+
+    #[test]
+    fn slugs_are_runs_of_words_in_the_path() {
+        assert_eq!(
+            slug_words(
+                "https://example.com/2014/03/10/titanfall-review-hype_n_4936927.html?x=a-b-c"
+            ),
+            ["titanfall", "review", "hype"]
+        );
+        assert_eq!(
+            slug_words("http://example.com/article/2014/03/10/us-ecb-refi-poll-idINBREA290VH"),
+            ["us", "ecb", "refi", "poll"]
+        );
+        // Ids, dates, sections and two-word names are not slugs.
+        assert!(slug_words("http://example.com/news/152615").is_empty());
+        assert!(slug_words("https://example.com/world-news/2014/item.php").is_empty());
+        assert!(slug_words("https://example.com").is_empty());
+        assert!(slug_words("not a url").is_empty());
+    }
+
+    #[test]
+    fn a_headline_without_a_lead_borrows_its_slug() {
+        let mut t = Tokenizer::default();
+        let url = "https://example.com/2014/03/10/stacy-keibler-marries-in-mexico";
+        let bare = t.features("Sign in to read", "", Some(url));
+        let married = t.features("Keibler married", "", None);
+        assert!(married.title.iter().all(|w| bare.slug.contains(w)));
+        let lead = "Actress Stacy Keibler married her boyfriend Jared Pobre in a private \
+                    ceremony on a beach in Mexico, her publicist confirmed on Sunday.";
+        assert!(
+            t.features("Sign in to read", lead, Some(url))
+                .slug
+                .is_empty()
+        );
     }
 }
