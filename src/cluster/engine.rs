@@ -7,7 +7,7 @@
 //! articles' own clock) leaves every index, so memory follows the window, not the history.
 
 use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
-use super::hashing::IdMap;
+use super::hashing::{IdMap, IdSet};
 use super::index::StoryIndex;
 use super::sketch::{DocVectors, Query};
 use super::split;
@@ -388,8 +388,9 @@ impl Engine {
             return Vec::new();
         }
         story.split_checked();
-        // Duplicates that left the window can no longer move with a split.
+        // Duplicates and dropped members that left the window can no longer move.
         story.copies.retain(|(k, _)| self.articles.contains_key(k));
+        story.past.retain(|(k, _)| self.articles.contains_key(k));
         let m = story.sketch.len();
         if m < 4 {
             return Vec::new();
@@ -413,15 +414,32 @@ impl Engine {
                 .max_by_key(|g| (groups[*g].len(), Reverse(*g)))
                 .unwrap_or(0)
         };
-        let leaving: Vec<Vec<usize>> = groups
+        // Members the sketch has dropped go with the group they are closest to on average.
+        let mut past: Vec<IdSet> = vec![IdSet::default(); groups.len()];
+        for (k, v) in &story.past {
+            let q = Query::new(v);
+            let best = (0..groups.len())
+                .map(|g| {
+                    (
+                        g,
+                        story.sketch.mean_similarity(&q, &groups[g], &self.config),
+                    )
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+            if let Some((g, _)) = best {
+                past[g].insert(*k);
+            }
+        }
+        let leaving: Vec<(Vec<usize>, IdSet)> = groups
             .into_iter()
+            .zip(past)
             .enumerate()
-            .filter(|(g, members)| *g != keep && members.len() >= 2)
-            .map(|(_, members)| members)
+            .filter(|(g, (members, _))| *g != keep && members.len() >= 2)
+            .map(|(_, group)| group)
             .collect();
-        for group in leaving {
+        for (group, past) in leaving {
             let keys: Vec<u64> = group.iter().map(|i| members[*i]).collect();
-            if let Some(split) = self.split_group(slot, &keys, current, now) {
+            if let Some(split) = self.split_group(slot, &keys, &past, current, now) {
                 out.push(split);
             }
         }
@@ -429,7 +447,14 @@ impl Engine {
     }
 
     /// Moves the members with the given article keys out of a story into a new story.
-    fn split_group(&mut self, slot: u64, keys: &[u64], current: u64, now: i64) -> Option<Split> {
+    fn split_group(
+        &mut self,
+        slot: u64,
+        keys: &[u64],
+        past: &IdSet,
+        current: u64,
+        now: i64,
+    ) -> Option<Split> {
         let first = self.articles.get(keys.first()?)?.id.clone();
         let id = stable_id(&["story", &first]);
         let story = self.stories.get_mut(&slot)?;
@@ -449,10 +474,11 @@ impl Engine {
         let from = story.id.clone();
         let articles = &self.articles;
         let name = |k: u64| articles.get(&k).map(|a| a.id.clone());
-        let other = story.split_off(&positions, id.clone(), now, self.half_life, name);
+        let other = story.split_off(&positions, past, id.clone(), now, self.half_life, name);
         let moved: Vec<u64> = other
             .sketch
             .members()
+            .chain(other.past.iter().map(|(k, _)| *k))
             .chain(other.copies.iter().map(|(k, _)| *k))
             .collect();
         let from_headline_article = story.headline.clone();

@@ -87,9 +87,12 @@ impl Sketch {
         self.slots.len()
     }
 
-    /// Adds a member, dropping the oldest one after the founder when full.
-    pub fn push(&mut self, v: &DocVectors, member: u64) {
+    /// Adds a member, dropping the oldest one after the founder when full; returns the
+    /// dropped member's key and vectors.
+    pub fn push(&mut self, v: &DocVectors, member: u64) -> Option<(u64, DocVectors)> {
+        let mut dropped = None;
         if self.slots.len() >= self.cap {
+            dropped = Some((self.slots[1].member, self.vectors(1)));
             let gone = self.slots.remove(1);
             self.dead += gone.end - gone.start;
             // Compacting only once a third of the buffer is holes costs a bounded number of
@@ -110,6 +113,7 @@ impl Sketch {
             member,
             terms: v.terms,
         });
+        dropped
     }
 
     /// Moves the members' features together again, in member order, dropping the holes.
@@ -127,11 +131,31 @@ impl Sketch {
         self.dead = 0;
     }
 
-    /// Adds every member of another sketch (a merge), oldest first.
-    pub fn extend(&mut self, other: &Sketch) {
+    /// Adds every member of another sketch (a merge), oldest first; returns the members
+    /// dropped to make room.
+    pub fn extend(&mut self, other: &Sketch) -> Vec<(u64, DocVectors)> {
+        let mut dropped = Vec::new();
         for (i, s) in other.slots.iter().enumerate() {
-            self.push(&other.vectors(i), s.member);
+            dropped.extend(self.push(&other.vectors(i), s.member));
         }
+        dropped
+    }
+
+    /// The mean similarity of an article to the members at the given positions.
+    pub fn mean_similarity(&self, q: &Query, positions: &[usize], config: &EngineConfig) -> f32 {
+        let views: Vec<View> = self.views().collect();
+        let mut sum = 0.0;
+        for &i in positions {
+            let m = &views[i];
+            sum += blend(
+                q.text.dot(m.text),
+                || q.entities.dot(m.entities),
+                !q.v.entities.is_empty() && !m.entities.is_empty(),
+                years_differ(&q.v.years, m.years),
+                config,
+            );
+        }
+        sum / positions.len().max(1) as f32
     }
 
     /// The article keys of the members, founder first.
@@ -192,7 +216,8 @@ impl Sketch {
             } else {
                 &mut kept
             };
-            target.push(&self.vectors(i), self.slots[i].member);
+            // Never full: both halves have the capacity of the whole.
+            let _ = target.push(&self.vectors(i), self.slots[i].member);
         }
         *self = kept;
         moved
@@ -304,7 +329,7 @@ mod tests {
         };
         let mut s = Sketch::new(3);
         for k in 1..=5u64 {
-            s.push(&doc(&[(k, 1.0)], &[]), k);
+            let _ = s.push(&doc(&[(k, 1.0)], &[]), k);
         }
         assert_eq!(s.len(), 3);
         let probe = |k: u64| s.top_k(&Query::new(&doc(&[(k, 1.0)], &[])), &config);
@@ -319,7 +344,7 @@ mod tests {
     fn other_years_weigh_less() {
         let config = EngineConfig::default();
         let mut s = Sketch::new(4);
-        s.push(&doc(&[(1, 1.0)], &[2013]), 1);
+        let _ = s.push(&doc(&[(1, 1.0)], &[2013]), 1);
         let same = s.top_k(&Query::new(&doc(&[(1, 1.0)], &[2013, 2014])), &config);
         let other = s.top_k(&Query::new(&doc(&[(1, 1.0)], &[2009])), &config);
         assert!((same - 1.0).abs() < 1e-6);

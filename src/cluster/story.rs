@@ -40,6 +40,9 @@ pub(crate) struct Story {
     pub absorbed: Vec<(u64, String)>,
     /// Duplicates filed into it: their article key and their original's.
     pub copies: Vec<(u64, u64)>,
+    /// Members that the sketch has dropped, with their vectors, so that a split can take
+    /// along those that belong with the group leaving (pruned as they leave the window).
+    pub past: Vec<(u64, DocVectors)>,
     /// Originals at which the story is next checked for a split.
     pub next_split: u32,
 }
@@ -66,6 +69,7 @@ impl Story {
             headline_text: v.text.clone(),
             absorbed: Vec::new(),
             copies: Vec::new(),
+            past: Vec::new(),
             next_split: SPLIT_FIRST,
         };
         story.add(v, founder.1, now, config.centroid_half_life.as_secs_f64());
@@ -93,7 +97,7 @@ impl Story {
     /// Adds an article that joined on its own merit.
     pub fn add(&mut self, v: &DocVectors, member: u64, now: i64, half_life: f64) {
         self.text.add(&v.text, 1.0, now, half_life);
-        self.sketch.push(v, member);
+        self.past.extend(self.sketch.push(v, member));
         self.originals += 1;
         self.touch(now);
     }
@@ -124,7 +128,9 @@ impl Story {
     /// entries).
     pub fn absorb(&mut self, other: &Story, other_slot: u64, now: i64, half_life: f64) {
         self.text.absorb(&other.text, now, half_life);
-        self.sketch.extend(&other.sketch);
+        let dropped = self.sketch.extend(&other.sketch);
+        self.past.extend(dropped);
+        self.past.extend(other.past.iter().cloned());
         self.originals += other.originals;
         self.updated = self.updated.max(other.updated);
         self.created = self.created.min(other.created);
@@ -144,25 +150,34 @@ impl Story {
         self.next_split = next_checkpoint(self.originals);
     }
 
-    /// Moves the kept members at `positions` (ascending) and their duplicates into a new
-    /// story with the given id; both are left with centroids of their kept members as of
-    /// `now`, and with a headline among them (`name` gives an article key's id).
+    /// Moves the kept members at `positions` (ascending), the dropped members `past`, and
+    /// their duplicates into a new story with the given id; both are left with centroids of
+    /// their kept members as of `now`, and with a headline among them (`name` gives an
+    /// article key's id).
     pub fn split_off(
         &mut self,
         positions: &[usize],
+        past: &IdSet,
         id: String,
         now: i64,
         half_life: f64,
         name: impl Fn(u64) -> Option<String>,
     ) -> Story {
         let sketch = self.sketch.split_off(positions);
-        let moved: IdSet = sketch.members().collect();
+        let (past, kept_past): (Vec<_>, Vec<_>) = std::mem::take(&mut self.past)
+            .into_iter()
+            .partition(|(k, _)| past.contains(k));
+        self.past = kept_past;
+        let moved: IdSet = sketch
+            .members()
+            .chain(past.iter().map(|(k, _)| *k))
+            .collect();
         let (copies, kept): (Vec<_>, Vec<_>) = self
             .copies
             .iter()
             .partition(|(_, original)| moved.contains(original));
         self.copies = kept;
-        let n = sketch.len() as u32;
+        let n = (sketch.len() + past.len()) as u32;
         let founder = sketch.vectors(0);
         let mut other = Story {
             id,
@@ -177,12 +192,14 @@ impl Story {
             headline_text: SparseVec::default(),
             absorbed: Vec::new(),
             copies,
+            past,
             next_split: next_checkpoint(n),
         };
         other.rechoose_headline(&name);
         let headline_moved = other
             .sketch
             .members()
+            .chain(other.past.iter().map(|(k, _)| *k))
             .chain(other.copies.iter().map(|(k, _)| *k))
             .any(|k| name(k).is_some_and(|id| id == self.headline));
         self.text = centroid_of(&self.sketch, now, half_life);
@@ -229,4 +246,49 @@ fn centroid_of(sketch: &Sketch, now: i64, half_life: f64) -> Centroid {
         c.add(&sketch.vectors(i).text, 1.0, now, half_life);
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(term: u64) -> DocVectors {
+        DocVectors {
+            text: SparseVec::normalized(vec![(term, 1.0)]),
+            entities: SparseVec::default(),
+            terms: 1,
+            years: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_split_takes_along_dropped_members_and_their_copies() {
+        let config = EngineConfig {
+            sketch: 3,
+            ..EngineConfig::default()
+        };
+        let day = 86_400.0;
+        // Founder 1 (about term 1), then 2, 3, 4 about term 2, then 5 about term 1.
+        let mut story = Story::new("s".into(), ("a1", 1), &doc(1), 0, &config);
+        for (key, term) in [(2, 2), (3, 2), (4, 2), (5, 1)] {
+            story.add(&doc(term), key, key as i64, day);
+        }
+        story.copies.push((9, 2));
+        // The sketch keeps the founder and the latest two; 2 and 3 were dropped.
+        assert_eq!(story.sketch.members().collect::<Vec<_>>(), [1, 4, 5]);
+        assert_eq!(
+            story.past.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            [2, 3]
+        );
+        let past: IdSet = [2, 3].into_iter().collect();
+        let name = |k: u64| Some(format!("a{k}"));
+        let other = story.split_off(&[1], &past, "t".into(), 10, day, name);
+        assert_eq!(other.sketch.members().collect::<Vec<_>>(), [4]);
+        assert_eq!(other.past.len(), 2);
+        assert_eq!(other.copies, [(9, 2)], "the copy goes with its original");
+        assert_eq!(other.originals, 3);
+        assert_eq!(story.originals, 2);
+        assert!(story.past.is_empty() && story.copies.is_empty());
+        assert_eq!(story.sketch.members().collect::<Vec<_>>(), [1, 5]);
+    }
 }
