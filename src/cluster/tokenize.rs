@@ -5,7 +5,9 @@
 //! collapse into one token, and the language picks the stemmer (plain ASCII is taken as
 //! English without asking whatlang, which keeps the common case cheap). Entity-like
 //! phrases (capitalized runs, acronyms, numbers with what follows them) are a separate
-//! signal because they are what tells two look-alike events apart.
+//! signal because they are what tells two look-alike events apart. A headline In Title Case
+//! capitalizes every word, so when it has no lead its names are the words that the stream
+//! has shown to be names (written capitalized inside sentences, rarely in lower case).
 
 use super::hashing::{IdMap, feature};
 use rust_stemmers::{Algorithm, Stemmer};
@@ -24,6 +26,10 @@ const LEAD_WORDS: usize = 60;
 const SHORT_LEAD: usize = 8;
 /// Words of title and summary that feed near-duplicate shingles.
 const SHINGLE_WORDS: usize = 300;
+/// Times a word must have been seen capitalized inside a sentence to count as a name ...
+const NAME_SEEN: u32 = 2;
+/// ... and how many times more often than in lower case.
+const NAME_RATIO: u32 = 3;
 /// A stem cache larger than this is dropped and rebuilt, bounding memory.
 const CACHE_LIMIT: usize = 400_000;
 
@@ -100,12 +106,26 @@ struct Word<'a> {
     sentence_start: bool,
 }
 
+/// Which capitalized words of a text start or extend a name.
+#[derive(Clone, Copy, PartialEq)]
+enum Capitals {
+    /// Every capitalized word (a lone one at a sentence start is just grammar).
+    Runs,
+    /// Only those the stream has shown to be names (a Title Case headline without a lead).
+    KnownNames,
+    /// None (a Title Case headline whose lead names the names).
+    Ignored,
+}
+
 /// Turns text into [`Features`]; keeps stemmers and a stem cache between articles.
 pub(crate) struct Tokenizer {
     stemmers: Vec<Stemmer>,
     /// One cache per stemmer slot, plus one for languages without a stemmer, keyed by the
     /// 64-bit hash of the surface word (no key strings to allocate or compare).
     caches: Vec<IdMap<WordInfo>>,
+    /// How often each word (by its lowercase hash) was seen capitalized inside a sentence,
+    /// and in lower case: names are the words that are almost always capitalized.
+    case: IdMap<(u32, u32)>,
 }
 
 impl Default for Tokenizer {
@@ -113,6 +133,7 @@ impl Default for Tokenizer {
         Tokenizer {
             stemmers: LANGS.iter().map(|(_, alg)| Stemmer::create(*alg)).collect(),
             caches: (0..=LANGS.len()).map(|_| IdMap::default()).collect(),
+            case: IdMap::default(),
         }
     }
 }
@@ -154,8 +175,24 @@ impl Tokenizer {
             }
         }
         let title_cased = is_title_cased(&title_words);
-        self.entities(slot, &title_words, !title_cased, &mut out.entities);
-        self.entities(slot, &summary_words[..lead_end], true, &mut out.entities);
+        if !title_cased {
+            self.observe_case(slot, &title_words);
+        }
+        self.observe_case(slot, &summary_words[..lead_end]);
+        // A Title Case headline's capitals say nothing by themselves: with a lead to name
+        // the names it is left to the lead, without one the stream's names count.
+        let capitals = match (title_cased, out.lead.len() < SHORT_LEAD) {
+            (false, _) => Capitals::Runs,
+            (true, true) => Capitals::KnownNames,
+            (true, false) => Capitals::Ignored,
+        };
+        self.entities(slot, &title_words, capitals, &mut out.entities);
+        self.entities(
+            slot,
+            &summary_words[..lead_end],
+            Capitals::Runs,
+            &mut out.entities,
+        );
         out
     }
 
@@ -183,9 +220,35 @@ impl Tokenizer {
         info
     }
 
+    /// Counts how each word of a text not in Title Case is written inside its sentences.
+    fn observe_case(&mut self, slot: usize, words: &[Word]) {
+        if self.case.len() >= CACHE_LIMIT {
+            self.case.clear();
+        }
+        for w in words {
+            if w.sentence_start || w.number || w.acronym {
+                continue;
+            }
+            let word = self.info(slot, w.raw).word;
+            let seen = self.case.entry(word).or_default();
+            if w.capitalized {
+                seen.0 += 1;
+            } else {
+                seen.1 += 1;
+            }
+        }
+    }
+
+    /// Whether a word has mostly been written capitalized inside sentences (a name).
+    fn usually_capitalized(&self, word: u64) -> bool {
+        self.case
+            .get(&word)
+            .is_some_and(|&(caps, lower)| caps >= NAME_SEEN && caps >= NAME_RATIO * lower)
+    }
+
     /// Appends the entity-like phrases of `words`: acronyms, numbers (alone and with the
-    /// word after them), and, when `runs` is set, runs of capitalized words.
-    fn entities(&mut self, slot: usize, words: &[Word], runs: bool, out: &mut Vec<u64>) {
+    /// word after them), and runs of capitalized words as `capitals` says.
+    fn entities(&mut self, slot: usize, words: &[Word], capitals: Capitals, out: &mut Vec<u64>) {
         let mut run: Vec<u64> = Vec::new();
         let mut run_at_start = false;
         for (i, w) in words.iter().enumerate() {
@@ -199,10 +262,18 @@ impl Tokenizer {
                     out.push(entity(&[info.word, next_word]));
                 }
             }
-            let in_run = runs && w.capitalized && !w.number && info.term.is_some();
+            let in_run = w.capitalized
+                && !w.number
+                && info.term.is_some()
+                && match capitals {
+                    Capitals::Runs => true,
+                    Capitals::KnownNames => self.usually_capitalized(info.word),
+                    Capitals::Ignored => false,
+                };
             if in_run {
                 if run.is_empty() {
-                    run_at_start = w.sentence_start;
+                    // A known name is a name wherever it stands.
+                    run_at_start = w.sentence_start && capitals == Capitals::Runs;
                 }
                 run.push(info.word);
             } else {
@@ -421,6 +492,28 @@ mod tests {
         let mut t = Tokenizer::default();
         let f = t.features("Leaders Leave Summit Without Ceasefire Deal", "", None);
         assert!(f.entities.is_empty());
+    }
+
+    #[test]
+    fn title_case_headlines_keep_the_names_the_stream_has_shown() {
+        let mut t = Tokenizer::default();
+        for lead in [
+            "The actress Stacy Keibler married in Mexico at the weekend.",
+            "Photos show Stacy Keibler and her husband on a beach in Mexico.",
+        ] {
+            t.features("Wedding news", lead, None);
+        }
+        let f = t.features("Stacy Keibler Marries Boyfriend In Mexico", "", None);
+        let g = t.features("A wedding for Keibler", "", None);
+        let shared = f.entities.iter().filter(|e| g.entities.contains(e)).count();
+        assert_eq!(shared, 1, "keibler is a name");
+        // "Stacy Keibler" (the run and each word) and "Mexico"; not "Marries" or "Boyfriend".
+        assert_eq!(f.entities.len(), 4, "{:?}", f.entities);
+        // With a lead, the names are left to the lead.
+        let lead =
+            "The wedding took place on a beach at the weekend, with forty guests and a band.";
+        let h = t.features("Stacy Keibler Marries Boyfriend In Mexico", lead, None);
+        assert!(h.entities.is_empty(), "{:?}", h.entities);
     }
 
     #[test]
