@@ -170,7 +170,12 @@ impl Tokenizer {
         // A headline without a lead borrows the words of its URL's slug: the editor's own
         // restatement of the headline, which often names what the headline only hints at.
         if out.lead.len() < SHORT_LEAD {
-            for w in url.map(slug_words).unwrap_or_default() {
+            for w in url
+                .map(slug_words)
+                .unwrap_or_default()
+                .into_iter()
+                .take(LEAD_WORDS)
+            {
                 out.slug.extend(self.info(slot, w).term);
             }
         }
