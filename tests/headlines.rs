@@ -1,0 +1,125 @@
+//! Headline-only articles through the real parts: articles with no lead are ingested into a
+//! real sled store, where a headline that shares no word with its story still joins it
+//! through its URL's slug (the editor's restatement of the headline), both when filed and
+//! after a restart rebuilds the engine's window from the store.
+
+use std::path::Path;
+
+use chrono::TimeDelta;
+use storyd::cluster::{Doc, EngineConfig};
+use storyd::eval::read_jsonl;
+use storyd::ingest::Ingestor;
+use storyd::model::{Entry, FeedState, article_id};
+use storyd::store::Store;
+
+/// The articles of a fixture in `tests/fixtures/` (articles as JSON Lines).
+fn fixture(name: &str) -> Vec<Doc> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    read_jsonl(&path)
+        .expect("fixture")
+        .into_iter()
+        .map(|l| l.doc)
+        .collect()
+}
+
+/// Ingests one article as the only new item of its outlet's feed; returns its article id.
+fn ingest(ingestor: &mut Ingestor, doc: &Doc) -> String {
+    let url = format!("https://{}.example/feed.xml", doc.source);
+    let mut feed = FeedState::pending(&url, &url, &doc.source, doc.published);
+    let entry = Entry {
+        key: doc.id.clone(),
+        guid: None,
+        title: doc.title.clone(),
+        summary: doc.summary.clone(),
+        url: doc.url.clone(),
+        published: doc.published,
+    };
+    let report = ingestor
+        .ingest(&mut feed, &[entry], doc.published)
+        .expect("ingest");
+    assert_eq!(report.new_articles, 1);
+    article_id(&feed.id, &doc.id)
+}
+
+/// Ingests the background and the weddings (without their URLs when `urls` is off);
+/// returns the weddings' stories by fixture id.
+fn weddings(store: &Store, urls: bool) -> Vec<(String, String)> {
+    let mut ingestor = Ingestor::new(store.clone(), EngineConfig::default());
+    for doc in fixture("background.jsonl") {
+        ingest(&mut ingestor, &doc);
+    }
+    fixture("headline-weddings.jsonl")
+        .into_iter()
+        .map(|mut doc| {
+            if !urls {
+                doc.url = None;
+            }
+            let id = ingest(&mut ingestor, &doc);
+            (doc.id, story_of(store, &id))
+        })
+        .collect()
+}
+
+fn story_of(store: &Store, article: &str) -> String {
+    store
+        .article(article)
+        .expect("read")
+        .expect("stored")
+        .story_id
+}
+
+fn story<'a>(stories: &'a [(String, String)], id: &str) -> &'a str {
+    &stories.iter().find(|(d, _)| d == id).expect("in fixture").1
+}
+
+#[test]
+fn a_headline_with_no_word_in_common_joins_its_story_through_its_slug() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let stories = weddings(&store, true);
+    for id in ["v2", "v3", "v4"] {
+        assert_eq!(story(&stories, id), story(&stories, "v1"), "{id}");
+    }
+    assert_eq!(story(&stories, "d2"), story(&stories, "d1"));
+    assert_ne!(story(&stories, "v1"), story(&stories, "d1"), "two weddings");
+
+    // Without URLs the teaser headline has nothing to go on.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let stories = weddings(&store, false);
+    assert_ne!(story(&stories, "v4"), story(&stories, "v1"));
+}
+
+#[test]
+fn after_a_restart_a_slug_still_finds_its_story() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (varga, last) = {
+        let store = Store::open(dir.path()).expect("open");
+        let stories = weddings(&store, true);
+        store.flush().expect("flush");
+        let last = fixture("headline-weddings.jsonl")
+            .iter()
+            .map(|d| d.published)
+            .max()
+            .expect("fixture");
+        (story(&stories, "v1").to_owned(), last)
+    };
+    let store = Store::open(dir.path()).expect("reopen");
+    let mut ingestor = Ingestor::new(store.clone(), EngineConfig::default());
+    ingestor
+        .restore(last - TimeDelta::days(2))
+        .expect("restore");
+    let teaser = Doc {
+        id: "v5".into(),
+        title: "The photos everyone is talking about".into(),
+        summary: String::new(),
+        url: Some("https://teasers.example/2014/03/11/lena-varga-tom-reyes-wedding-photos".into()),
+        guid: None,
+        source: "teasers".into(),
+        published: last + TimeDelta::minutes(30),
+    };
+    let v5 = ingest(&mut ingestor, &teaser);
+    assert_eq!(story_of(&store, &v5), varga);
+}
