@@ -384,6 +384,14 @@ impl Engine {
         let Some(story) = self.stories.get_mut(&slot) else {
             return Vec::new();
         };
+        // Dropped members leave in about the order they came: the oldest that left the
+        // window go at once, so a story that runs for weeks holds only its window's.
+        while let Some((k, _)) = story.past.front() {
+            if self.articles.contains_key(k) {
+                break;
+            }
+            story.past.pop_front();
+        }
         if self.config.split_factor <= 0.0 || !story.split_due() {
             return Vec::new();
         }

@@ -11,6 +11,7 @@ use super::EngineConfig;
 use super::hashing::IdSet;
 use super::sketch::{DocVectors, Query, Sketch};
 use super::vectors::{Centroid, SparseVec};
+use std::collections::VecDeque;
 
 /// Members of each story compared when two stories are checked for a merge.
 const LINK_MEMBERS: usize = 8;
@@ -41,8 +42,9 @@ pub(crate) struct Story {
     /// Duplicates filed into it: their article key and their original's.
     pub copies: Vec<(u64, u64)>,
     /// Members that the sketch has dropped, with their vectors, so that a split can take
-    /// along those that belong with the group leaving (pruned as they leave the window).
-    pub past: Vec<(u64, DocVectors)>,
+    /// along those that belong with the group leaving (oldest first; pruned as they leave
+    /// the window).
+    pub past: VecDeque<(u64, DocVectors)>,
     /// Originals at which the story is next checked for a split.
     pub next_split: u32,
 }
@@ -69,7 +71,7 @@ impl Story {
             headline_text: v.text.clone(),
             absorbed: Vec::new(),
             copies: Vec::new(),
-            past: Vec::new(),
+            past: VecDeque::new(),
             next_split: SPLIT_FIRST,
         };
         story.add(v, founder.1, now, config.centroid_half_life.as_secs_f64());
@@ -164,7 +166,7 @@ impl Story {
         name: impl Fn(u64) -> Option<String>,
     ) -> Story {
         let sketch = self.sketch.split_off(positions);
-        let (past, kept_past): (Vec<_>, Vec<_>) = std::mem::take(&mut self.past)
+        let (past, kept_past): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut self.past)
             .into_iter()
             .partition(|(k, _)| past.contains(k));
         self.past = kept_past;
