@@ -160,11 +160,13 @@ impl Sketch {
         let views: Vec<View> = self.views().collect();
         let m = views.len();
         let mut out = vec![1.0; m * m];
+        // One probe table per member, each dotted with the later members (two tables,
+        // refilled for each member).
+        let (mut text, mut entities) = (Probe::default(), Probe::default());
         for i in 0..m {
             let a = &views[i];
-            // One probe table per member, each dotted with the later members.
-            let text = Probe::new(a.text);
-            let entities = Probe::new(a.entities);
+            text.fill(a.text);
+            entities.fill(a.entities);
             for j in (i + 1)..m {
                 let b = &views[j];
                 let s = blend(
