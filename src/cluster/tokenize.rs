@@ -120,13 +120,21 @@ impl Tokenizer {
         let mut out = Features::default();
         let title_words = split_words(title);
         let summary_words = split_words(summary);
-        for w in &title_words {
-            let info = self.info(slot, w.raw);
+        // Each word is looked up once; the entities below reuse what the lookup found.
+        // Summary words past both the lead and the shingles are not needed.
+        let needed = LEAD_WORDS.max(SHINGLE_WORDS.saturating_sub(title_words.len()));
+        let title_info: Vec<WordInfo> =
+            title_words.iter().map(|w| self.info(slot, w.raw)).collect();
+        let summary_info: Vec<WordInfo> = summary_words
+            .iter()
+            .take(needed)
+            .map(|w| self.info(slot, w.raw))
+            .collect();
+        for info in &title_info {
             out.title.extend(info.term);
             out.words.push(info.word);
         }
-        for (i, w) in summary_words.iter().enumerate() {
-            let info = self.info(slot, w.raw);
+        for (i, info) in summary_info.iter().enumerate() {
             if i < LEAD_WORDS {
                 out.lead.extend(info.term);
             }
@@ -143,8 +151,9 @@ impl Tokenizer {
         out.years.sort_unstable();
         out.years.dedup();
         let title_cased = is_title_cased(&title_words);
-        self.entities(slot, &title_words, !title_cased, &mut out.entities);
-        self.entities(slot, &summary_words[..lead_end], true, &mut out.entities);
+        entities(&title_words, &title_info, !title_cased, &mut out.entities);
+        let lead = (&summary_words[..lead_end], &summary_info[..lead_end]);
+        entities(lead.0, lead.1, true, &mut out.entities);
         out
     }
 
@@ -171,35 +180,35 @@ impl Tokenizer {
         cache.insert(key, info);
         info
     }
+}
 
-    /// Appends the entity-like phrases of `words`: acronyms, numbers (alone and with the
-    /// word after them), and, when `runs` is set, runs of capitalized words.
-    fn entities(&mut self, slot: usize, words: &[Word], runs: bool, out: &mut Vec<u64>) {
-        let mut run: Vec<u64> = Vec::new();
-        let mut run_at_start = false;
-        for (i, w) in words.iter().enumerate() {
-            let info = self.info(slot, w.raw);
-            if w.acronym {
-                out.push(entity(&[info.word]));
-            } else if w.number {
-                out.push(entity(&[info.word]));
-                if let Some(next) = words.get(i + 1).filter(|n| !n.number) {
-                    let next_word = self.info(slot, next.raw).word;
-                    out.push(entity(&[info.word, next_word]));
-                }
-            }
-            let in_run = runs && w.capitalized && !w.number && info.term.is_some();
-            if in_run {
-                if run.is_empty() {
-                    run_at_start = w.sentence_start;
-                }
-                run.push(info.word);
-            } else {
-                flush_run(&mut run, run_at_start, out);
+/// Appends the entity-like phrases of `words`: acronyms, numbers (alone and with the
+/// word after them), and, when `runs` is set, runs of capitalized words; `infos` are
+/// the words' cache entries.
+fn entities(words: &[Word], infos: &[WordInfo], runs: bool, out: &mut Vec<u64>) {
+    let mut run: Vec<u64> = Vec::new();
+    let mut run_at_start = false;
+    for (i, w) in words.iter().enumerate() {
+        let info = infos[i];
+        if w.acronym {
+            out.push(entity(&[info.word]));
+        } else if w.number {
+            out.push(entity(&[info.word]));
+            if let Some(next) = infos.get(i + 1).filter(|_| !words[i + 1].number) {
+                out.push(entity(&[info.word, next.word]));
             }
         }
-        flush_run(&mut run, run_at_start, out);
+        let in_run = runs && w.capitalized && !w.number && info.term.is_some();
+        if in_run {
+            if run.is_empty() {
+                run_at_start = w.sentence_start;
+            }
+            run.push(info.word);
+        } else {
+            flush_run(&mut run, run_at_start, out);
+        }
     }
+    flush_run(&mut run, run_at_start, out);
 }
 
 /// Emits a finished capitalized run: the whole phrase and, for names, each of its words.
