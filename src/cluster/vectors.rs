@@ -5,6 +5,7 @@
 //! update costs as much as the article's terms, not the story's.
 
 use super::hashing::IdMap;
+use super::table::TermTable;
 
 /// `2^(-dt / half_life)`, with no decay for time running backwards.
 fn decay(dt: i64, half_life: f64) -> f64 {
@@ -152,7 +153,7 @@ const CENTROID_TERMS: usize = 256;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Centroid {
     /// Weights in stored units; the real weight is `stored * scale`.
-    terms: IdMap<f32>,
+    terms: TermTable,
     /// One bit per term (see [`TermFilter`]): a cosine looks up only the article's terms
     /// whose bit is set, sparing a cache miss in `terms` for most of the others.
     filter: TermFilter,
@@ -175,7 +176,7 @@ impl Centroid {
         if self.scale < 1e-6 {
             // Fold the scale in before it underflows.
             let s = self.scale as f32;
-            self.terms.values_mut().for_each(|w| *w *= s);
+            self.terms.scale(s);
             self.norm2 *= self.scale * self.scale;
             self.scale = 1.0;
         }
@@ -186,7 +187,7 @@ impl Centroid {
         self.age(now, half_life);
         let w = f64::from(weight) / self.scale;
         for (k, x) in &v.0 {
-            let slot = self.terms.entry(*k).or_insert(0.0);
+            let slot = self.terms.entry(*k);
             self.filter.set(*k);
             let old = f64::from(*slot);
             let new = old + w * f64::from(*x);
@@ -202,25 +203,25 @@ impl Centroid {
         if self.terms.len() <= 2 * CENTROID_TERMS {
             return;
         }
-        let mut weights: Vec<f32> = self.terms.values().copied().collect();
+        let mut weights: Vec<f32> = self.terms.iter().map(|(_, w)| w).collect();
         let cut = weights.len() - CENTROID_TERMS;
         let (_, floor, _) = weights.select_nth_unstable_by(cut, f32::total_cmp);
         let floor = *floor;
-        self.terms.retain(|_, w| *w >= floor);
+        self.terms.retain(|w| w >= floor);
         self.filter.clear();
-        self.terms.keys().for_each(|k| self.filter.set(*k));
-        self.norm2 = self.terms.values().map(|w| f64::from(*w).powi(2)).sum();
+        self.terms.iter().for_each(|(k, _)| self.filter.set(k));
+        self.norm2 = self.terms.iter().map(|(_, w)| f64::from(w).powi(2)).sum();
     }
 
     /// Adds another centroid (a merged story) into this one, both at time `now`.
     pub fn absorb(&mut self, other: &Centroid, now: i64, half_life: f64) {
         self.age(now, half_life);
         let factor = other.scale * decay(now - other.at, half_life) / self.scale;
-        for (k, x) in &other.terms {
-            let slot = self.terms.entry(*k).or_insert(0.0);
-            self.filter.set(*k);
+        for (k, x) in other.terms.iter() {
+            let slot = self.terms.entry(k);
+            self.filter.set(k);
             let old = f64::from(*slot);
-            let new = old + factor * f64::from(*x);
+            let new = old + factor * f64::from(x);
             self.norm2 += new * new - old * old;
             *slot = new as f32;
         }
@@ -235,7 +236,7 @@ impl Centroid {
         let dot: f64 =
             v.0.iter()
                 .filter(|(k, _)| self.filter.may_contain(*k))
-                .filter_map(|(k, x)| self.terms.get(k).map(|w| f64::from(*w) * f64::from(*x)))
+                .filter_map(|(k, x)| self.terms.get(*k).map(|w| f64::from(w) * f64::from(*x)))
                 .sum();
         (dot / self.norm2.sqrt()) as f32
     }
