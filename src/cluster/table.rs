@@ -6,7 +6,8 @@
 //! low bits, so a lookup costs one miss where a general hash map costs two (its control
 //! bytes, then the entry).
 
-/// Feature to weight, with linear probing in a table at most half full.
+/// Feature to weight, with linear probing in a table at most three quarters full (the
+/// size of a general hash map's table for as many entries).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TermTable {
     /// Feature and weight per slot (feature 0: empty); the length is a power of two.
@@ -52,7 +53,7 @@ impl TermTable {
         if k == 0 {
             return self.zero.get_or_insert(0.0);
         }
-        if 2 * (self.len + 1) > self.slots.len() {
+        if 4 * (self.len + 1) > 3 * self.slots.len() {
             self.grow();
         }
         let mask = self.slots.len() - 1;
