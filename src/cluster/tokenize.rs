@@ -130,6 +130,11 @@ impl Tokenizer {
             .take(needed)
             .map(|w| self.info(slot, w.raw))
             .collect();
+        let lead_len = summary_info.len().min(LEAD_WORDS);
+        out.title.reserve(title_info.len());
+        out.lead.reserve(lead_len);
+        out.words
+            .reserve((title_info.len() + summary_info.len()).min(SHINGLE_WORDS));
         for info in &title_info {
             out.title.extend(info.term);
             out.words.push(info.word);
@@ -281,7 +286,8 @@ fn is_unspaced(c: char) -> bool {
 /// Splits text into words (and bigrams of unspaced scripts), remembering case and position.
 fn split_words(text: &str) -> Vec<Word<'_>> {
     let bytes = text.as_bytes();
-    let mut words = Vec::new();
+    // About one word per six bytes of text: room enough, most of the time, not to grow.
+    let mut words = Vec::with_capacity(text.len() / 6 + 4);
     let mut sentence_start = true;
     let mut chars = text.char_indices().peekable();
     while let Some((start, c)) = chars.next() {

@@ -109,6 +109,7 @@ impl Probe {
         }
         self.mask = size - 1;
         self.used.clear();
+        self.used.reserve(v.len());
         self.spill.clear();
         self.spilled = 0;
         for &(k, w) in v.iter().filter(|(k, _)| *k != 0) {
