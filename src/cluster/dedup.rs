@@ -161,7 +161,11 @@ pub(crate) struct NearIndex {
 impl NearIndex {
     /// Articles sharing at least one band with these, oldest first, without repeats.
     pub fn candidates(&self, bands: &Bands) -> Vec<u64> {
-        let mut out: Vec<u64> = bands.iter().flat_map(|b| self.buckets.get(*b)).collect();
+        let mut out: Vec<u64> = bands
+            .iter()
+            .flat_map(|b| self.buckets.get(*b))
+            .copied()
+            .collect();
         out.sort_unstable();
         out.dedup();
         out

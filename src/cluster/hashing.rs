@@ -40,72 +40,87 @@ pub(crate) fn feature(namespace: u64, text: &str) -> u64 {
     xxh3_64_with_seed(text.as_bytes(), namespace)
 }
 
-/// A multimap from ids to ids, unordered within a key. The first value of each key sits in
-/// one flat table and only further values get a heap list, so the many keys holding a single
-/// value (most LSH buckets, most rare words) cost no allocation of their own.
+/// A multimap from ids to ids, unordered within a key. Each key's entry in one flat table
+/// holds its value when it has one, and the number of its heap list when it has more, so
+/// the many keys holding a single value (most LSH buckets, most rare words) cost no
+/// allocation of their own, and any key costs one table lookup.
 #[derive(Debug, Default)]
 pub(crate) struct IdLists {
-    first: IdMap<u64>,
-    rest: IdMap<Vec<u64>>,
+    /// Key to its value, or ([`LIST`] set) to the number of its list in `lists`.
+    heads: IdMap<u64>,
+    /// Values of the keys holding two or more (empty when free).
+    lists: Vec<Vec<u64>>,
+    /// Numbers of free lists.
+    free: Vec<usize>,
 }
 
+/// The bit that marks a head as a list number (values stay below it).
+const LIST: u64 = 1 << 63;
+
 impl IdLists {
-    /// Adds a value under a key (repeats are kept).
+    /// Adds a value under a key (repeats are kept); values must be below 2^63.
     pub fn push(&mut self, key: u64, value: u64) {
-        match self.first.entry(key) {
+        debug_assert!(value & LIST == 0);
+        match self.heads.entry(key) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(value);
             }
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.rest.entry(key).or_default().push(value);
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let head = *e.get();
+                if head & LIST != 0 {
+                    self.lists[(head & !LIST) as usize].push(value);
+                } else {
+                    let n = self.free.pop().unwrap_or_else(|| {
+                        self.lists.push(Vec::new());
+                        self.lists.len() - 1
+                    });
+                    self.lists[n].extend([head, value]);
+                    e.insert(LIST | n as u64);
+                }
             }
         }
     }
 
-    /// Removes one occurrence of a value under a key, if there is one.
-    pub fn remove(&mut self, key: u64, value: u64) {
-        let Some(first) = self.first.get_mut(&key) else {
-            return;
+    /// Removes one occurrence of a value under a key; says whether there was one.
+    pub fn remove(&mut self, key: u64, value: u64) -> bool {
+        let Some(head) = self.heads.get_mut(&key) else {
+            return false;
         };
-        if *first == value {
-            let refill = self.rest.get_mut(&key).and_then(Vec::pop);
-            match refill {
-                Some(v) => *first = v,
-                None => {
-                    self.first.remove(&key);
-                }
+        if *head & LIST == 0 {
+            let found = *head == value;
+            if found {
+                self.heads.remove(&key);
             }
-        } else if let Some(list) = self.rest.get_mut(&key) {
-            if let Some(pos) = list.iter().position(|v| *v == value) {
-                list.swap_remove(pos);
-            }
+            return found;
         }
-        if self.rest.get(&key).is_some_and(Vec::is_empty) {
-            self.rest.remove(&key);
+        let n = (*head & !LIST) as usize;
+        let list = &mut self.lists[n];
+        let Some(pos) = list.iter().position(|v| *v == value) else {
+            return false;
+        };
+        list.swap_remove(pos);
+        if list.len() == 1 {
+            // Back to a single value: the list's memory goes (it may have been long).
+            *head = list[0];
+            self.lists[n] = Vec::new();
+            self.free.push(n);
         }
+        true
     }
 
     /// The values under a key, in no particular order (empty when none).
-    pub fn get(&self, key: u64) -> impl Iterator<Item = u64> + '_ {
-        let first = self.first.get(&key).copied();
-        let rest = first
-            .and_then(|_| self.rest.get(&key))
-            .map_or(&[][..], Vec::as_slice);
-        first.into_iter().chain(rest.iter().copied())
-    }
-
-    /// Number of values under a key.
-    pub fn count(&self, key: u64) -> usize {
-        match self.first.get(&key) {
-            Some(_) => 1 + self.rest.get(&key).map_or(0, Vec::len),
-            None => 0,
+    pub fn get(&self, key: u64) -> &[u64] {
+        match self.heads.get(&key) {
+            None => &[],
+            Some(head) if *head & LIST == 0 => std::slice::from_ref(head),
+            Some(head) => &self.lists[(*head & !LIST) as usize],
         }
     }
 
     /// Number of keys holding a value.
     #[cfg(test)]
     pub fn keys(&self) -> usize {
-        self.first.len()
+        self.heads.len()
     }
 }
 
@@ -120,17 +135,17 @@ mod tests {
         m.push(1, 11);
         m.push(1, 12);
         m.push(2, 20);
-        let mut got: Vec<u64> = m.get(1).collect();
+        let mut got: Vec<u64> = m.get(1).to_vec();
         got.sort_unstable();
-        assert_eq!((got, m.count(1), m.count(3)), (vec![10, 11, 12], 3, 0));
-        m.remove(1, 10);
-        m.remove(1, 99);
-        let mut got: Vec<u64> = m.get(1).collect();
+        assert_eq!((got, m.get(3).len()), (vec![10, 11, 12], 0));
+        assert!(m.remove(1, 10));
+        assert!(!m.remove(1, 99));
+        let mut got: Vec<u64> = m.get(1).to_vec();
         got.sort_unstable();
         assert_eq!(got, vec![11, 12]);
         m.remove(1, 11);
         m.remove(1, 12);
         m.remove(2, 20);
-        assert_eq!((m.keys(), m.rest.len(), m.get(1).count()), (0, 0, 0));
+        assert_eq!((m.keys(), m.free.len(), m.get(1).len()), (0, 1, 0));
     }
 }

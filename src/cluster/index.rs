@@ -13,40 +13,66 @@ const POSTING_SCAN_CAP: usize = 4_000;
 /// Feature to story slots.
 #[derive(Debug, Default)]
 pub(crate) struct StoryIndex {
-    /// Feature to the slots listed under it (unordered: scores add up per slot).
+    /// Feature to the numbers of the stories listed under it (unordered: scores add up
+    /// per story).
     postings: IdLists,
-    /// Scratch of [`StoryIndex::candidates`], kept between calls so that its table and
-    /// ranking buffer are allocated once, not per article.
-    acc: IdMap<f32>,
+    /// Story slot to its number and how many features list it. Numbers are small and
+    /// reused, so that the scores of a lookup add up in a flat array, not a hash table.
+    numbers: IdMap<(u32, u32)>,
+    /// Number to story slot.
+    slots: Vec<u64>,
+    /// Numbers of no story.
+    free: Vec<u32>,
+    /// Scratch of [`StoryIndex::candidates`], kept between calls so that it is allocated
+    /// once, not per article: the score per number, the lookup that last touched it, the
+    /// numbers touched by this lookup, and the ranking buffer.
+    acc: Vec<f32>,
+    mark: Vec<u32>,
+    lookup: u32,
+    touched: Vec<u32>,
     ranked: Vec<(u64, f32)>,
 }
 
 impl StoryIndex {
     /// Lists a story under a feature (the caller keeps each pair unique).
     pub fn insert(&mut self, feature: u64, slot: u64) {
-        self.postings.push(feature, slot);
+        let (slots, free) = (&mut self.slots, &mut self.free);
+        let entry = self.numbers.entry(slot).or_insert_with(|| {
+            let n = free.pop().unwrap_or_else(|| {
+                slots.push(0);
+                (slots.len() - 1) as u32
+            });
+            slots[n as usize] = slot;
+            (n, 0)
+        });
+        entry.1 += 1;
+        self.postings.push(feature, u64::from(entry.0));
     }
 
     /// Removes a story from a feature's list, dropping the list when it empties.
     pub fn remove(&mut self, feature: u64, slot: u64) {
-        self.postings.remove(feature, slot);
+        let Some(entry) = self.numbers.get_mut(&slot) else {
+            return;
+        };
+        if self.postings.remove(feature, u64::from(entry.0)) {
+            entry.1 -= 1;
+            if entry.1 == 0 {
+                self.free.push(entry.0);
+                self.numbers.remove(&slot);
+            }
+        }
     }
 
     /// Up to `limit` stories sharing the most query weight, best first (ties: older slot).
     pub fn candidates(&mut self, query: &[(u64, f32)], limit: usize) -> Vec<u64> {
-        let acc = &mut self.acc;
-        acc.clear();
-        for (feature, weight) in query {
-            if self.postings.count(*feature) > POSTING_SCAN_CAP {
-                continue;
-            }
-            for slot in self.postings.get(*feature) {
-                *acc.entry(slot).or_insert(0.0) += weight;
-            }
-        }
+        self.accumulate(query);
         let ranked = &mut self.ranked;
         ranked.clear();
-        ranked.extend(acc.iter().map(|(slot, w)| (*slot, *w)));
+        ranked.extend(
+            self.touched
+                .iter()
+                .map(|n| (self.slots[*n as usize], self.acc[*n as usize])),
+        );
         // A total order (weight, then slot), so selecting the best `limit` first and sorting
         // only those gives exactly the order a full sort would.
         let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
@@ -59,6 +85,38 @@ impl StoryIndex {
         }
         ranked.sort_unstable_by(order);
         ranked.iter().map(|(slot, _)| *slot).collect()
+    }
+
+    /// Adds up the query weight of every story listed under the query's features (in
+    /// query order, as a story's score always was) into `acc`, noting the stories touched.
+    fn accumulate(&mut self, query: &[(u64, f32)]) {
+        let size = self.slots.len();
+        if self.acc.len() < size {
+            self.acc.resize(size, 0.0);
+            self.mark.resize(size, 0);
+        }
+        self.lookup = self.lookup.wrapping_add(1);
+        if self.lookup == 0 {
+            // The marks wrapped around: clear them so no stale mark can match.
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.lookup = 1;
+        }
+        self.touched.clear();
+        for (feature, weight) in query {
+            let list = self.postings.get(*feature);
+            if list.len() > POSTING_SCAN_CAP {
+                continue;
+            }
+            for n in list {
+                let n = *n as usize;
+                if self.mark[n] != self.lookup {
+                    self.mark[n] = self.lookup;
+                    self.acc[n] = 0.0;
+                    self.touched.push(n as u32);
+                }
+                self.acc[n] += weight;
+            }
+        }
     }
 
     /// Number of features with a posting list.
@@ -83,6 +141,6 @@ mod tests {
         idx.remove(1, 10);
         idx.remove(2, 10);
         idx.remove(2, 11);
-        assert_eq!(idx.len(), 0);
+        assert_eq!((idx.len(), idx.numbers.len(), idx.free.len()), (0, 0, 2));
     }
 }

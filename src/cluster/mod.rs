@@ -22,6 +22,7 @@ mod index;
 mod sketch;
 mod split;
 mod story;
+mod table;
 #[cfg(test)]
 mod tests;
 mod tokenize;

@@ -69,6 +69,9 @@ pub(crate) struct Sketch {
     cap: usize,
     /// Features in `feats` that belong to no member any more.
     dead: usize,
+    /// The members at the last [`Sketch::pairwise`] and their similarities (row-major):
+    /// the members still kept at the next call need not be compared again.
+    last_pairs: (Vec<u64>, Vec<f32>),
 }
 
 impl Sketch {
@@ -79,6 +82,7 @@ impl Sketch {
             slots: Vec::new(),
             cap: cap.max(2),
             dead: 0,
+            last_pairs: (Vec::new(), Vec::new()),
         }
     }
 
@@ -179,30 +183,47 @@ impl Sketch {
         self.slots.iter().map(|s| s.terms)
     }
 
-    /// Similarities of every pair of members, row-major (1 on the diagonal).
-    pub fn pairwise(&self, config: &EngineConfig) -> Vec<f32> {
+    /// Similarities of every pair of members, row-major (1 on the diagonal). Pairs of
+    /// members that were both kept at the last call are taken from it.
+    pub fn pairwise(&mut self, config: &EngineConfig) -> &[f32] {
+        let (before, known) = std::mem::take(&mut self.last_pairs);
+        let was = |k: u64| before.iter().position(|b| *b == k);
+        let old: Vec<Option<usize>> = self.members().map(was).collect();
         let views: Vec<View> = self.views().collect();
-        let m = views.len();
+        let (m, n) = (views.len(), before.len());
         let mut out = vec![1.0; m * m];
+        // One probe table per member, each dotted with the later members it was not
+        // compared with before (two tables, refilled for each member).
+        let (mut text, mut entities) = (Probe::default(), Probe::default());
         for i in 0..m {
             let a = &views[i];
-            // One probe table per member, each dotted with the later members.
-            let text = Probe::new(a.text);
-            let entities = Probe::new(a.entities);
+            let mut filled = false;
             for j in (i + 1)..m {
-                let b = &views[j];
-                let s = blend(
-                    text.dot(b.text),
-                    || entities.dot(b.entities),
-                    !a.entities.is_empty() && !b.entities.is_empty(),
-                    years_differ(a.years, b.years),
-                    config,
-                );
+                let s = match (old[i], old[j]) {
+                    (Some(x), Some(y)) => known[x * n + y],
+                    _ => {
+                        if !filled {
+                            text.fill(a.text);
+                            entities.fill(a.entities);
+                            filled = true;
+                        }
+                        let b = &views[j];
+                        blend(
+                            text.dot(b.text),
+                            || entities.dot(b.entities),
+                            !a.entities.is_empty() && !b.entities.is_empty(),
+                            years_differ(a.years, b.years),
+                            config,
+                        )
+                    }
+                };
                 out[i * m + j] = s;
                 out[j * m + i] = s;
             }
         }
-        out
+        drop(views);
+        self.last_pairs = (self.members().collect(), out);
+        &self.last_pairs.1
     }
 
     /// Moves the members at the given positions (ascending) into a new sketch of the same

@@ -11,44 +11,57 @@
 /// holds row-major) under average link, joined while the average similarity between two
 /// groups is at least `bar`; each group lists its members in order, the group of member 0
 /// first.
+///
+/// Each step joins the pair of groups with the highest average (the first such pair in
+/// row order). Every group remembers its best partner among the groups after it, so a step
+/// rescans only the rows a join touched, not all pairs.
 pub(crate) fn average_link(sims: &[f32], m: usize, bar: f32) -> Vec<Vec<usize>> {
     debug_assert_eq!(sims.len(), m * m);
-    let mut groups: Vec<Vec<usize>> = (0..m).map(|i| vec![i]).collect();
-    // Sum of similarities between groups a and b, kept for live groups only.
-    let mut sum: Vec<f32> = sims.to_vec();
-    let mut live: Vec<bool> = vec![true; m];
+    let mut link = Linkage {
+        m,
+        groups: (0..m).map(|i| vec![i]).collect(),
+        sum: sims.to_vec(),
+        live: vec![true; m],
+    };
+    let mut best: Vec<Option<(usize, f32)>> = (0..m).map(|a| link.row_best(a)).collect();
     loop {
-        let mut best: Option<(usize, usize, f32)> = None;
-        for a in 0..m {
-            if !live[a] {
-                continue;
-            }
-            for b in (a + 1)..m {
-                if !live[b] {
-                    continue;
-                }
-                let avg = sum[a * m + b] / (groups[a].len() * groups[b].len()) as f32;
-                if best.is_none_or(|(_, _, x)| avg > x) {
-                    best = Some((a, b, avg));
+        let mut top: Option<(usize, usize, f32)> = None;
+        for (a, row) in best.iter().enumerate() {
+            if let Some((b, avg)) = *row {
+                if top.is_none_or(|(_, _, x)| avg > x) {
+                    top = Some((a, b, avg));
                 }
             }
         }
-        let Some((a, b, avg)) = best.filter(|(_, _, avg)| *avg >= bar) else {
+        let Some((a, b, _)) = top.filter(|(_, _, avg)| *avg >= bar) else {
             break;
         };
-        debug_assert!(avg >= bar);
-        let moved = std::mem::take(&mut groups[b]);
-        groups[a].extend(moved);
-        live[b] = false;
-        for c in 0..m {
-            if live[c] && c != a {
-                let s = sum[a * m + c] + sum[b * m + c];
-                sum[a * m + c] = s;
-                sum[c * m + a] = s;
+        link.join(a, b);
+        best[b] = None;
+        best[a] = link.row_best(a);
+        for (c, row) in best.iter_mut().enumerate().take(b) {
+            if c == a || !link.live[c] {
+                continue;
             }
+            *row = match *row {
+                // Its best partner grew or went: look again.
+                Some((d, _)) if d == a || d == b => link.row_best(c),
+                // Only its average with `a` changed (rows before `a`).
+                Some((d, x)) if c < a => {
+                    let y = link.avg(c, a);
+                    if y > x || (y == x && a < d) {
+                        Some((a, y))
+                    } else {
+                        Some((d, x))
+                    }
+                }
+                None if c < a => link.row_best(c),
+                other => other,
+            };
         }
     }
-    let mut out: Vec<Vec<usize>> = groups
+    let mut out: Vec<Vec<usize>> = link
+        .groups
         .into_iter()
         .filter(|g| !g.is_empty())
         .map(|mut g| {
@@ -58,6 +71,51 @@ pub(crate) fn average_link(sims: &[f32], m: usize, bar: f32) -> Vec<Vec<usize>> 
         .collect();
     out.sort_unstable_by_key(|g| g[0]);
     out
+}
+
+/// The state of an average-link clustering: groups, and sums of similarities between
+/// groups (kept for live groups only).
+struct Linkage {
+    m: usize,
+    groups: Vec<Vec<usize>>,
+    sum: Vec<f32>,
+    live: Vec<bool>,
+}
+
+impl Linkage {
+    /// The average similarity between groups `a` and `b`.
+    fn avg(&self, a: usize, b: usize) -> f32 {
+        self.sum[a * self.m + b] / (self.groups[a].len() * self.groups[b].len()) as f32
+    }
+
+    /// The first live group after `a` with the highest average with it, if any.
+    fn row_best(&self, a: usize) -> Option<(usize, f32)> {
+        let mut best: Option<(usize, f32)> = None;
+        for b in (a + 1)..self.m {
+            if self.live[b] {
+                let avg = self.avg(a, b);
+                if best.is_none_or(|(_, x)| avg > x) {
+                    best = Some((b, avg));
+                }
+            }
+        }
+        best
+    }
+
+    /// Moves group `b` into group `a`, adding up their sums with every other live group.
+    fn join(&mut self, a: usize, b: usize) {
+        let m = self.m;
+        let moved = std::mem::take(&mut self.groups[b]);
+        self.groups[a].extend(moved);
+        self.live[b] = false;
+        for c in 0..m {
+            if self.live[c] && c != a {
+                let s = self.sum[a * m + c] + self.sum[b * m + c];
+                self.sum[a * m + c] = s;
+                self.sum[c * m + a] = s;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +145,49 @@ mod tests {
             vec![vec![0, 1, 2], vec![3, 4, 5]]
         );
         assert_eq!(average_link(&sims, 6, 0.01), vec![vec![0, 1, 2, 3, 4, 5]]);
+    }
+
+    /// The plain algorithm: every step scans all pairs of live groups.
+    fn naive(sims: &[f32], m: usize, bar: f32) -> Vec<Vec<usize>> {
+        let mut link = Linkage {
+            m,
+            groups: (0..m).map(|i| vec![i]).collect(),
+            sum: sims.to_vec(),
+            live: vec![true; m],
+        };
+        loop {
+            let mut best: Option<(usize, usize, f32)> = None;
+            for a in (0..m).filter(|a| link.live[*a]) {
+                for b in ((a + 1)..m).filter(|b| link.live[*b]) {
+                    let avg = link.avg(a, b);
+                    if best.is_none_or(|(_, _, x)| avg > x) {
+                        best = Some((a, b, avg));
+                    }
+                }
+            }
+            match best {
+                Some((a, b, avg)) if avg >= bar => link.join(a, b),
+                _ => break,
+            }
+        }
+        let mut out: Vec<Vec<usize>> = link.groups.into_iter().filter(|g| !g.is_empty()).collect();
+        out.iter_mut().for_each(|g| g.sort_unstable());
+        out.sort_unstable_by_key(|g| g[0]);
+        out
+    }
+
+    #[test]
+    fn joins_the_same_groups_as_scanning_every_pair() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for round in 0..300 {
+            let m = 2 + round % 40;
+            // Coarse values, so that ties between pairs are common.
+            let cells: Vec<f32> = (0..m * m).map(|_| rng.u8(..8) as f32 / 8.0).collect();
+            let sims = matrix(m, |i, j| cells[i * m + j]);
+            for bar in [0.1, 0.3, 0.5] {
+                assert_eq!(average_link(&sims, m, bar), naive(&sims, m, bar));
+            }
+        }
     }
 
     #[test]

@@ -145,13 +145,26 @@ impl Tokenizer {
         let mut out = Features::default();
         let title_words = split_words(title);
         let summary_words = split_words(summary);
-        for w in &title_words {
-            let info = self.info(slot, w.raw);
+        // Each word is looked up once; the entities below reuse what the lookup found.
+        // Summary words past both the lead and the shingles are not needed.
+        let needed = LEAD_WORDS.max(SHINGLE_WORDS.saturating_sub(title_words.len()));
+        let title_info: Vec<WordInfo> =
+            title_words.iter().map(|w| self.info(slot, w.raw)).collect();
+        let summary_info: Vec<WordInfo> = summary_words
+            .iter()
+            .take(needed)
+            .map(|w| self.info(slot, w.raw))
+            .collect();
+        let lead_len = summary_info.len().min(LEAD_WORDS);
+        out.title.reserve(title_info.len());
+        out.lead.reserve(lead_len);
+        out.words
+            .reserve((title_info.len() + summary_info.len()).min(SHINGLE_WORDS));
+        for info in &title_info {
             out.title.extend(info.term);
             out.words.push(info.word);
         }
-        for (i, w) in summary_words.iter().enumerate() {
-            let info = self.info(slot, w.raw);
+        for (i, info) in summary_info.iter().enumerate() {
             if i < LEAD_WORDS {
                 out.lead.extend(info.term);
             }
@@ -180,10 +193,11 @@ impl Tokenizer {
             }
         }
         let title_cased = is_title_cased(&title_words);
+        let lead = (&summary_words[..lead_end], &summary_info[..lead_end]);
         if !title_cased {
-            self.observe_case(slot, &title_words);
+            self.observe_case(&title_words, &title_info);
         }
-        self.observe_case(slot, &summary_words[..lead_end]);
+        self.observe_case(lead.0, lead.1);
         // A Title Case headline's capitals say nothing by themselves: with a lead to name
         // the names it is left to the lead, without one the stream's names count.
         let capitals = match (title_cased, out.lead.len() < SHORT_LEAD) {
@@ -191,13 +205,8 @@ impl Tokenizer {
             (true, true) => Capitals::KnownNames,
             (true, false) => Capitals::Ignored,
         };
-        self.entities(slot, &title_words, capitals, &mut out.entities);
-        self.entities(
-            slot,
-            &summary_words[..lead_end],
-            Capitals::Runs,
-            &mut out.entities,
-        );
+        self.entities(&title_words, &title_info, capitals, &mut out.entities);
+        self.entities(lead.0, lead.1, Capitals::Runs, &mut out.entities);
         out
     }
 
@@ -226,16 +235,16 @@ impl Tokenizer {
     }
 
     /// Counts how each word of a text not in Title Case is written inside its sentences.
-    fn observe_case(&mut self, slot: usize, words: &[Word]) {
+    /// (`infos` are the words' cache entries).
+    fn observe_case(&mut self, words: &[Word], infos: &[WordInfo]) {
         if self.case.len() >= CACHE_LIMIT {
             self.case.clear();
         }
-        for w in words {
+        for (w, info) in words.iter().zip(infos) {
             if w.sentence_start || w.number || w.acronym {
                 continue;
             }
-            let word = self.info(slot, w.raw).word;
-            let seen = self.case.entry(word).or_default();
+            let seen = self.case.entry(info.word).or_default();
             if w.capitalized {
                 seen.0 += 1;
             } else {
@@ -252,19 +261,19 @@ impl Tokenizer {
     }
 
     /// Appends the entity-like phrases of `words`: acronyms, numbers (alone and with the
-    /// word after them), and runs of capitalized words as `capitals` says.
-    fn entities(&mut self, slot: usize, words: &[Word], capitals: Capitals, out: &mut Vec<u64>) {
+    /// word after them), and runs of capitalized words as `capitals` says; `infos` are the
+    /// words' cache entries.
+    fn entities(&self, words: &[Word], infos: &[WordInfo], capitals: Capitals, out: &mut Vec<u64>) {
         let mut run: Vec<u64> = Vec::new();
         let mut run_at_start = false;
         for (i, w) in words.iter().enumerate() {
-            let info = self.info(slot, w.raw);
+            let info = infos[i];
             if w.acronym {
                 out.push(entity(&[info.word]));
             } else if w.number {
                 out.push(entity(&[info.word]));
-                if let Some(next) = words.get(i + 1).filter(|n| !n.number) {
-                    let next_word = self.info(slot, next.raw).word;
-                    out.push(entity(&[info.word, next_word]));
+                if let Some(next) = infos.get(i + 1).filter(|_| !words[i + 1].number) {
+                    out.push(entity(&[info.word, next.word]));
                 }
             }
             let in_run = w.capitalized
@@ -380,7 +389,8 @@ fn is_unspaced(c: char) -> bool {
 /// Splits text into words (and bigrams of unspaced scripts), remembering case and position.
 fn split_words(text: &str) -> Vec<Word<'_>> {
     let bytes = text.as_bytes();
-    let mut words = Vec::new();
+    // About one word per six bytes of text: room enough, most of the time, not to grow.
+    let mut words = Vec::with_capacity(text.len() / 6 + 4);
     let mut sentence_start = true;
     let mut chars = text.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
