@@ -3,71 +3,31 @@
 //! through its URL's slug (the editor's restatement of the headline), both when filed and
 //! after a restart rebuilds the engine's window from the store.
 
-use std::path::Path;
+mod common;
 
 use chrono::TimeDelta;
+use common::{engine_fixture, ingest_doc, story_of};
 use storyd::cluster::{Doc, EngineConfig};
-use storyd::eval::read_jsonl;
 use storyd::ingest::Ingestor;
-use storyd::model::{Entry, FeedState, article_id};
 use storyd::store::Store;
-
-/// The articles of a fixture in `tests/fixtures/` (articles as JSON Lines).
-fn fixture(name: &str) -> Vec<Doc> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    read_jsonl(&path)
-        .expect("fixture")
-        .into_iter()
-        .map(|l| l.doc)
-        .collect()
-}
-
-/// Ingests one article as the only new item of its outlet's feed; returns its article id.
-fn ingest(ingestor: &mut Ingestor, doc: &Doc) -> String {
-    let url = format!("https://{}.example/feed.xml", doc.source);
-    let mut feed = FeedState::pending(&url, &url, &doc.source, doc.published);
-    let entry = Entry {
-        key: doc.id.clone(),
-        guid: None,
-        title: doc.title.clone(),
-        summary: doc.summary.clone(),
-        url: doc.url.clone(),
-        published: doc.published,
-    };
-    let report = ingestor
-        .ingest(&mut feed, &[entry], doc.published)
-        .expect("ingest");
-    assert_eq!(report.new_articles, 1);
-    article_id(&feed.id, &doc.id)
-}
 
 /// Ingests the background and the weddings (without their URLs when `urls` is off);
 /// returns the weddings' stories by fixture id.
 fn weddings(store: &Store, urls: bool) -> Vec<(String, String)> {
     let mut ingestor = Ingestor::new(store.clone(), EngineConfig::default());
-    for doc in fixture("background.jsonl") {
-        ingest(&mut ingestor, &doc);
+    for doc in engine_fixture("background.jsonl") {
+        ingest_doc(&mut ingestor, &doc);
     }
-    fixture("headline-weddings.jsonl")
+    engine_fixture("headline-weddings.jsonl")
         .into_iter()
         .map(|mut doc| {
             if !urls {
                 doc.url = None;
             }
-            let id = ingest(&mut ingestor, &doc);
+            let id = ingest_doc(&mut ingestor, &doc);
             (doc.id, story_of(store, &id))
         })
         .collect()
-}
-
-fn story_of(store: &Store, article: &str) -> String {
-    store
-        .article(article)
-        .expect("read")
-        .expect("stored")
-        .story_id
 }
 
 fn story<'a>(stories: &'a [(String, String)], id: &str) -> &'a str {
@@ -99,7 +59,7 @@ fn after_a_restart_a_slug_still_finds_its_story() {
         let store = Store::open(dir.path()).expect("open");
         let stories = weddings(&store, true);
         store.flush().expect("flush");
-        let last = fixture("headline-weddings.jsonl")
+        let last = engine_fixture("headline-weddings.jsonl")
             .iter()
             .map(|d| d.published)
             .max()
@@ -120,6 +80,6 @@ fn after_a_restart_a_slug_still_finds_its_story() {
         source: "teasers".into(),
         published: last + TimeDelta::minutes(30),
     };
-    let v5 = ingest(&mut ingestor, &teaser);
+    let v5 = ingest_doc(&mut ingestor, &teaser);
     assert_eq!(story_of(&store, &v5), varga);
 }

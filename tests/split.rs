@@ -5,28 +5,17 @@
 //! of their own, keep the store sound, show in the metrics, and survive a restart: a later
 //! report of the second fire joins its own story, not the first.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::TimeDelta;
+use common::{engine_fixture, ingest_doc, story_of};
 use storyd::cluster::{Doc, EngineConfig};
-use storyd::eval::read_jsonl;
 use storyd::ingest::Ingestor;
 use storyd::metrics::Metrics;
-use storyd::model::{Entry, FeedState, article_id};
 use storyd::store::Store;
-
-/// The articles of a fixture in `tests/fixtures/` (articles as JSON Lines).
-fn fixture(name: &str) -> Vec<Doc> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    read_jsonl(&path)
-        .expect("fixture")
-        .into_iter()
-        .map(|l| l.doc)
-        .collect()
-}
 
 /// The engine setting that lets one bridge chain two events (see the module docs).
 fn chaining() -> EngineConfig {
@@ -36,46 +25,18 @@ fn chaining() -> EngineConfig {
     }
 }
 
-/// Ingests one article as the only new item of its outlet's feed, at its own time; returns
-/// its article id.
-fn ingest(ingestor: &mut Ingestor, doc: &Doc) -> String {
-    let url = format!("https://{}.example/feed.xml", doc.source);
-    let mut feed = FeedState::pending(&url, &url, &doc.source, doc.published);
-    let entry = Entry {
-        key: doc.id.clone(),
-        guid: None,
-        title: doc.title.clone(),
-        summary: doc.summary.clone(),
-        url: doc.url.clone(),
-        published: doc.published,
-    };
-    let report = ingestor
-        .ingest(&mut feed, &[entry], doc.published)
-        .expect("ingest");
-    assert_eq!(report.new_articles, 1);
-    article_id(&feed.id, &doc.id)
-}
-
 /// Ingests the unrelated background articles, then the fires; returns the fires and their
 /// article ids.
 fn ingest_all(ingestor: &mut Ingestor) -> (Vec<Doc>, HashMap<String, String>) {
-    for doc in fixture("background.jsonl") {
-        ingest(ingestor, &doc);
+    for doc in engine_fixture("background.jsonl") {
+        ingest_doc(ingestor, &doc);
     }
-    let fires = fixture("look-alike-fires.jsonl");
+    let fires = engine_fixture("look-alike-fires.jsonl");
     let ids = fires
         .iter()
-        .map(|d| (d.id.clone(), ingest(ingestor, d)))
+        .map(|d| (d.id.clone(), ingest_doc(ingestor, d)))
         .collect();
     (fires, ids)
-}
-
-fn story_of(store: &Store, article: &str) -> String {
-    store
-        .article(article)
-        .expect("read")
-        .expect("stored")
-        .story_id
 }
 
 fn assert_sound(dir: &Path) {
@@ -155,7 +116,7 @@ fn a_split_moves_stored_articles_and_survives_a_restart() {
         source: "regionaldesk".into(),
         published: last + TimeDelta::minutes(10),
     };
-    let b5 = ingest(&mut ingestor, &later);
+    let b5 = ingest_doc(&mut ingestor, &later);
     assert_eq!(story_of(&store, &b5), story_of(&store, &ids["b1"]));
     store.flush().expect("flush");
     drop(ingestor);

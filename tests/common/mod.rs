@@ -17,8 +17,13 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::Value;
+use storyd::cluster::Doc;
 use storyd::config::Config;
 use storyd::daemon::Daemon;
+use storyd::eval::read_jsonl;
+use storyd::ingest::Ingestor;
+use storyd::model::{Entry, FeedState, article_id};
+use storyd::store::Store;
 use tokio::sync::oneshot;
 
 /// What a route of the feed server answers.
@@ -164,6 +169,48 @@ pub fn fixture_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/daemon")
         .join(name)
+}
+
+/// The articles of an engine fixture in `tests/fixtures/` (JSON Lines, as `storyd eval`
+/// reads them).
+pub fn engine_fixture(name: &str) -> Vec<Doc> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    read_jsonl(&path)
+        .expect("fixture")
+        .into_iter()
+        .map(|l| l.doc)
+        .collect()
+}
+
+/// Ingests one article as the only new item of its outlet's feed, at its own time; returns
+/// its article id.
+pub fn ingest_doc(ingestor: &mut Ingestor, doc: &Doc) -> String {
+    let url = format!("https://{}.example/feed.xml", doc.source);
+    let mut feed = FeedState::pending(&url, &url, &doc.source, doc.published);
+    let entry = Entry {
+        key: doc.id.clone(),
+        guid: None,
+        title: doc.title.clone(),
+        summary: doc.summary.clone(),
+        url: doc.url.clone(),
+        published: doc.published,
+    };
+    let report = ingestor
+        .ingest(&mut feed, &[entry], doc.published)
+        .expect("ingest");
+    assert_eq!(report.new_articles, 1);
+    article_id(&feed.id, &doc.id)
+}
+
+/// The story a stored article is filed in.
+pub fn story_of(store: &Store, article: &str) -> String {
+    store
+        .article(article)
+        .expect("read")
+        .expect("stored")
+        .story_id
 }
 
 /// A config for a daemon on `store`, polling `feeds` every second.
