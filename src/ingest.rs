@@ -197,18 +197,7 @@ impl Ingestor {
                 set_headline(&mut from, h);
             }
         }
-        let mut to = Story {
-            id: split.to.clone(),
-            headline: String::new(),
-            headline_article: String::new(),
-            summary: String::new(),
-            first_seen: now,
-            updated: from.updated,
-            article_count: 0,
-            sources: Vec::new(),
-            feed_ids: Vec::new(),
-            merged_into: None,
-        };
+        let mut to = blank_story(split.to.clone(), now, from.updated);
         if let Some(h) = headline_of(&split.headline_article)? {
             set_headline(&mut to, h);
         }
@@ -229,17 +218,10 @@ impl Ingestor {
             MatchKind::New => None,
             _ => self.store.story(&assignment.story_id)?,
         };
-        let mut story = existing.unwrap_or_else(|| Story {
-            id: assignment.story_id.clone(),
-            headline: article.title.clone(),
-            headline_article: article.id.clone(),
-            summary: article.summary.clone(),
-            first_seen: now,
-            updated: now,
-            article_count: 0,
-            sources: Vec::new(),
-            feed_ids: Vec::new(),
-            merged_into: None,
+        let mut story = existing.unwrap_or_else(|| {
+            let mut s = blank_story(assignment.story_id.clone(), now, now);
+            set_headline(&mut s, article.clone());
+            s
         });
         for absorbed in &assignment.merged {
             // The store follows merges: a story already folded in answers with `story` itself.
@@ -264,6 +246,22 @@ impl Ingestor {
             }
         }
         Ok(story)
+    }
+}
+
+/// A story record with no headline and no articles yet (the store derives the counts).
+fn blank_story(id: String, first_seen: Time, updated: Time) -> Story {
+    Story {
+        id,
+        headline: String::new(),
+        headline_article: String::new(),
+        summary: String::new(),
+        first_seen,
+        updated,
+        article_count: 0,
+        sources: Vec::new(),
+        feed_ids: Vec::new(),
+        merged_into: None,
     }
 }
 

@@ -13,7 +13,7 @@ use super::sketch::{DocVectors, Query};
 use super::split;
 use super::story::Story;
 use super::tokenize::{Features, Tokenizer};
-use super::vectors::{DocFreq, SparseVec, tfidf};
+use super::vectors::{DocFreq, SparseVec, heaviest_first, tfidf};
 use super::{Assignment, Doc, EngineConfig, Split};
 use crate::model::{MatchKind, stable_id};
 use std::cmp::Reverse;
@@ -425,14 +425,10 @@ impl Engine {
         // Members the sketch has dropped go with the group they are closest to on average.
         let mut past: Vec<IdSet> = vec![IdSet::default(); groups.len()];
         for (k, v) in &story.past {
-            let q = Query::new(v);
+            let sims = story.sketch.similarities(&Query::new(v), &self.config);
+            let mean = |g: &[usize]| g.iter().map(|i| sims[*i]).sum::<f32>() / g.len() as f32;
             let best = (0..groups.len())
-                .map(|g| {
-                    (
-                        g,
-                        story.sketch.mean_similarity(&q, &groups[g], &self.config),
-                    )
-                })
+                .map(|g| (g, mean(&groups[g])))
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
             if let Some((g, _)) = best {
                 past[g].insert(*k);
@@ -483,12 +479,7 @@ impl Engine {
         let articles = &self.articles;
         let name = |k: u64| articles.get(&k).map(|a| a.id.clone());
         let other = story.split_off(&positions, past, id.clone(), now, self.half_life, name);
-        let moved: Vec<u64> = other
-            .sketch
-            .members()
-            .chain(other.past.iter().map(|(k, _)| *k))
-            .chain(other.copies.iter().map(|(k, _)| *k))
-            .collect();
+        let moved: Vec<u64> = other.articles().collect();
         let from_headline_article = story.headline.clone();
         let headline_article = other.headline.clone();
         let new_slot = self.alloc();
@@ -521,8 +512,7 @@ impl Engine {
 
     /// Founds a story with the given id; returns its slot.
     fn found(&mut self, id: String, founder: (&str, u64), v: &DocVectors, now: i64) -> u64 {
-        let slot = self.next_slot;
-        self.next_slot += 1;
+        let slot = self.alloc();
         self.ids.insert(id.clone(), slot);
         self.stories
             .insert(slot, Story::new(id, founder, v, now, &self.config));
@@ -657,17 +647,8 @@ fn query(v: &DocVectors) -> Vec<(u64, f32)> {
 
 /// The `n` heaviest features of a vector (ties: smaller id), heaviest first.
 fn top(v: &SparseVec, n: usize) -> Vec<(u64, f32)> {
-    // A total order, so selecting the `n` best and sorting only those matches a full sort.
-    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     let mut items = v.0.clone();
-    if n == 0 {
-        return Vec::new();
-    }
-    if items.len() > n {
-        items.select_nth_unstable_by(n - 1, order);
-        items.truncate(n);
-    }
-    items.sort_unstable_by(order);
+    heaviest_first(&mut items, n);
     items
 }
 

@@ -6,6 +6,7 @@
 //! flat however many stories are active.
 
 use super::hashing::{IdLists, IdMap};
+use super::vectors::heaviest_first;
 
 /// Posting lists longer than this carry no signal worth their scan.
 const POSTING_SCAN_CAP: usize = 4_000;
@@ -73,17 +74,7 @@ impl StoryIndex {
                 .iter()
                 .map(|n| (self.slots[*n as usize], self.acc[*n as usize])),
         );
-        // A total order (weight, then slot), so selecting the best `limit` first and sorting
-        // only those gives exactly the order a full sort would.
-        let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if limit == 0 {
-            return Vec::new();
-        }
-        if ranked.len() > limit {
-            ranked.select_nth_unstable_by(limit - 1, order);
-            ranked.truncate(limit);
-        }
-        ranked.sort_unstable_by(order);
+        heaviest_first(ranked, limit);
         ranked.iter().map(|(slot, _)| *slot).collect()
     }
 

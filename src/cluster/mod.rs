@@ -5,11 +5,12 @@
 //! joins a story: an exact duplicate (same GUID or canonical URL as an article in the
 //! window), a near duplicate (syndicated copy under another URL, found with MinHash/LSH and
 //! verified on the shingles), or an article about the same event: sparse TF-IDF of the title
-//! (counted twice) with the lead, blended with entity-like phrases (names, acronyms,
-//! numbers), scored against the recent members of the few active stories that an inverted
-//! index over their rarest words proposes. Otherwise it founds a new story. As a story grows,
-//! average link over its kept members checks that no single article has bridged two
-//! look-alike events, and splits off the groups that would not have joined on average.
+//! (counted twice) with the lead (for a bare headline, the words of its URL's slug), blended
+//! with entity-like phrases (names, acronyms, numbers), scored against the recent members
+//! of the few active stories that an inverted index over their rarest words proposes.
+//! Otherwise it founds a new story. As a story grows, average link over its kept members
+//! checks that no single article has bridged two look-alike events, and splits off the
+//! groups that would not have joined on average.
 //!
 //! The engine is pure: no I/O, no wall clock, no randomness. Its clock is the articles'
 //! own times, so the same input in the same order always gives the same stories, and

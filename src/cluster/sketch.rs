@@ -38,6 +38,17 @@ impl<'a> Query<'a> {
             entities: Probe::new(&v.entities.0),
         }
     }
+
+    /// The article's similarity to one member.
+    fn score(&self, m: &View, config: &EngineConfig) -> f32 {
+        blend(
+            self.text.dot(m.text),
+            || self.entities.dot(m.entities),
+            !self.v.entities.is_empty() && !m.entities.is_empty(),
+            years_differ(&self.v.years, m.years),
+            config,
+        )
+    }
 }
 
 /// Where one member's features sit in the sketch's buffer.
@@ -145,21 +156,9 @@ impl Sketch {
         dropped
     }
 
-    /// The mean similarity of an article to the members at the given positions.
-    pub fn mean_similarity(&self, q: &Query, positions: &[usize], config: &EngineConfig) -> f32 {
-        let views: Vec<View> = self.views().collect();
-        let mut sum = 0.0;
-        for &i in positions {
-            let m = &views[i];
-            sum += blend(
-                q.text.dot(m.text),
-                || q.entities.dot(m.entities),
-                !q.v.entities.is_empty() && !m.entities.is_empty(),
-                years_differ(&q.v.years, m.years),
-                config,
-            );
-        }
-        sum / positions.len().max(1) as f32
+    /// The article's similarity to each member, founder first.
+    pub fn similarities(&self, q: &Query, config: &EngineConfig) -> Vec<f32> {
+        self.views().map(|m| q.score(&m, config)).collect()
     }
 
     /// The article keys of the members, founder first.
@@ -258,14 +257,7 @@ impl Sketch {
         let mut best = [0.0f32; 8];
         let k = config.top_k.clamp(1, best.len());
         for m in self.views() {
-            let text = q.text.dot(m.text);
-            let s = blend(
-                text,
-                || q.entities.dot(m.entities),
-                !q.v.entities.is_empty() && !m.entities.is_empty(),
-                years_differ(&q.v.years, m.years),
-                config,
-            );
+            let s = q.score(&m, config);
             if s > best[k - 1] {
                 let mut i = k - 1;
                 while i > 0 && best[i - 1] < s {

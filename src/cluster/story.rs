@@ -142,6 +142,15 @@ impl Story {
         self.next_split = self.next_split.min(next_checkpoint(self.originals));
     }
 
+    /// The keys of every article it holds that a split can move: kept members, dropped
+    /// members and duplicates.
+    pub fn articles(&self) -> impl Iterator<Item = u64> + '_ {
+        self.sketch
+            .members()
+            .chain(self.past.iter().map(|(k, _)| *k))
+            .chain(self.copies.iter().map(|(k, _)| *k))
+    }
+
     /// Whether it has grown enough since the last check to be checked for a split.
     pub fn split_due(&self) -> bool {
         self.originals >= self.next_split
@@ -199,10 +208,7 @@ impl Story {
         };
         other.rechoose_headline(&name);
         let headline_moved = other
-            .sketch
-            .members()
-            .chain(other.past.iter().map(|(k, _)| *k))
-            .chain(other.copies.iter().map(|(k, _)| *k))
+            .articles()
             .any(|k| name(k).is_some_and(|id| id == self.headline));
         self.text = centroid_of(&self.sketch, now, half_life);
         if headline_moved {

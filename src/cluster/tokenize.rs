@@ -30,7 +30,7 @@ const SHINGLE_WORDS: usize = 300;
 const NAME_SEEN: u32 = 2;
 /// ... and how many times more often than in lower case.
 const NAME_RATIO: u32 = 3;
-/// A stem cache larger than this is dropped and rebuilt, bounding memory.
+/// A stem cache (or the case counts) larger than this is dropped and rebuilt, bounding memory.
 const CACHE_LIMIT: usize = 400_000;
 
 /// The stemmers storyd knows, by whatlang language.
@@ -180,9 +180,10 @@ impl Tokenizer {
             .collect();
         out.years.sort_unstable();
         out.years.dedup();
+        let no_lead = out.lead.len() < SHORT_LEAD;
         // A headline without a lead borrows the words of its URL's slug: the editor's own
         // restatement of the headline, which often names what the headline only hints at.
-        if out.lead.len() < SHORT_LEAD {
+        if no_lead {
             for w in url
                 .map(slug_words)
                 .unwrap_or_default()
@@ -200,7 +201,7 @@ impl Tokenizer {
         self.observe_case(lead.0, lead.1);
         // A Title Case headline's capitals say nothing by themselves: with a lead to name
         // the names it is left to the lead, without one the stream's names count.
-        let capitals = match (title_cased, out.lead.len() < SHORT_LEAD) {
+        let capitals = match (title_cased, no_lead) {
             (false, _) => Capitals::Runs,
             (true, true) => Capitals::KnownNames,
             (true, false) => Capitals::Ignored,
@@ -323,16 +324,16 @@ fn slug_words(url: &str) -> Vec<&str> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let path = rest.split(['?', '#']).next().unwrap_or("");
     let path = path.split_once('/').map_or("", |(_, p)| p);
+    let word = |p: &&str| p.len() >= 2 && p.bytes().all(|b| b.is_ascii_alphabetic());
     let mut out = Vec::new();
     for segment in path.split('/') {
         let stem = match segment.rsplit_once('.') {
             Some((s, ext)) if ext.len() <= 5 && ext.bytes().all(|b| b.is_ascii_alphabetic()) => s,
             _ => segment,
         };
-        let parts: Vec<&str> = stem.split(['-', '_', '+']).collect();
-        let alpha = |p: &str| p.len() >= 2 && p.bytes().all(|b| b.is_ascii_alphabetic());
-        if parts.iter().filter(|p| alpha(p)).count() >= 3 {
-            out.extend(parts.into_iter().filter(|p| alpha(p)));
+        let words = || stem.split(['-', '_', '+']).filter(word);
+        if words().count() >= 3 {
+            out.extend(words());
         }
     }
     out

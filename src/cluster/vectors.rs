@@ -7,6 +7,21 @@
 use super::hashing::IdMap;
 use super::table::TermTable;
 
+/// Keeps the `n` heaviest of `items`, heaviest first (ties: smaller id). The order is
+/// total, so selecting the `n` best and sorting only those matches a full sort.
+pub(crate) fn heaviest_first(items: &mut Vec<(u64, f32)>, n: usize) {
+    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if n == 0 {
+        items.clear();
+        return;
+    }
+    if items.len() > n {
+        items.select_nth_unstable_by(n - 1, order);
+        items.truncate(n);
+    }
+    items.sort_unstable_by(order);
+}
+
 /// `2^(-dt / half_life)`, with no decay for time running backwards.
 fn decay(dt: i64, half_life: f64) -> f64 {
     if dt <= 0 || half_life <= 0.0 {

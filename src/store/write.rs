@@ -1,6 +1,6 @@
 //! The store's compound writes: an article with its story, a merge of two stories, a split
-//! of one, and the retention prune. Each lands as one atomic batch (prune: one batch per chunk of articles,
-//! each leaving the store consistent), built from the records it replaces.
+//! of one, and the retention prune. Each lands as one atomic batch (prune: one batch per
+//! chunk of articles, each leaving the store consistent), built from the records it replaces.
 //!
 //! The store owns a story's `article_count`, `sources` and `feed_ids`: it derives them from
 //! what it already holds plus the write, so a caller with a partial view (the engine after a
@@ -33,6 +33,18 @@ fn union_into(into: &mut Vec<String>, extra: &[String]) {
         if !into.contains(name) {
             into.push(name.clone());
         }
+    }
+}
+
+/// Makes `story` a live story of exactly `articles`: their number, sources and feed ids.
+fn holding(story: &mut Story, articles: &[Article]) {
+    story.merged_into = None;
+    story.article_count = articles.len() as u64;
+    story.sources.clear();
+    story.feed_ids.clear();
+    for article in articles {
+        union_into(&mut story.sources, std::slice::from_ref(&article.source));
+        union_into(&mut story.feed_ids, std::slice::from_ref(&article.feed_id));
     }
 }
 
@@ -255,10 +267,7 @@ impl Store {
             )));
         }
         let mut new_to = to.clone();
-        new_to.merged_into = None;
-        new_to.article_count = moving.len() as u64;
-        new_to.sources.clear();
-        new_to.feed_ids.clear();
+        holding(&mut new_to, &moving);
         if let Some(first) = moving.iter().map(|a| a.first_seen).min() {
             new_to.first_seen = first;
         }
@@ -267,23 +276,11 @@ impl Store {
         }
         for mut article in moving {
             batch.delete(keys::article_by_story(&from.id, &article));
-            union_into(&mut new_to.sources, std::slice::from_ref(&article.source));
-            union_into(&mut new_to.feed_ids, std::slice::from_ref(&article.feed_id));
             article.story_id = to.id.clone();
             self.put_article(&mut batch, &article)?;
         }
         let mut new_from = from.clone();
-        new_from.merged_into = None;
-        new_from.article_count = staying.len() as u64;
-        new_from.sources.clear();
-        new_from.feed_ids.clear();
-        for article in &staying {
-            union_into(&mut new_from.sources, std::slice::from_ref(&article.source));
-            union_into(
-                &mut new_from.feed_ids,
-                std::slice::from_ref(&article.feed_id),
-            );
-        }
+        holding(&mut new_from, &staying);
         let count = new_to.article_count;
         self.put_story(&mut batch, Some(&old_from), &new_from)?;
         // A redirect has no order-index entries to remove.
