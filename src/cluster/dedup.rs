@@ -5,7 +5,7 @@
 //! verified on the shingles themselves: a candidate counts only when most of the shorter
 //! text's shingles appear in the longer one (containment, which survives truncation).
 
-use super::hashing::{IdLists, IdMap, feature};
+use super::hashing::{IdLists, IdMap, hash};
 
 /// MinHash functions per signature.
 const HASHES: usize = 32;
@@ -40,7 +40,7 @@ impl ExactKeys {
         let key = |ns: u64, s: Option<&str>| {
             s.map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(|s| feature(ns, s))
+                .map(|s| hash(ns, s))
         };
         ExactKeys {
             guid: key(1, guid),
@@ -191,7 +191,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<u64> {
-        text.split_whitespace().map(|w| feature(9, w)).collect()
+        text.split_whitespace().map(|w| hash(9, w)).collect()
     }
 
     #[test]

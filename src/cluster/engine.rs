@@ -7,7 +7,7 @@
 //! articles' own clock) leaves every index, so memory follows the window, not the history.
 
 use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
-use super::hashing::{IdMap, IdSet};
+use super::hashing::{Feature, IdMap, IdSet};
 use super::index::StoryIndex;
 use super::sketch::{DocVectors, Query};
 use super::split;
@@ -183,7 +183,7 @@ impl Engine {
 
     /// Counts the article in document frequencies and builds its signal vectors.
     fn vectors(&mut self, f: &Features, now: i64) -> DocVectors {
-        let mut distinct: Vec<u64> = f.title.iter().chain(&f.lead).copied().collect();
+        let mut distinct: Vec<Feature> = f.title.iter().chain(&f.lead).copied().collect();
         distinct.sort_unstable();
         distinct.dedup();
         let terms = distinct.len();
@@ -193,14 +193,14 @@ impl Engine {
         distinct.dedup();
         self.df.observe(&distinct, now);
         // The title says what the article is about more densely than the lead: count it twice.
-        let text: Vec<(u64, f32)> = f
+        let text: Vec<(Feature, f32)> = f
             .title
             .iter()
             .map(|t| (*t, 2.0))
             .chain(f.lead.iter().map(|t| (*t, 1.0)))
             .chain(f.slug.iter().map(|t| (*t, 1.0)))
             .collect();
-        let entities: Vec<(u64, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
+        let entities: Vec<(Feature, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
         DocVectors {
             text: tfidf(&text, &self.df, now),
             entities: tfidf(&entities, &self.df, now),
@@ -639,14 +639,14 @@ impl Engine {
 }
 
 /// The article's features to look up: its strongest text terms and its entities.
-fn query(v: &DocVectors) -> Vec<(u64, f32)> {
+fn query(v: &DocVectors) -> Vec<(Feature, f32)> {
     let mut q = top(&v.text, QUERY_TERMS);
     q.extend(top(&v.entities, MAX_ENTITIES));
     q
 }
 
 /// The `n` heaviest features of a vector (ties: smaller id), heaviest first.
-fn top(v: &SparseVec, n: usize) -> Vec<(u64, f32)> {
+fn top(v: &SparseVec, n: usize) -> Vec<(Feature, f32)> {
     let mut items = v.0.clone();
     heaviest_first(&mut items, n);
     items

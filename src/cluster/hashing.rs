@@ -1,4 +1,4 @@
-//! Cheap hashing for the engine's maps, whose keys are already well-mixed 64-bit feature
+//! Cheap hashing for the engine's maps, whose keys are already well-mixed feature
 //! hashes: SipHash would cost more than the rest of the lookup; and a multimap of ids
 //! ([`IdLists`]) that needs no heap list for the many keys holding a single value.
 
@@ -35,9 +35,29 @@ pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<MixHasher>>;
 /// A set of integer ids or feature hashes.
 pub(crate) type IdSet = HashSet<u64, BuildHasherDefault<MixHasher>>;
 
-/// The 64-bit feature id of a string in a namespace (terms and entities never collide).
-pub(crate) fn feature(namespace: u64, text: &str) -> u64 {
+/// A text feature (a term or an entity) as the vectors, centroids and index hold it: a
+/// 32-bit hash, half the memory of a 64-bit one in every table the engine scores through.
+/// Two features share an id once in about four billion pairs; a window holds a few hundred
+/// thousand features, so a handful of rare words may count as one, which no score notices.
+pub(crate) type Feature = u32;
+/// A map keyed by features.
+pub(crate) type FeatureMap<V> = HashMap<Feature, V, BuildHasherDefault<MixHasher>>;
+/// A set of features.
+pub(crate) type FeatureSet = HashSet<Feature, BuildHasherDefault<MixHasher>>;
+
+/// The 64-bit hash of a string in a namespace (words for shingles, GUIDs and URLs).
+pub(crate) fn hash(namespace: u64, text: &str) -> u64 {
     xxh3_64_with_seed(text.as_bytes(), namespace)
+}
+
+/// The feature id of a string in a namespace.
+pub(crate) fn feature(namespace: u64, text: &str) -> Feature {
+    fold(hash(namespace, text))
+}
+
+/// A 64-bit hash folded into a feature id (both halves count).
+pub(crate) fn fold(h: u64) -> Feature {
+    (h ^ (h >> 32)) as Feature
 }
 
 /// A multimap from ids to ids, unordered within a key. Each key's entry in one flat table

@@ -5,7 +5,7 @@
 //! grown past a cap (words every story uses) are skipped, which keeps the cost per article
 //! flat however many stories are active.
 
-use super::hashing::{IdLists, IdMap};
+use super::hashing::{Feature, IdLists, IdMap};
 use super::vectors::heaviest_first;
 
 /// Posting lists longer than this carry no signal worth their scan.
@@ -36,7 +36,7 @@ pub(crate) struct StoryIndex {
 
 impl StoryIndex {
     /// Lists a story under a feature (the caller keeps each pair unique).
-    pub fn insert(&mut self, feature: u64, slot: u64) {
+    pub fn insert(&mut self, feature: Feature, slot: u64) {
         let (slots, free) = (&mut self.slots, &mut self.free);
         let entry = self.numbers.entry(slot).or_insert_with(|| {
             let n = free.pop().unwrap_or_else(|| {
@@ -47,15 +47,15 @@ impl StoryIndex {
             (n, 0)
         });
         entry.1 += 1;
-        self.postings.push(feature, u64::from(entry.0));
+        self.postings.push(u64::from(feature), u64::from(entry.0));
     }
 
     /// Removes a story from a feature's list, dropping the list when it empties.
-    pub fn remove(&mut self, feature: u64, slot: u64) {
+    pub fn remove(&mut self, feature: Feature, slot: u64) {
         let Some(entry) = self.numbers.get_mut(&slot) else {
             return;
         };
-        if self.postings.remove(feature, u64::from(entry.0)) {
+        if self.postings.remove(u64::from(feature), u64::from(entry.0)) {
             entry.1 -= 1;
             if entry.1 == 0 {
                 self.free.push(entry.0);
@@ -65,7 +65,7 @@ impl StoryIndex {
     }
 
     /// Up to `limit` stories sharing the most query weight, best first (ties: older slot).
-    pub fn candidates(&mut self, query: &[(u64, f32)], limit: usize) -> Vec<u64> {
+    pub fn candidates(&mut self, query: &[(Feature, f32)], limit: usize) -> Vec<u64> {
         self.accumulate(query);
         let ranked = &mut self.ranked;
         ranked.clear();
@@ -80,7 +80,7 @@ impl StoryIndex {
 
     /// Adds up the query weight of every story listed under the query's features (in
     /// query order, as a story's score always was) into `acc`, noting the stories touched.
-    fn accumulate(&mut self, query: &[(u64, f32)]) {
+    fn accumulate(&mut self, query: &[(Feature, f32)]) {
         let size = self.slots.len();
         if self.acc.len() < size {
             self.acc.resize(size, 0.0);
@@ -94,7 +94,7 @@ impl StoryIndex {
         }
         self.touched.clear();
         for (feature, weight) in query {
-            let list = self.postings.get(*feature);
+            let list = self.postings.get(u64::from(*feature));
             if list.len() > POSTING_SCAN_CAP {
                 continue;
             }

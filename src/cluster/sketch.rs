@@ -6,6 +6,7 @@
 //! member; the article itself is laid out once as probe tables ([`Query`]).
 
 use super::EngineConfig;
+use super::hashing::Feature;
 use super::vectors::{Probe, SparseVec, dot};
 
 /// The signal vectors of one article.
@@ -66,8 +67,8 @@ struct Slot {
 
 /// One member as stored: its text and entity features and its years.
 struct View<'a> {
-    text: &'a [(u64, f32)],
-    entities: &'a [(u64, f32)],
+    text: &'a [(Feature, f32)],
+    entities: &'a [(Feature, f32)],
     years: &'a [u16],
 }
 
@@ -75,7 +76,7 @@ struct View<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Sketch {
     /// Members' features end to end; dropped members leave holes until the next compaction.
-    feats: Vec<(u64, f32)>,
+    feats: Vec<(Feature, f32)>,
     slots: Vec<Slot>,
     cap: usize,
     /// Features in `feats` that belong to no member any more.
@@ -325,7 +326,7 @@ fn years_differ(a: &[u16], b: &[u16]) -> bool {
 mod tests {
     use super::*;
 
-    fn doc(text: &[(u64, f32)], years: &[u16]) -> DocVectors {
+    fn doc(text: &[(Feature, f32)], years: &[u16]) -> DocVectors {
         DocVectors {
             text: SparseVec::normalized(text.to_vec()),
             entities: SparseVec::default(),
@@ -341,11 +342,11 @@ mod tests {
             ..EngineConfig::default()
         };
         let mut s = Sketch::new(3);
-        for k in 1..=5u64 {
-            let _ = s.push(&doc(&[(k, 1.0)], &[]), k);
+        for k in 1..=5u32 {
+            let _ = s.push(&doc(&[(k, 1.0)], &[]), u64::from(k));
         }
         assert_eq!(s.len(), 3);
-        let probe = |k: u64| s.top_k(&Query::new(&doc(&[(k, 1.0)], &[])), &config);
+        let probe = |k: Feature| s.top_k(&Query::new(&doc(&[(k, 1.0)], &[])), &config);
         // Kept: 1 (founder), 4, 5; members 2 and 3 were dropped.
         assert_eq!(
             [probe(1), probe(2), probe(3), probe(5)],

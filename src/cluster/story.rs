@@ -8,7 +8,7 @@
 //! the story's general topic but to none of its members, stays apart.
 
 use super::EngineConfig;
-use super::hashing::IdSet;
+use super::hashing::{FeatureSet, IdSet};
 use super::sketch::{DocVectors, Query, Sketch};
 use super::vectors::{Centroid, SparseVec};
 use std::collections::VecDeque;
@@ -28,7 +28,7 @@ pub(crate) struct Story {
     /// Decayed centroid of the members' text vectors.
     pub text: Centroid,
     /// Features under which the inverted index lists this story.
-    pub indexed: IdSet,
+    pub indexed: FeatureSet,
     /// Engine-clock seconds of its first and latest article.
     pub created: i64,
     pub updated: i64,
@@ -63,7 +63,7 @@ impl Story {
             sketch: Sketch::new(config.sketch),
             founder: v.clone(),
             text: Centroid::default(),
-            indexed: IdSet::default(),
+            indexed: FeatureSet::default(),
             created: now,
             updated: now,
             originals: 0,
@@ -195,7 +195,7 @@ impl Story {
             founder,
             text: centroid_of(&sketch, now, half_life),
             sketch,
-            indexed: IdSet::default(),
+            indexed: FeatureSet::default(),
             created: now,
             updated: now,
             originals: n,
@@ -259,8 +259,9 @@ fn centroid_of(sketch: &Sketch, now: i64, half_life: f64) -> Centroid {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::hashing::Feature;
 
-    fn doc(term: u64) -> DocVectors {
+    fn doc(term: Feature) -> DocVectors {
         DocVectors {
             text: SparseVec::normalized(vec![(term, 1.0)]),
             entities: SparseVec::default(),

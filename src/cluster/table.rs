@@ -6,12 +6,14 @@
 //! low bits, so a lookup costs one miss where a general hash map costs two (its control
 //! bytes, then the entry).
 
+use super::hashing::Feature;
+
 /// Feature to weight, with linear probing in a table at most three quarters full (the
 /// size of a general hash map's table for as many entries).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TermTable {
     /// Feature and weight per slot (feature 0: empty); the length is a power of two.
-    slots: Vec<(u64, f32)>,
+    slots: Vec<(Feature, f32)>,
     /// Features held in `slots`.
     len: usize,
     /// The weight of feature 0, which cannot sit in `slots`.
@@ -30,7 +32,7 @@ impl TermTable {
     }
 
     /// The weight of a feature, if held.
-    pub fn get(&self, k: u64) -> Option<f32> {
+    pub fn get(&self, k: Feature) -> Option<f32> {
         if k == 0 {
             return self.zero;
         }
@@ -49,7 +51,7 @@ impl TermTable {
     }
 
     /// The weight of a feature, inserted as 0 if it was not held.
-    pub fn entry(&mut self, k: u64) -> &mut f32 {
+    pub fn entry(&mut self, k: Feature) -> &mut f32 {
         if k == 0 {
             return self.zero.get_or_insert(0.0);
         }
@@ -69,7 +71,7 @@ impl TermTable {
     }
 
     /// The features and their weights, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (u64, f32)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (Feature, f32)> + '_ {
         let zero = self.zero.map(|w| (0, w));
         zero.into_iter()
             .chain(self.slots.iter().copied().filter(|(k, _)| *k != 0))
@@ -84,7 +86,7 @@ impl TermTable {
     /// Keeps the features whose weight passes `keep` (the table keeps its size).
     pub fn retain(&mut self, keep: impl Fn(f32) -> bool) {
         self.zero = self.zero.filter(|w| keep(*w));
-        let kept: Vec<(u64, f32)> = self.iter().filter(|(k, w)| *k != 0 && keep(*w)).collect();
+        let kept: Vec<(Feature, f32)> = self.iter().filter(|(k, w)| *k != 0 && keep(*w)).collect();
         self.slots.iter_mut().for_each(|s| *s = (0, 0.0));
         self.len = 0;
         for (k, w) in kept {
@@ -112,7 +114,7 @@ mod tests {
         let mut t = TermTable::default();
         assert_eq!((t.get(5), t.is_empty()), (None, true));
         // Features 16 apart share their low bits: they probe past each other.
-        for k in [0u64, 5, 21, 37, 1_000] {
+        for k in [0u32, 5, 21, 37, 1_000] {
             *t.entry(k) += k as f32;
         }
         *t.entry(21) += 1.0;
@@ -123,7 +125,7 @@ mod tests {
         );
         t.scale(0.5);
         t.retain(|w| w >= 10.0);
-        let mut kept: Vec<(u64, f32)> = t.iter().collect();
+        let mut kept: Vec<(Feature, f32)> = t.iter().collect();
         kept.sort_unstable_by_key(|(k, _)| *k);
         assert_eq!(kept, vec![(21, 11.0), (37, 18.5), (1_000, 500.0)]);
     }

@@ -9,7 +9,7 @@
 //! capitalizes every word, so when it has no lead its names are the words that the stream
 //! has shown to be names (written capitalized inside sentences, rarely in lower case).
 
-use super::hashing::{IdMap, feature};
+use super::hashing::{Feature, IdMap, feature, fold, hash};
 use rust_stemmers::{Algorithm, Stemmer};
 
 /// Namespace of stemmed terms.
@@ -75,15 +75,15 @@ const STOP_WORDS: &[&str] = &[
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Features {
     /// Stemmed content terms of the title.
-    pub title: Vec<u64>,
+    pub title: Vec<Feature>,
     /// Stemmed content terms of the lead (the summary's first words).
-    pub lead: Vec<u64>,
+    pub lead: Vec<Feature>,
     /// Entity-like phrases of title and lead.
-    pub entities: Vec<u64>,
+    pub entities: Vec<Feature>,
     /// Lowercase word hashes of title and summary, in order, for shingles.
     pub words: Vec<u64>,
     /// Stemmed content terms of the URL's slug, for an article with (almost) no lead.
-    pub slug: Vec<u64>,
+    pub slug: Vec<Feature>,
     /// Years (1900 to 2099) named in title and lead, sorted and distinct.
     pub years: Vec<u16>,
 }
@@ -92,7 +92,7 @@ pub(crate) struct Features {
 #[derive(Clone, Copy)]
 struct WordInfo {
     /// The stemmed term, unless it is a stop word.
-    term: Option<u64>,
+    term: Option<Feature>,
     /// The lowercase word.
     word: u64,
 }
@@ -213,12 +213,12 @@ impl Tokenizer {
 
     /// Looks a word up in the stem cache, stemming it on a miss.
     fn info(&mut self, slot: usize, raw: &str) -> WordInfo {
-        let key = feature(RAW_NS, raw);
+        let key = hash(RAW_NS, raw);
         if let Some(info) = self.caches[slot].get(&key) {
             return *info;
         }
         let lower = raw.to_lowercase();
-        let word = feature(WORD_NS, &lower);
+        let word = hash(WORD_NS, &lower);
         let term = if STOP_WORDS.contains(&lower.as_str()) || lower.chars().count() < 2 {
             None
         } else if let Some(stemmer) = self.stemmers.get(slot) {
@@ -264,7 +264,13 @@ impl Tokenizer {
     /// Appends the entity-like phrases of `words`: acronyms, numbers (alone and with the
     /// word after them), and runs of capitalized words as `capitals` says; `infos` are the
     /// words' cache entries.
-    fn entities(&self, words: &[Word], infos: &[WordInfo], capitals: Capitals, out: &mut Vec<u64>) {
+    fn entities(
+        &self,
+        words: &[Word],
+        infos: &[WordInfo],
+        capitals: Capitals,
+        out: &mut Vec<Feature>,
+    ) {
         let mut run: Vec<u64> = Vec::new();
         let mut run_at_start = false;
         for (i, w) in words.iter().enumerate() {
@@ -301,7 +307,7 @@ impl Tokenizer {
 
 /// Emits a finished capitalized run: the whole phrase and, for names, each of its words.
 /// A lone capitalized word at a sentence start is just grammar, not a name.
-fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<u64>) {
+fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<Feature>) {
     if run.len() > 1 {
         out.push(entity(run));
         out.extend(run.iter().map(|w| entity(&[*w])));
@@ -312,10 +318,10 @@ fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<u64>) {
 }
 
 /// The feature id of an entity made of the given lowercase words.
-fn entity(words: &[u64]) -> u64 {
-    words.iter().fold(ENTITY_NS, |acc, w| {
+fn entity(words: &[u64]) -> Feature {
+    fold(words.iter().fold(ENTITY_NS, |acc, w| {
         (acc.rotate_left(23) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    })
+    }))
 }
 
 /// The words of a URL's slugs: path segments of three or more words joined by `-`, `_` or

@@ -4,13 +4,13 @@
 //! decay is exponential with a half-life, applied lazily through a scale factor so that an
 //! update costs as much as the article's terms, not the story's.
 
-use super::hashing::IdMap;
+use super::hashing::{Feature, FeatureMap};
 use super::table::TermTable;
 
 /// Keeps the `n` heaviest of `items`, heaviest first (ties: smaller id). The order is
 /// total, so selecting the `n` best and sorting only those matches a full sort.
-pub(crate) fn heaviest_first(items: &mut Vec<(u64, f32)>, n: usize) {
-    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+pub(crate) fn heaviest_first<K: Ord>(items: &mut Vec<(K, f32)>, n: usize) {
+    let order = |a: &(K, f32), b: &(K, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if n == 0 {
         items.clear();
         return;
@@ -33,13 +33,13 @@ fn decay(dt: i64, half_life: f64) -> f64 {
 
 /// An L2-normalized sparse vector, sorted by feature id.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct SparseVec(pub Vec<(u64, f32)>);
+pub(crate) struct SparseVec(pub Vec<(Feature, f32)>);
 
 impl SparseVec {
     /// Builds a unit vector from weighted features (repeats add up); empty stays empty.
-    pub fn normalized(mut items: Vec<(u64, f32)>) -> Self {
+    pub fn normalized(mut items: Vec<(Feature, f32)>) -> Self {
         items.sort_unstable_by_key(|(k, _)| *k);
-        let mut merged: Vec<(u64, f32)> = Vec::with_capacity(items.len());
+        let mut merged: Vec<(Feature, f32)> = Vec::with_capacity(items.len());
         for (k, w) in items {
             match merged.last_mut() {
                 Some((last, acc)) if *last == k => *acc += w,
@@ -68,7 +68,7 @@ impl SparseVec {
 }
 
 /// The dot product of two feature lists sorted by id.
-pub(crate) fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f32 {
+pub(crate) fn dot(a: &[(Feature, f32)], b: &[(Feature, f32)]) -> f32 {
     let (mut i, mut j, mut sum) = (0, 0, 0.0);
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {
@@ -91,31 +91,31 @@ pub(crate) fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f32 {
 #[derive(Debug, Default)]
 pub(crate) struct Probe {
     /// Feature and weight per slot (feature 0: empty); the length is `mask + 1`.
-    table: Vec<(u64, f32)>,
+    table: Vec<(Feature, f32)>,
     mask: usize,
     /// Slots taken, to clear them when the probe is refilled.
     used: Vec<usize>,
     /// Features whose slot another feature already held (rare), looked up one by one.
-    spill: Vec<(u64, f32)>,
+    spill: Vec<(Feature, f32)>,
     /// Bit `slot % 64` set for every spilled feature's slot.
     spilled: u64,
 }
 
 /// The slot of a feature in a table of `mask + 1` slots.
-fn slot(k: u64, mask: usize) -> usize {
-    (k >> 40) as usize & mask
+fn slot(k: Feature, mask: usize) -> usize {
+    (k >> 8) as usize & mask
 }
 
 impl Probe {
     /// The table of a vector (a feature hashed to 0 is left out: it marks empty slots).
-    pub fn new(v: &[(u64, f32)]) -> Self {
+    pub fn new(v: &[(Feature, f32)]) -> Self {
         let mut probe = Probe::default();
         probe.fill(v);
         probe
     }
 
     /// Lays out another vector in this probe, reusing its memory.
-    pub fn fill(&mut self, v: &[(u64, f32)]) {
+    pub fn fill(&mut self, v: &[(Feature, f32)]) {
         let size = (v.len() * 8).next_power_of_two().clamp(16, 1024);
         if size != self.table.len() {
             self.table = vec![(0, 0.0); size];
@@ -140,7 +140,7 @@ impl Probe {
     }
 
     /// The dot product with another vector.
-    pub fn dot(&self, other: &[(u64, f32)]) -> f32 {
+    pub fn dot(&self, other: &[(Feature, f32)]) -> f32 {
         // Slicing to `mask + 1` lets the compiler see that `i & mask` is always in bounds.
         let table = &self.table[..=self.mask];
         let mut sum = 0.0;
@@ -261,20 +261,20 @@ impl Centroid {
 /// Bits of a [`TermFilter`]: about one false hit in nine for a full centroid (512 terms).
 const TERM_FILTER_BITS: usize = 4_096;
 
-/// A one-hash Bloom filter over a centroid's terms (bits 40.. of the feature hash, which
+/// A one-hash Bloom filter over a centroid's terms (bits 20.. of the feature id, which
 /// the hash tables do not use for placement); empty until the first term is set.
 #[derive(Debug, Clone, Default)]
 struct TermFilter(Vec<u64>);
 
 impl TermFilter {
     /// The word and bit of a feature.
-    fn bit(k: u64) -> (usize, u64) {
-        let b = (k >> 40) as usize % TERM_FILTER_BITS;
+    fn bit(k: Feature) -> (usize, u64) {
+        let b = (k >> 20) as usize % TERM_FILTER_BITS;
         (b / 64, 1 << (b % 64))
     }
 
     /// Marks a feature as present.
-    fn set(&mut self, k: u64) {
+    fn set(&mut self, k: Feature) {
         if self.0.is_empty() {
             self.0 = vec![0; TERM_FILTER_BITS / 64];
         }
@@ -288,7 +288,7 @@ impl TermFilter {
     }
 
     /// False only when the feature was never set since the last clear.
-    fn may_contain(&self, k: u64) -> bool {
+    fn may_contain(&self, k: Feature) -> bool {
         let (word, bit) = Self::bit(k);
         self.0.get(word).is_some_and(|w| w & bit != 0)
     }
@@ -299,7 +299,7 @@ impl TermFilter {
 #[derive(Debug, Default)]
 pub(crate) struct DocFreq {
     /// Per feature: decayed count and when it was last brought up to date.
-    df: IdMap<(f32, i64)>,
+    df: FeatureMap<(f32, i64)>,
     docs: f64,
     docs_at: i64,
     half_life: f64,
@@ -316,7 +316,7 @@ impl DocFreq {
     }
 
     /// Counts one document with the given distinct features at time `now`.
-    pub fn observe(&mut self, features: &[u64], now: i64) {
+    pub fn observe(&mut self, features: &[Feature], now: i64) {
         self.docs = self.docs * decay(now - self.docs_at, self.half_life) + 1.0;
         self.docs_at = self.docs_at.max(now);
         for f in features {
@@ -332,7 +332,7 @@ impl DocFreq {
 
     /// The inverse document frequency of a feature at time `now` (0 for a feature in
     /// every document: it tells nothing apart).
-    pub fn idf(&self, feature: u64, now: i64) -> f32 {
+    pub fn idf(&self, feature: Feature, now: i64) -> f32 {
         let df = self.df.get(&feature).map_or(0.0, |(c, at)| {
             f64::from(*c) * decay(now - at, self.half_life)
         });
@@ -355,7 +355,7 @@ impl DocFreq {
 }
 
 /// Weighs features by `(1 + ln tf) * idf` and normalizes.
-pub(crate) fn tfidf(features: &[(u64, f32)], df: &DocFreq, now: i64) -> SparseVec {
+pub(crate) fn tfidf(features: &[(Feature, f32)], df: &DocFreq, now: i64) -> SparseVec {
     let counted = SparseVec::normalized_counts(features);
     let weighted = counted
         .into_iter()
@@ -366,10 +366,10 @@ pub(crate) fn tfidf(features: &[(u64, f32)], df: &DocFreq, now: i64) -> SparseVe
 
 impl SparseVec {
     /// Sums the weights of repeated features (no normalization).
-    fn normalized_counts(features: &[(u64, f32)]) -> Vec<(u64, f32)> {
+    fn normalized_counts(features: &[(Feature, f32)]) -> Vec<(Feature, f32)> {
         let mut items = features.to_vec();
         items.sort_unstable_by_key(|(k, _)| *k);
-        let mut out: Vec<(u64, f32)> = Vec::with_capacity(items.len());
+        let mut out: Vec<(Feature, f32)> = Vec::with_capacity(items.len());
         for (k, w) in items {
             match out.last_mut() {
                 Some((last, acc)) if *last == k => *acc += w,
