@@ -422,6 +422,13 @@ impl Engine {
                 .max_by_key(|g| (groups[*g].len(), Reverse(*g)))
                 .unwrap_or(0)
         };
+        // Most checks find one group, or nothing but lone members beside it: nothing leaves.
+        let leaves: Vec<bool> = (0..groups.len())
+            .map(|g| g != keep && groups[g].len() >= 2)
+            .collect();
+        if !leaves.contains(&true) {
+            return out;
+        }
         // Members the sketch has dropped go with the group they are closest to on average.
         let mut past: Vec<IdSet> = vec![IdSet::default(); groups.len()];
         for (k, v) in &story.past {
@@ -438,7 +445,7 @@ impl Engine {
             .into_iter()
             .zip(past)
             .enumerate()
-            .filter(|(g, (members, _))| *g != keep && members.len() >= 2)
+            .filter(|(g, _)| leaves[*g])
             .map(|(_, group)| group)
             .collect();
         for (group, past) in leaving {
