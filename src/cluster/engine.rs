@@ -191,7 +191,8 @@ impl Engine {
         distinct.extend(&f.slug);
         distinct.sort_unstable();
         distinct.dedup();
-        self.df.observe(&distinct, now);
+        let idf = self.df.observe(&distinct, now);
+        let idf = |k: Feature| distinct.binary_search(&k).map_or(0.0, |i| idf[i]);
         // The title says what the article is about more densely than the lead: count it twice.
         let text: Vec<(Feature, f32)> = f
             .title
@@ -202,8 +203,8 @@ impl Engine {
             .collect();
         let entities: Vec<(Feature, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
         DocVectors {
-            text: tfidf(&text, &self.df, now),
-            entities: tfidf(&entities, &self.df, now),
+            text: tfidf(&text, idf),
+            entities: tfidf(&entities, idf),
             terms,
             years: f.years.clone(),
         }

@@ -315,29 +315,38 @@ impl DocFreq {
         }
     }
 
-    /// Counts one document with the given distinct features at time `now`.
-    pub fn observe(&mut self, features: &[Feature], now: i64) {
+    /// Counts one document with the given distinct features at time `now`; returns their
+    /// inverse document frequencies as [`DocFreq::idf`] gives them just after, in order
+    /// (taken while each entry is at hand: the table is large, and a second lookup of every
+    /// feature would cost another cache miss each).
+    pub fn observe(&mut self, features: &[Feature], now: i64) -> Vec<f32> {
         self.docs = self.docs * decay(now - self.docs_at, self.half_life) + 1.0;
         self.docs_at = self.docs_at.max(now);
+        // The clock is now at least `now`, so neither the documents nor an entry just
+        // brought up to date decay any further before the idf is taken.
+        let docs = self.docs;
+        let mut idf = Vec::with_capacity(features.len());
         for f in features {
             let e = self.df.entry(*f).or_insert((0.0, now));
             e.0 = (f64::from(e.0) * decay(now - e.1, self.half_life)) as f32 + 1.0;
             e.1 = e.1.max(now);
+            idf.push(idf_of(docs, f64::from(e.0)));
         }
         self.updates += 1;
         if self.updates % 50_000 == 0 {
             self.prune(now);
         }
+        idf
     }
 
     /// The inverse document frequency of a feature at time `now` (0 for a feature in
     /// every document: it tells nothing apart).
+    #[cfg(test)]
     pub fn idf(&self, feature: Feature, now: i64) -> f32 {
         let df = self.df.get(&feature).map_or(0.0, |(c, at)| {
             f64::from(*c) * decay(now - at, self.half_life)
         });
-        let docs = self.docs * decay(now - self.docs_at, self.half_life);
-        (((docs + 1.0) / (df + 0.5)).ln().max(0.0)) as f32
+        idf_of(self.docs * decay(now - self.docs_at, self.half_life), df)
     }
 
     /// Drops features whose decayed count has faded below a fraction of one document.
@@ -354,12 +363,17 @@ impl DocFreq {
     }
 }
 
+/// The inverse document frequency of a feature in `df` of `docs` documents.
+fn idf_of(docs: f64, df: f64) -> f32 {
+    (((docs + 1.0) / (df + 0.5)).ln().max(0.0)) as f32
+}
+
 /// Weighs features by `(1 + ln tf) * idf` and normalizes.
-pub(crate) fn tfidf(features: &[(Feature, f32)], df: &DocFreq, now: i64) -> SparseVec {
+pub(crate) fn tfidf(features: &[(Feature, f32)], idf: impl Fn(Feature) -> f32) -> SparseVec {
     let counted = SparseVec::normalized_counts(features);
     let weighted = counted
         .into_iter()
-        .map(|(k, tf)| (k, (1.0 + tf.ln()) * df.idf(k, now)))
+        .map(|(k, tf)| (k, (1.0 + tf.ln()) * idf(k)))
         .collect();
     SparseVec::normalized(weighted)
 }
@@ -426,8 +440,10 @@ mod tests {
         for _ in 0..10 {
             df.observe(&[1], 0);
         }
-        df.observe(&[2], 0);
-        assert!(df.idf(2, 0) > df.idf(1, 0));
+        let seen = df.observe(&[1, 2], 3600);
+        assert!(df.idf(2, 3600) > df.idf(1, 3600));
+        // What counting returns is what a lookup just after gives.
+        assert_eq!(seen, [df.idf(1, 3600), df.idf(2, 3600)]);
         df.prune(100 * 3600);
         assert_eq!(df.len(), 0);
     }
