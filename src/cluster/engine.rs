@@ -319,22 +319,31 @@ impl Engine {
         }
         let q = Query::new(v);
         let floor = self.config.centroid_floor * self.config.join_bar(v.terms);
-        let mut scored: Vec<(u64, f32)> = near
+        // Each story's similarity, and the article's to each of its members: the story it
+        // joins keeps those for its next split check.
+        let mut scored: Vec<(u64, f32, Vec<f32>)> = near
             .into_iter()
             .filter_map(|(slot, centroid)| {
                 self.stories.get(&slot).map(|s| {
-                    let sim = s.similarity(&q, &self.config, now);
-                    (slot, if centroid < floor { sim * 0.5 } else { sim })
+                    let members = s.sketch.similarities(&q, &self.config);
+                    let sim = s.similarity_of(&members, &self.config, now);
+                    (
+                        slot,
+                        if centroid < floor { sim * 0.5 } else { sim },
+                        members,
+                    )
                 })
             })
             .collect();
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let threshold = self.config.join_bar(v.terms);
         let key = self.alloc();
-        let (slot, kind, score) = match scored.first() {
-            Some(&(slot, score)) if score >= threshold => {
+        // The best comes out; the runners-up stay, in order, for the merge checks.
+        let best = (!scored.is_empty()).then(|| scored.remove(0));
+        let (slot, kind, score) = match best {
+            Some((slot, score, members)) if score >= threshold => {
                 if let Some(story) = self.stories.get_mut(&slot) {
-                    story.add(v, key, now, self.half_life);
+                    story.add_scored(v, key, members, now, self.half_life);
                     story.consider_headline(&rec.id, &v.text);
                 }
                 (slot, MatchKind::Similar, score)
@@ -348,7 +357,7 @@ impl Engine {
         let mut merged = Vec::new();
         let mut survivor = slot;
         if kind == MatchKind::Similar {
-            for &(other, s) in scored.iter().skip(1).take(MERGE_CHECKS) {
+            for &(other, s, _) in scored.iter().take(MERGE_CHECKS) {
                 if s >= threshold {
                     if let Some((keep, gone_id)) = self.try_merge(survivor, other, threshold, now) {
                         survivor = keep;

@@ -63,6 +63,12 @@ struct Slot {
     member: u64,
     /// Its distinct content terms.
     terms: usize,
+    /// Its place in the order of pushes (the founder is 0).
+    seq: u64,
+    /// Its similarities to the members kept when it joined (founder first, then the
+    /// others in order), as scored to decide that it joins; empty when not known, and
+    /// emptied once a split check has taken them.
+    known: Vec<f32>,
 }
 
 /// One member as stored: its text and entity features and its years.
@@ -84,6 +90,8 @@ pub(crate) struct Sketch {
     /// The members at the last [`Sketch::pairwise`] and their similarities (row-major):
     /// the members still kept at the next call need not be compared again.
     last_pairs: (Vec<u64>, Vec<f32>),
+    /// Members pushed so far (the next member's `seq`).
+    pushes: u64,
 }
 
 impl Sketch {
@@ -95,6 +103,7 @@ impl Sketch {
             cap: cap.max(2),
             dead: 0,
             last_pairs: (Vec::new(), Vec::new()),
+            pushes: 0,
         }
     }
 
@@ -106,6 +115,21 @@ impl Sketch {
     /// Adds a member, dropping the oldest one after the founder when full; returns the
     /// dropped member's key and vectors.
     pub fn push(&mut self, v: &DocVectors, member: u64) -> Option<(u64, DocVectors)> {
+        self.push_scored(v, member, Vec::new())
+    }
+
+    /// [`Sketch::push`] for a member whose similarities to every member (founder first, as
+    /// [`Sketch::similarities`] gives them) were scored when it joined: the next split
+    /// check takes them instead of comparing the pairs again.
+    pub fn push_scored(
+        &mut self,
+        v: &DocVectors,
+        member: u64,
+        mut known: Vec<f32>,
+    ) -> Option<(u64, DocVectors)> {
+        if known.len() != self.slots.len() || !self.contiguous() {
+            known = Vec::new();
+        }
         let mut dropped = None;
         if self.slots.len() >= self.cap {
             dropped = Some((self.slots[1].member, self.vectors(1)));
@@ -128,8 +152,37 @@ impl Sketch {
             years: v.years.clone(),
             member,
             terms: v.terms,
+            seq: self.pushes,
+            known,
         });
+        self.pushes += 1;
         dropped
+    }
+
+    /// Whether the members after the founder were pushed one after another (a sketch only
+    /// ever drops its oldest member after the founder, so they always are): then a
+    /// member's `seq` says where it stood in a later member's `known`.
+    fn contiguous(&self) -> bool {
+        match (self.slots.get(1), self.slots.last()) {
+            (Some(first), Some(last)) => {
+                last.seq - first.seq == (self.slots.len() - 2) as u64 && last.seq + 1 == self.pushes
+            }
+            _ => true,
+        }
+    }
+
+    /// The similarity of member `j` to the earlier member `i`, if `j` was scored against
+    /// it when it joined.
+    fn known(&self, i: usize, j: usize) -> Option<f32> {
+        let (a, b) = (&self.slots[i], &self.slots[j]);
+        if i == 0 || b.known.is_empty() {
+            return b.known.first().copied();
+        }
+        // `b.known[1]` is the member that stood after the founder when `b` joined: the one
+        // pushed `b.known.len() - 1` pushes before `b`.
+        let first = b.seq.checked_sub(b.known.len() as u64 - 1)?;
+        let at = 1 + a.seq.checked_sub(first)? as usize;
+        b.known.get(at).copied()
     }
 
     /// Moves the members' features together again, in member order, dropping the holes.
@@ -184,44 +237,51 @@ impl Sketch {
     }
 
     /// Similarities of every pair of members, row-major (1 on the diagonal). Pairs of
-    /// members that were both kept at the last call are taken from it.
+    /// members that were both kept at the last call are taken from it, and a member's
+    /// pairs with the members it was scored against when it joined from that scoring; the
+    /// rest are compared as that scoring would have (the later member as the probe).
     pub fn pairwise(&mut self, config: &EngineConfig) -> &[f32] {
-        let (before, known) = std::mem::take(&mut self.last_pairs);
+        let (before, old_sims) = std::mem::take(&mut self.last_pairs);
         let was = |k: u64| before.iter().position(|b| *b == k);
         let old: Vec<Option<usize>> = self.members().map(was).collect();
-        let views: Vec<View> = self.views().collect();
-        let (m, n) = (views.len(), before.len());
+        let (m, n) = (self.slots.len(), before.len());
         let mut out = vec![1.0; m * m];
-        // One probe table per member, each dotted with the later members it was not
-        // compared with before (two tables, refilled for each member).
+        // One probe table per member, dotted with the earlier members not known otherwise
+        // (two tables, refilled for each member).
         let (mut text, mut entities) = (Probe::default(), Probe::default());
-        for i in 0..m {
-            let a = &views[i];
+        let views: Vec<View> = self.views().collect();
+        for j in 0..m {
+            let b = &views[j];
             let mut filled = false;
-            for j in (i + 1)..m {
+            for i in 0..j {
                 let s = match (old[i], old[j]) {
-                    (Some(x), Some(y)) => known[x * n + y],
-                    _ => {
-                        if !filled {
-                            text.fill(a.text);
-                            entities.fill(a.entities);
-                            filled = true;
+                    (Some(x), Some(y)) => old_sims[x * n + y],
+                    _ => match self.known(i, j) {
+                        Some(s) => s,
+                        None => {
+                            if !filled {
+                                text.fill(b.text);
+                                entities.fill(b.entities);
+                                filled = true;
+                            }
+                            let a = &views[i];
+                            blend(
+                                text.dot(a.text),
+                                || entities.dot(a.entities),
+                                !b.entities.is_empty() && !a.entities.is_empty(),
+                                years_differ(b.years, a.years),
+                                config,
+                            )
                         }
-                        let b = &views[j];
-                        blend(
-                            text.dot(b.text),
-                            || entities.dot(b.entities),
-                            !a.entities.is_empty() && !b.entities.is_empty(),
-                            years_differ(a.years, b.years),
-                            config,
-                        )
-                    }
+                    },
                 };
                 out[i * m + j] = s;
                 out[j * m + i] = s;
             }
         }
         drop(views);
+        // What the members were scored against is in the table now.
+        self.slots.iter_mut().for_each(|s| s.known = Vec::new());
         self.last_pairs = (self.members().collect(), out);
         &self.last_pairs.1
     }
@@ -254,22 +314,9 @@ impl Sketch {
 
     /// The mean of the article's `k` best member similarities (over fewer members when
     /// the sketch is smaller).
+    #[cfg(test)]
     pub fn top_k(&self, q: &Query, config: &EngineConfig) -> f32 {
-        let mut best = [0.0f32; 8];
-        let k = config.top_k.clamp(1, best.len());
-        for m in self.views() {
-            let s = q.score(&m, config);
-            if s > best[k - 1] {
-                let mut i = k - 1;
-                while i > 0 && best[i - 1] < s {
-                    best[i] = best[i - 1];
-                    i -= 1;
-                }
-                best[i] = s;
-            }
-        }
-        let n = k.min(self.slots.len()).max(1);
-        best[..n].iter().sum::<f32>() / n as f32
+        top_k(&self.similarities(q, config), config.top_k)
     }
 
     /// Average link between the latest `last` members of two sketches.
@@ -291,6 +338,25 @@ impl Sketch {
         }
         if pairs == 0 { 0.0 } else { sum / pairs as f32 }
     }
+}
+
+/// The mean of the `k` best of an article's member similarities (over fewer members when
+/// there are fewer).
+pub(crate) fn top_k(sims: &[f32], k: usize) -> f32 {
+    let mut best = [0.0f32; 8];
+    let k = k.clamp(1, best.len());
+    for &s in sims {
+        if s > best[k - 1] {
+            let mut i = k - 1;
+            while i > 0 && best[i - 1] < s {
+                best[i] = best[i - 1];
+                i -= 1;
+            }
+            best[i] = s;
+        }
+    }
+    let n = k.min(sims.len()).max(1);
+    best[..n].iter().sum::<f32>() / n as f32
 }
 
 /// Similarity of two articles from their text cosine: blended with the entity cosine when
@@ -352,6 +418,31 @@ mod tests {
             [probe(1), probe(2), probe(3), probe(5)],
             [1.0, 0.0, 0.0, 1.0]
         );
+    }
+
+    #[test]
+    fn split_checks_take_the_similarities_scored_at_joining() {
+        let config = EngineConfig::default();
+        let mut s = Sketch::new(3);
+        // Members 1..=5 share nothing, so any pair compared afresh scores 0; the
+        // similarities given at joining are marked `j.i` (member j against member i).
+        let _ = s.push(&doc(&[(1, 1.0)], &[]), 1);
+        let _ = s.push_scored(&doc(&[(2, 1.0)], &[]), 2, vec![2.1]);
+        let _ = s.push_scored(&doc(&[(3, 1.0)], &[]), 3, vec![3.1, 3.2]);
+        // Full: member 2 leaves as 4 joins.
+        let _ = s.push_scored(&doc(&[(4, 1.0)], &[]), 4, vec![4.1, 4.2, 4.3]);
+        assert_eq!(s.members().collect::<Vec<_>>(), [1, 3, 4]);
+        let pairs = |s: &mut Sketch| {
+            let p = s.pairwise(&config).to_vec();
+            [p[1], p[2], p[5]]
+        };
+        assert_eq!(pairs(&mut s), [3.1, 4.1, 4.3]);
+        // Member 3 leaves as 5 joins; 1-4 comes from the last check.
+        let _ = s.push_scored(&doc(&[(5, 1.0)], &[]), 5, vec![5.1, 5.3, 5.4]);
+        assert_eq!(pairs(&mut s), [4.1, 5.1, 5.4]);
+        // Scores that do not match the members are not taken: the pair is compared.
+        let _ = s.push_scored(&doc(&[(6, 1.0)], &[]), 6, vec![6.1]);
+        assert_eq!(pairs(&mut s), [5.1, 0.0, 0.0]);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use super::EngineConfig;
 use super::hashing::{FeatureSet, IdSet};
-use super::sketch::{DocVectors, Query, Sketch};
+use super::sketch::{DocVectors, Query, Sketch, top_k};
 use super::vectors::{Centroid, SparseVec};
 use std::collections::VecDeque;
 
@@ -81,9 +81,15 @@ impl Story {
     /// How well an article fits this story at time `now`: the mean of its `k` best member
     /// similarities (fewer when the story is smaller), less the time penalty.
     pub fn similarity(&self, q: &Query, config: &EngineConfig, now: i64) -> f32 {
+        self.similarity_of(&self.sketch.similarities(q, config), config, now)
+    }
+
+    /// [`Story::similarity`] from the article's similarity to each member (as
+    /// [`Sketch::similarities`] gives them).
+    pub fn similarity_of(&self, sims: &[f32], config: &EngineConfig, now: i64) -> f32 {
         let window = config.window.as_secs().max(1) as f32;
         let gap = (now - self.updated).max(0) as f32;
-        self.sketch.top_k(q, config) - config.time_penalty * gap / window
+        top_k(sims, config.top_k) - config.time_penalty * gap / window
     }
 
     /// The founder's vectors while the story has no other member.
@@ -98,8 +104,21 @@ impl Story {
 
     /// Adds an article that joined on its own merit.
     pub fn add(&mut self, v: &DocVectors, member: u64, now: i64, half_life: f64) {
+        self.add_scored(v, member, Vec::new(), now, half_life);
+    }
+
+    /// [`Story::add`] for an article whose similarity to each member was scored to decide
+    /// that it joins (see [`Sketch::push_scored`]).
+    pub fn add_scored(
+        &mut self,
+        v: &DocVectors,
+        member: u64,
+        sims: Vec<f32>,
+        now: i64,
+        half_life: f64,
+    ) {
         self.text.add(&v.text, 1.0, now, half_life);
-        self.past.extend(self.sketch.push(v, member));
+        self.past.extend(self.sketch.push_scored(v, member, sims));
         self.originals += 1;
         self.touch(now);
     }
