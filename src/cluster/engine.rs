@@ -206,6 +206,7 @@ impl Engine {
             entities: tfidf(&entities, &self.df, now),
             terms,
             years: f.years.clone(),
+            quantities: f.quantities.clone(),
         }
     }
 
