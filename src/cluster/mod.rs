@@ -115,7 +115,7 @@ impl Default for EngineConfig {
             long_terms: 30,
             merge_threshold: 0.9,
             entity_weight: 0.4,
-            year_factor: 0.5,
+            year_factor: 0.7,
             quantity_factor: 0.7,
             sketch: 48,
             top_k: 3,
