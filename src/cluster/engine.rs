@@ -207,6 +207,7 @@ impl Engine {
             entities: tfidf(&entities, idf),
             terms,
             years: f.years.clone(),
+            quantities: f.quantities.clone(),
         }
     }
 

@@ -6,8 +6,9 @@
 //! window), a near duplicate (syndicated copy under another URL, found with MinHash/LSH and
 //! verified on the shingles), or an article about the same event: sparse TF-IDF of the title
 //! (counted twice) with the lead (for a bare headline, the words of its URL's slug), blended
-//! with entity-like phrases (names, acronyms, numbers), scored against the recent members
-//! of the few active stories that an inverted index over their rarest words proposes.
+//! with entity-like phrases (names, acronyms, numbers), less when the two name different
+//! years or different counts of the same thing, scored against the recent members of the
+//! few active stories that an inverted index over their rarest words proposes.
 //! Otherwise it founds a new story. As a story grows, average link over its kept members
 //! checks that no single article has bridged two look-alike events, and splits off the
 //! groups that would not have joined on average.
@@ -74,6 +75,9 @@ pub struct EngineConfig {
     pub entity_weight: f32,
     /// Factor on the similarity of two articles that name years, none in common.
     pub year_factor: f32,
+    /// Factor on the similarity of two articles that count the same thing (a number before
+    /// the same word) and agree on no count.
+    pub quantity_factor: f32,
     /// Members each story keeps to score new articles against (the founder and the latest).
     pub sketch: usize,
     /// Best member similarities averaged to score a story.
@@ -114,7 +118,8 @@ impl Default for EngineConfig {
             long_terms: 30,
             merge_threshold: 0.9,
             entity_weight: 0.4,
-            year_factor: 0.5,
+            year_factor: 0.7,
+            quantity_factor: 0.7,
             sketch: 48,
             top_k: 3,
             time_penalty: 0.1,

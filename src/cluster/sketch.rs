@@ -7,6 +7,7 @@
 
 use super::EngineConfig;
 use super::hashing::Feature;
+use super::tokenize::Count;
 use super::vectors::{Probe, SparseVec, dot};
 
 /// The signal vectors of one article.
@@ -20,6 +21,8 @@ pub(crate) struct DocVectors {
     pub terms: usize,
     /// Years the text names, sorted and distinct.
     pub years: Vec<u16>,
+    /// Counts the text gives, (term, number), sorted and distinct.
+    pub quantities: Vec<Count>,
 }
 
 /// An article laid out for scoring against many members.
@@ -46,7 +49,13 @@ impl<'a> Query<'a> {
             self.text.dot(m.text),
             || self.entities.dot(m.entities),
             !self.v.entities.is_empty() && !m.entities.is_empty(),
-            years_differ(&self.v.years, m.years),
+            discord(
+                &self.v.years,
+                m.years,
+                &self.v.quantities,
+                m.quantities,
+                config,
+            ),
             config,
         )
     }
@@ -59,6 +68,7 @@ struct Slot {
     split: usize,
     end: usize,
     years: Vec<u16>,
+    quantities: Vec<Count>,
     /// The member's article key in the engine.
     member: u64,
     /// Its distinct content terms.
@@ -71,11 +81,12 @@ struct Slot {
     known: Vec<f32>,
 }
 
-/// One member as stored: its text and entity features and its years.
+/// One member as stored: its text and entity features, its years and its counts.
 struct View<'a> {
     text: &'a [(Feature, f32)],
     entities: &'a [(Feature, f32)],
     years: &'a [u16],
+    quantities: &'a [Count],
 }
 
 /// Up to `cap` members: the founder first, then the latest.
@@ -150,6 +161,7 @@ impl Sketch {
             split,
             end: self.feats.len(),
             years: v.years.clone(),
+            quantities: v.quantities.clone(),
             member,
             terms: v.terms,
             seq: self.pushes,
@@ -228,6 +240,7 @@ impl Sketch {
             entities: SparseVec(self.feats[s.split..s.end].to_vec()),
             terms: s.terms,
             years: s.years.clone(),
+            quantities: s.quantities.clone(),
         }
     }
 
@@ -269,7 +282,7 @@ impl Sketch {
                                 text.dot(a.text),
                                 || entities.dot(a.entities),
                                 !b.entities.is_empty() && !a.entities.is_empty(),
-                                years_differ(b.years, a.years),
+                                discord(b.years, a.years, b.quantities, a.quantities, config),
                                 config,
                             )
                         }
@@ -309,6 +322,7 @@ impl Sketch {
             text: &self.feats[s.start..s.split],
             entities: &self.feats[s.split..s.end],
             years: &s.years,
+            quantities: &s.quantities,
         })
     }
 
@@ -330,7 +344,7 @@ impl Sketch {
                     text,
                     || dot(a.entities, b.entities),
                     !a.entities.is_empty() && !b.entities.is_empty(),
-                    years_differ(a.years, b.years),
+                    discord(a.years, b.years, a.quantities, b.quantities, config),
                     config,
                 );
                 pairs += 1;
@@ -361,13 +375,12 @@ pub(crate) fn top_k(sims: &[f32], k: usize) -> f32 {
 
 /// Similarity of two articles from their text cosine: blended with the entity cosine when
 /// both have entities (an empty entity vector says nothing either way), and scaled by
-/// `year_factor` when both name years and none in common (an event of one year is not one
-/// of another).
+/// `discord`, what their particulars say against one event (see [`discord`]).
 fn blend(
     text: f32,
     entities: impl FnOnce() -> f32,
     both_have_entities: bool,
-    years_differ: bool,
+    discord: f32,
     config: &EngineConfig,
 ) -> f32 {
     let sim = if both_have_entities {
@@ -376,16 +389,50 @@ fn blend(
     } else {
         text
     };
-    if years_differ {
-        sim * config.year_factor
-    } else {
-        sim
+    sim * discord
+}
+
+/// The factor by which two articles' particulars lower their similarity: `year_factor`
+/// when both name years and none in common (an event of one year is not one of another),
+/// times `quantity_factor` when both count the same thing and agree on no count (23 pirates
+/// caught is not 26 pirates caught, a magnitude 4.4 quake not one of 4.6).
+fn discord(
+    years_a: &[u16],
+    years_b: &[u16],
+    counts_a: &[Count],
+    counts_b: &[Count],
+    config: &EngineConfig,
+) -> f32 {
+    let mut factor = 1.0;
+    if years_differ(years_a, years_b) {
+        factor *= config.year_factor;
     }
+    if counts_differ(counts_a, counts_b) {
+        factor *= config.quantity_factor;
+    }
+    factor
 }
 
 /// Whether both name years and share none (both sorted).
 fn years_differ(a: &[u16], b: &[u16]) -> bool {
     !a.is_empty() && !b.is_empty() && !a.iter().any(|y| b.binary_search(y).is_ok())
+}
+
+/// Whether two lists of counts (sorted by thing counted) count a thing in common and share
+/// no count at all.
+fn counts_differ(a: &[Count], b: &[Count]) -> bool {
+    let mut same_thing = false;
+    for q in a {
+        let theirs = &b[b.partition_point(|r| r.0 < q.0)..];
+        let mut theirs = theirs.iter().take_while(|r| r.0 == q.0).peekable();
+        if theirs.peek().is_some() {
+            same_thing = true;
+        }
+        if theirs.any(|r| r.1 == q.1) {
+            return false;
+        }
+    }
+    same_thing
 }
 
 #[cfg(test)]
@@ -398,6 +445,7 @@ mod tests {
             entities: SparseVec::default(),
             terms: text.len(),
             years: years.to_vec(),
+            quantities: Vec::new(),
         }
     }
 
@@ -454,5 +502,27 @@ mod tests {
         let other = s.top_k(&Query::new(&doc(&[(1, 1.0)], &[2009])), &config);
         assert!((same - 1.0).abs() < 1e-6);
         assert!((other - config.year_factor).abs() < 1e-6);
+    }
+
+    #[test]
+    fn other_counts_of_the_same_thing_weigh_less() {
+        let config = EngineConfig::default();
+        let counted = |quantities: &[Count]| DocVectors {
+            quantities: quantities.to_vec(),
+            ..doc(&[(1, 1.0)], &[])
+        };
+        let mut s = Sketch::new(4);
+        // 23 of thing 7 and 5 of thing 8.
+        let _ = s.push(&counted(&[(7, 23), (8, 5)]), 1);
+        let score = |q: &[Count]| s.top_k(&Query::new(&counted(q)), &config);
+        assert!((score(&[(7, 23)]) - 1.0).abs() < 1e-6, "the same count");
+        assert!(
+            (score(&[(8, 5), (7, 26)]) - 1.0).abs() < 1e-6,
+            "one count agrees"
+        );
+        assert!((score(&[(9, 26)]) - 1.0).abs() < 1e-6, "another thing");
+        assert!((score(&[]) - 1.0).abs() < 1e-6, "no count");
+        let other = score(&[(7, 26)]);
+        assert!((other - config.quantity_factor).abs() < 1e-6, "{other}");
     }
 }

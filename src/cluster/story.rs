@@ -286,6 +286,7 @@ mod tests {
             entities: SparseVec::default(),
             terms: 1,
             years: Vec::new(),
+            quantities: Vec::new(),
         }
     }
 

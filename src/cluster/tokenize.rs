@@ -5,7 +5,8 @@
 //! collapse into one token, and the language picks the stemmer (plain ASCII is taken as
 //! English without asking whatlang, which keeps the common case cheap). Entity-like
 //! phrases (capitalized runs, acronyms, numbers with what follows them) are a separate
-//! signal because they are what tells two look-alike events apart. A headline In Title Case
+//! signal because they are what tells two look-alike events apart, and so are years and
+//! counts (a number and the word after it: "23 pirates"). A headline In Title Case
 //! capitalizes every word, so when it has no lead its names are the words that the stream
 //! has shown to be names (written capitalized inside sentences, rarely in lower case).
 
@@ -71,6 +72,9 @@ const STOP_WORDS: &[&str] = &[
     "pm", "et", "gmt",
 ];
 
+/// A count: the term of the thing counted and the hash of the number ("23 pirates").
+pub(crate) type Count = (Feature, u64);
+
 /// The features of one article.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Features {
@@ -86,6 +90,9 @@ pub(crate) struct Features {
     pub slug: Vec<Feature>,
     /// Years (1900 to 2099) named in title and lead, sorted and distinct.
     pub years: Vec<u16>,
+    /// Counts in title and lead: (term of the word, number) for a number followed in the
+    /// same sentence by a content word ("23 pirates"), years aside; sorted and distinct.
+    pub quantities: Vec<Count>,
 }
 
 /// What the cache knows about one surface word in one language.
@@ -173,6 +180,7 @@ impl Tokenizer {
             }
         }
         let lead_end = summary_words.len().min(LEAD_WORDS);
+        let lead = (&summary_words[..lead_end], &summary_info[..lead_end]);
         out.years = title_words
             .iter()
             .chain(&summary_words[..lead_end])
@@ -180,6 +188,10 @@ impl Tokenizer {
             .collect();
         out.years.sort_unstable();
         out.years.dedup();
+        quantities(&title_words, &title_info, &mut out.quantities);
+        quantities(lead.0, lead.1, &mut out.quantities);
+        out.quantities.sort_unstable();
+        out.quantities.dedup();
         let no_lead = out.lead.len() < SHORT_LEAD;
         // A headline without a lead borrows the words of its URL's slug: the editor's own
         // restatement of the headline, which often names what the headline only hints at.
@@ -194,7 +206,6 @@ impl Tokenizer {
             }
         }
         let title_cased = is_title_cased(&title_words);
-        let lead = (&summary_words[..lead_end], &summary_info[..lead_end]);
         if !title_cased {
             self.observe_case(&title_words, &title_info);
         }
@@ -315,6 +326,20 @@ fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<Feature>) {
         out.push(entity(run));
     }
     run.clear();
+}
+
+/// Appends the counts of `words` (`infos` are their cache entries): each number, not a
+/// year, with the term of the content word after it in the same sentence.
+fn quantities(words: &[Word], infos: &[WordInfo], out: &mut Vec<Count>) {
+    for (i, pair) in words.windows(2).enumerate() {
+        let (number, next) = (&pair[0], &pair[1]);
+        if !number.number || next.number || next.sentence_start || year(number.raw).is_some() {
+            continue;
+        }
+        if let Some(unit) = infos[i + 1].term {
+            out.push((unit, infos[i].word));
+        }
+    }
 }
 
 /// The feature id of an entity made of the given lowercase words.
@@ -536,6 +561,25 @@ mod tests {
             "The wedding took place on a beach at the weekend, with forty guests and a band.";
         let h = t.features("Stacy Keibler Marries Boyfriend In Mexico", lead, None);
         assert!(h.entities.is_empty(), "{:?}", h.entities);
+    }
+
+    #[test]
+    fn counts_are_numbers_before_a_word_of_the_same_sentence() {
+        let mut t = Tokenizer::default();
+        let f = t.features(
+            "Navy frees 23 hostages",
+            "The 2019 raid ended at 9. Divers found 4.5 tonnes of cargo in 2 holds.",
+            None,
+        );
+        let g = t.features("Hostage freed, navy says", "", None);
+        let units: Vec<Feature> = f.quantities.iter().map(|q| q.0).collect();
+        // "23 hostages", "4.5 tonnes", "2 holds": not the year, not "9" before a new sentence.
+        assert_eq!(units.len(), 3, "{:?}", f.quantities);
+        assert!(
+            units.contains(&g.title[0]),
+            "counted under the term of the word"
+        );
+        assert!(g.quantities.is_empty());
     }
 
     #[test]
