@@ -313,11 +313,6 @@ impl Engine {
             .collect();
         near.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         near.truncate(self.config.scored_stories);
-        // A runner-up far behind the best on its centroid is not worth scoring member by
-        // member (most of the cost of an article at a full window).
-        if let Some(&(_, best)) = near.first() {
-            near.retain(|(_, c)| *c >= self.config.runner_up_ratio * best);
-        }
         let q = Query::new(v);
         let floor = self.config.centroid_floor * self.config.join_bar(v.terms);
         // Each story's similarity, and the article's to each of its members: the story it
