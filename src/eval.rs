@@ -7,7 +7,7 @@
 //! seeded random order with random times within one day, because the order and times of
 //! the development sets leak their labels.
 
-use crate::cluster::{Doc, Engine, EngineConfig};
+use crate::cluster::{Assignment, Doc, Engine, EngineConfig};
 use crate::model::Time;
 use chrono::{DateTime, TimeDelta};
 use serde::Deserialize;
@@ -143,35 +143,57 @@ pub fn cluster_docs(docs: &[LabeledDoc], config: &EngineConfig) -> Vec<(String, 
         .map(|(i, d)| (d.doc.id.as_str(), i))
         .collect();
     let mut engine = Engine::new(config.clone());
-    let mut story = vec![String::new(); docs.len()];
-    let mut members: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut stories = Stories::new(docs.len());
     for i in order {
-        let a = engine.add(&docs[i].doc);
+        stories.apply(i, engine.add(&docs[i].doc), &index);
+    }
+    docs.iter()
+        .zip(stories.story)
+        .map(|(d, s)| (d.doc.id.clone(), s))
+        .collect()
+}
+
+/// Which story each article is in, as the engine's decisions move them.
+struct Stories {
+    /// Story id per article index (empty before it is filed).
+    story: Vec<String>,
+    /// Article indices per story id.
+    members: HashMap<String, Vec<usize>>,
+}
+
+impl Stories {
+    fn new(articles: usize) -> Self {
+        Stories {
+            story: vec![String::new(); articles],
+            members: HashMap::new(),
+        }
+    }
+
+    /// Files article `i` as the engine decided: merges first, into the story that absorbed
+    /// them, then the splits out of it (`index` gives an article id's index).
+    fn apply(&mut self, i: usize, a: Assignment, index: &HashMap<&str, usize>) {
+        let into = a.merged_into().to_string();
+        for gone in &a.merged {
+            for j in self.members.remove(gone).unwrap_or_default() {
+                self.story[j] = into.clone();
+                self.members.entry(into.clone()).or_default().push(j);
+            }
+        }
         for split in a.splits {
             for article in &split.articles {
                 if let Some(&j) = index.get(article.as_str()) {
-                    story[j] = split.to.clone();
+                    self.story[j] = split.to.clone();
                 }
             }
-            if let Some(list) = members.remove(&split.from) {
-                let (moved, kept) = list.into_iter().partition(|j| story[*j] == split.to);
-                members.insert(split.from, kept);
-                members.insert(split.to, moved);
+            if let Some(list) = self.members.remove(&split.from) {
+                let (moved, kept) = list.into_iter().partition(|j| self.story[*j] == split.to);
+                self.members.insert(split.from, kept);
+                self.members.insert(split.to, moved);
             }
         }
-        for gone in a.merged {
-            for j in members.remove(&gone).unwrap_or_default() {
-                story[j] = a.story_id.clone();
-                members.entry(a.story_id.clone()).or_default().push(j);
-            }
-        }
-        story[i] = a.story_id.clone();
-        members.entry(a.story_id).or_default().push(i);
+        self.story[i] = a.story_id.clone();
+        self.members.entry(a.story_id).or_default().push(i);
     }
-    docs.iter()
-        .zip(story)
-        .map(|(d, s)| (d.doc.id.clone(), s))
-        .collect()
 }
 
 /// Runs `storyd cluster`: writes one `{"id", "story"}` line per input article.
@@ -447,6 +469,43 @@ mod tests {
         assert!((b.precision - (2.0 + 5.0 / 3.0) / 5.0).abs() < 1e-12);
         // recall: items 0,1 -> 2/3; item 2 -> 1/3; items 3,4 -> 1 => (4/3 + 1/3 + 2) / 5
         assert!((b.recall - (4.0 / 3.0 + 1.0 / 3.0 + 2.0) / 5.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn merges_go_into_the_story_a_split_leaves() {
+        use crate::cluster::Split;
+        use crate::model::MatchKind;
+        let ids = ["a", "b", "c", "d", "e"];
+        let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, a)| (*a, i)).collect();
+        let mut stories = Stories::new(ids.len());
+        let filed = |story: &str| Assignment {
+            story_id: story.into(),
+            match_kind: MatchKind::New,
+            score: 1.0,
+            duplicate_of: None,
+            headline_article: String::new(),
+            merged: Vec::new(),
+            splits: Vec::new(),
+        };
+        // a and b in story S, c and d in story T.
+        for (i, s) in [(0, "S"), (1, "S"), (2, "T"), (3, "T")] {
+            stories.apply(i, filed(s), &index);
+        }
+        // e joins S, S absorbs T, and a split moves b and d out, with e, into story U.
+        let step = Assignment {
+            merged: vec!["T".into()],
+            splits: vec![Split {
+                from: "S".into(),
+                to: "U".into(),
+                articles: vec!["b".into(), "d".into()],
+                headline_article: "b".into(),
+                from_headline_article: "a".into(),
+            }],
+            ..filed("U")
+        };
+        assert_eq!(step.merged_into(), "S");
+        stories.apply(4, step, &index);
+        assert_eq!(stories.story, ["S", "U", "S", "U", "U"]);
     }
 
     #[test]

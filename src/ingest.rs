@@ -146,23 +146,7 @@ impl Ingestor {
             article.duplicate_of = assignment.duplicate_of.clone();
             article.match_kind = assignment.match_kind;
             article.score = assignment.score;
-            // Each write leaves the store sound on its own (a crash may fall between them), so
-            // no story is ever live without an article: an article that moved with a split is
-            // filed after the split made its story; one that stayed, before the split leaves.
-            let moved = assignment.splits.iter().any(|s| s.to == article.story_id);
-            if moved {
-                for split in &assignment.splits {
-                    self.split(split, &article, now)?;
-                }
-            }
-            let story = self.file(&article, &assignment, now)?;
-            feed.article_count += 1;
-            self.store.commit_article(&article, &story, Some(feed))?;
-            if !moved {
-                for split in &assignment.splits {
-                    self.split(split, &article, now)?;
-                }
-            }
+            self.write(&article, &assignment, feed, now)?;
             report.new_articles += 1;
             match assignment.match_kind {
                 MatchKind::New => report.new_stories += 1,
@@ -172,6 +156,36 @@ impl Ingestor {
         }
         self.metrics.stories_active(self.engine.active_stories());
         Ok(report)
+    }
+
+    /// Writes an article and what the engine decided for it: merges, splits, its story.
+    fn write(
+        &self,
+        article: &Article,
+        assignment: &Assignment,
+        feed: &mut FeedState,
+        now: Time,
+    ) -> Result<(), StoreError> {
+        // Each write leaves the store sound on its own (a crash may fall between them), so
+        // no story is ever live without an article: an article that moved with a split is
+        // filed after the split made its story; one that stayed, before the split leaves.
+        let moved = assignment.splits.iter().any(|s| s.to == article.story_id);
+        if moved {
+            // The stories the step merged go into the one the splits leave, first.
+            self.merge_before_split(assignment)?;
+            for split in &assignment.splits {
+                self.split(split, article, now)?;
+            }
+        }
+        let story = self.file(article, assignment, now)?;
+        feed.article_count += 1;
+        self.store.commit_article(article, &story, Some(feed))?;
+        if !moved {
+            for split in &assignment.splits {
+                self.split(split, article, now)?;
+            }
+        }
+        Ok(())
     }
 
     /// Moves the stored articles of a split into their new story (`article`, being filed in
@@ -207,6 +221,31 @@ impl Ingestor {
         Ok(())
     }
 
+    /// Merges the stories a step absorbed into the story its splits leave, when the article
+    /// left with a split (so `file` cannot: it files into the split's new story).
+    fn merge_before_split(&self, assignment: &Assignment) -> Result<(), StoreError> {
+        if assignment.merged.is_empty() {
+            return Ok(());
+        }
+        let Some(mut into) = self.store.story(assignment.merged_into())? else {
+            tracing::warn!(story = %assignment.merged_into(), "merge into a story the store does not hold");
+            return Ok(());
+        };
+        self.merge_into(&mut into, &assignment.merged)
+    }
+
+    /// Folds the `absorbed` stories into `story` in the store.
+    fn merge_into(&self, story: &mut Story, absorbed: &[String]) -> Result<(), StoreError> {
+        for id in absorbed {
+            // The store follows merges: a story already folded in answers with `story` itself.
+            if let Some(other) = self.store.story(id)?.filter(|o| o.id != story.id) {
+                story.first_seen = story.first_seen.min(other.first_seen);
+                self.store.merge_story(&other.id, story)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The story record after `article` joins it, with any merges the engine made applied first.
     fn file(
         &self,
@@ -223,12 +262,9 @@ impl Ingestor {
             set_headline(&mut s, article.clone());
             s
         });
-        for absorbed in &assignment.merged {
-            // The store follows merges: a story already folded in answers with `story` itself.
-            if let Some(other) = self.store.story(absorbed)?.filter(|o| o.id != story.id) {
-                story.first_seen = story.first_seen.min(other.first_seen);
-                self.store.merge_story(&other.id, &story)?;
-            }
+        // Merges into another story were made before the splits (`merge_before_split`).
+        if assignment.merged_into() == story.id {
+            self.merge_into(&mut story, &assignment.merged)?;
         }
         // The store derives article_count, sources and feed_ids from what it holds plus this article.
         // Refreshes run concurrently, each stamped with the time it started: a late one must
@@ -282,5 +318,98 @@ pub fn doc_of(article: &Article) -> Doc {
         guid: article.guid.clone(),
         source: article.source.clone(),
         published: article.published,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::Split;
+    use chrono::{DateTime, TimeDelta};
+
+    fn article(id: &str, story: &str, at: Time) -> Article {
+        Article {
+            id: id.into(),
+            feed_id: "f".into(),
+            source: "Example Post".into(),
+            guid: None,
+            title: format!("Harbour bridge repairs, part {id}"),
+            summary: String::new(),
+            url: None,
+            published: at,
+            first_seen: at,
+            story_id: story.into(),
+            duplicate_of: None,
+            match_kind: MatchKind::Similar,
+            score: 0.5,
+        }
+    }
+
+    fn decided(story: &str, merged: &[&str], splits: Vec<Split>) -> Assignment {
+        Assignment {
+            story_id: story.into(),
+            match_kind: MatchKind::Similar,
+            score: 0.5,
+            duplicate_of: None,
+            headline_article: "a".into(),
+            merged: merged.iter().map(|m| m.to_string()).collect(),
+            splits,
+        }
+    }
+
+    #[test]
+    fn a_merge_goes_into_the_story_a_split_leaves_before_the_split() {
+        let ingestor = Ingestor::new(Store::temporary().expect("store"), EngineConfig::default());
+        let t0 = DateTime::UNIX_EPOCH + TimeDelta::days(20_000);
+        let mut feed = FeedState::pending(
+            "https://example.org/feed",
+            "https://example.org/feed",
+            "f",
+            t0,
+        );
+        // a and b in story S, c and d in story T.
+        for (i, (id, story)) in [("a", "S"), ("b", "S"), ("c", "T"), ("d", "T")]
+            .into_iter()
+            .enumerate()
+        {
+            let at = t0 + TimeDelta::minutes(i as i64);
+            let headline = if story == "S" { "a" } else { "c" };
+            let step = Assignment {
+                headline_article: headline.into(),
+                ..decided(story, &[], Vec::new())
+            };
+            ingestor
+                .write(&article(id, story, at), &step, &mut feed, at)
+                .expect("write");
+        }
+        // e joins S, S absorbs T, and a split moves b and d out, with e, into story U.
+        let split = Split {
+            from: "S".into(),
+            to: "U".into(),
+            articles: vec!["b".into(), "d".into()],
+            headline_article: "b".into(),
+            from_headline_article: "a".into(),
+        };
+        let at = t0 + TimeDelta::minutes(5);
+        let step = decided("U", &["T"], vec![split]);
+        ingestor
+            .write(&article("e", "U", at), &step, &mut feed, at)
+            .expect("write");
+        let story = |id: &str| {
+            ingestor
+                .store
+                .article(id)
+                .expect("read")
+                .expect("stored")
+                .story_id
+        };
+        let stories: Vec<String> = ["a", "b", "c", "d", "e"].into_iter().map(story).collect();
+        assert_eq!(stories, ["S", "U", "S", "U", "U"]);
+        let merged = ingestor.store.story("T").expect("read").expect("redirect");
+        assert_eq!(
+            merged.id, "S",
+            "T now answers with the story that absorbed it"
+        );
+        assert!(ingestor.store.check().expect("check").is_sound());
     }
 }

@@ -170,10 +170,20 @@ pub struct Assignment {
     pub duplicate_of: Option<String>,
     /// Id of the story's most representative article after this step.
     pub headline_article: String,
-    /// Ids of stories absorbed into `story_id` by this step (usually empty).
+    /// Ids of stories absorbed by this step (usually empty), into
+    /// [`Assignment::merged_into`]; merges come before the step's splits.
     pub merged: Vec<String>,
     /// Stories split by this step, applied before the article is filed (usually empty).
     pub splits: Vec<Split>,
+}
+
+impl Assignment {
+    /// The story that absorbed `merged`: the one the step's splits leave, which is not
+    /// `story_id` when the article left with a split (a merge can bring in the members
+    /// that the split check then finds apart).
+    pub fn merged_into(&self) -> &str {
+        self.splits.first().map_or(&self.story_id, |s| &s.from)
+    }
 }
 
 /// Part of a story that the engine moved into a story of its own.
