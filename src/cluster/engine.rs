@@ -492,6 +492,13 @@ impl Engine {
         if let Some(pos) = story.absorbed.iter().position(|(_, gone)| *gone == id) {
             let (old_slot, _) = story.absorbed.remove(pos);
             self.aliases.remove(&old_slot);
+            // Its articles that stay reached this story through the alias: file them here
+            // (those that leave are filed with the group below).
+            for k in story.articles() {
+                if let Some(a) = self.articles.get_mut(&k).filter(|a| a.story == old_slot) {
+                    a.story = slot;
+                }
+            }
         }
         let from = story.id.clone();
         let articles = &self.articles;
@@ -686,5 +693,72 @@ fn assignment(
         headline_article: story.headline.clone(),
         merged,
         splits: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, TimeDelta};
+
+    fn doc(id: &str, minutes: i64, title: &str) -> Doc {
+        Doc {
+            id: id.into(),
+            title: title.into(),
+            summary: String::new(),
+            url: Some(format!("https://news.example/{id}")),
+            guid: Some(format!("guid-{id}")),
+            source: "news".into(),
+            published: DateTime::UNIX_EPOCH + TimeDelta::days(19_000) + TimeDelta::minutes(minutes),
+        }
+    }
+
+    /// The article key of an article id.
+    fn key(e: &Engine, id: &str) -> u64 {
+        let found = e.articles.iter().find(|(_, a)| a.id == id);
+        *found.expect("in the window").0
+    }
+
+    #[test]
+    fn articles_left_behind_by_a_revived_story_stay_reachable() {
+        let mut e = Engine::new(EngineConfig::default());
+        let b2 = "Funding dispute forces the orchestra to cancel its winter tour";
+        for (id, minutes, title) in [
+            ("a1", 0, "Harbour bridge reopens after two years of repairs"),
+            (
+                "a2",
+                1,
+                "Repairs done, the harbour bridge reopens to traffic",
+            ),
+            (
+                "b1",
+                2,
+                "Orchestra cancels winter tour over funding dispute",
+            ),
+            ("b2", 3, b2),
+        ] {
+            e.add(&doc(id, minutes, title));
+        }
+        let slot = |e: &Engine, id: &str| e.ids[&stable_id(&["story", id])];
+        let (sa, sb) = (slot(&e, "a1"), slot(&e, "b1"));
+        assert_ne!(sa, sb, "two stories to begin with");
+        assert_eq!(e.articles[&key(&e, "a2")].story, sa, "a2 joined a1");
+        assert_eq!(e.articles[&key(&e, "b2")].story, sb, "b2 joined b1");
+        // Merge B into A by hand, then split b1 out: the group's first member founded B,
+        // so B's id comes back for it, and b2 stays in A.
+        let now = e.clock.expect("articles seen");
+        assert!(e.try_merge(sa, sb, 0.0, now).is_some());
+        let b1 = key(&e, "b1");
+        assert!(
+            e.split_group(sa, &[b1], &IdSet::default(), u64::MAX, now)
+                .is_some()
+        );
+        // b2 is still in A: a copy of it under the same GUID is its exact duplicate there.
+        let copy = e.add(&Doc {
+            guid: Some("guid-b2".into()),
+            ..doc("b2-again", 4, b2)
+        });
+        assert_eq!(copy.match_kind, MatchKind::Exact);
+        assert_eq!(copy.story_id, stable_id(&["story", "a1"]));
     }
 }

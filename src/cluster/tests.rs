@@ -54,6 +54,14 @@ fn run_with(
     let mut splits = Vec::new();
     for d in docs {
         let a = engine.add(d);
+        // Merges come first, into the story the step's splits then leave.
+        for gone in &a.merged {
+            for s in story.values_mut() {
+                if s == gone {
+                    *s = a.merged_into().to_string();
+                }
+            }
+        }
         for split in &a.splits {
             for moved in &split.articles {
                 assert_eq!(
@@ -61,13 +69,6 @@ fn run_with(
                     "only the split story's articles move"
                 );
                 story.insert(moved.clone(), split.to.clone());
-            }
-        }
-        for gone in &a.merged {
-            for s in story.values_mut() {
-                if s == gone {
-                    *s = a.story_id.clone();
-                }
             }
         }
         story.insert(d.id.clone(), a.story_id);
