@@ -335,8 +335,9 @@ pub fn evaluate(
     }
 }
 
-/// The articles in a seeded random order, each given a random time within one day.
-fn shuffled(docs: &[LabeledDoc], seed: u64) -> Vec<LabeledDoc> {
+/// The articles in a seeded random order, each given a random time within one day (what
+/// `--shuffle` runs: the labeled files' own order and times leak the label).
+pub fn shuffled(docs: &[LabeledDoc], seed: u64) -> Vec<LabeledDoc> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut out = docs.to_vec();
     rng.shuffle(&mut out);
