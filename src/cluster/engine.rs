@@ -719,6 +719,58 @@ mod tests {
         *found.expect("in the window").0
     }
 
+    /// What is inconsistent between the articles in the window and the stories: each must
+    /// resolve to a live story that lists it (so that a split can move it), and no two
+    /// stories may list one article.
+    fn inconsistencies(e: &Engine) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut listed: HashMap<u64, u64> = HashMap::new();
+        for (slot, story) in &e.stories {
+            for k in story.articles() {
+                if let Some(other) = listed.insert(k, *slot).filter(|o| o != slot) {
+                    out.push(format!("article {k} listed by stories {other} and {slot}"));
+                }
+            }
+        }
+        for (k, rec) in &e.articles {
+            match (e.resolve(rec.story), listed.get(k)) {
+                (None, _) => out.push(format!("{} resolves to no story", rec.id)),
+                (Some(s), Some(l)) if s != *l => {
+                    out.push(format!("{} is in story {s}, listed by {l}", rec.id))
+                }
+                (Some(s), None) => out.push(format!("{} is in story {s}, listed by none", rec.id)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_labeled_sets_leave_every_article_in_a_story_that_lists_it() {
+        for name in ["ecbplus-dev", "uci-day1-dev"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/data/clustering")
+                .join(format!("{name}.jsonl"));
+            if !path.exists() {
+                println!("skipping: {} not found", path.display());
+                return;
+            }
+            let docs = crate::eval::read_jsonl(&path).expect("labeled set");
+            for seed in [1, 7] {
+                let mut docs = crate::eval::shuffled(&docs, seed);
+                docs.sort_by_key(|d| d.doc.published);
+                let mut e = Engine::new(EngineConfig::default());
+                for (i, d) in docs.iter().enumerate() {
+                    e.add(&d.doc);
+                    if i % 50 == 49 || i + 1 == docs.len() {
+                        let bad = inconsistencies(&e);
+                        assert!(bad.is_empty(), "{name} seed {seed} after {i}: {bad:?}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn articles_left_behind_by_a_revived_story_stay_reachable() {
         let mut e = Engine::new(EngineConfig::default());
