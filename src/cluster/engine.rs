@@ -334,9 +334,9 @@ impl Engine {
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let threshold = self.config.join_bar(v.terms);
         let key = self.alloc();
-        // The best comes out; the runners-up stay, in order, for the merge checks.
-        let best = (!scored.is_empty()).then(|| scored.remove(0));
-        let (slot, kind, score) = match best {
+        // The best decides; the runners-up, in order, are checked for a merge.
+        let mut ranked = scored.into_iter();
+        let (slot, kind, score) = match ranked.next() {
             Some((slot, score, members)) if score >= threshold => {
                 if let Some(story) = self.stories.get_mut(&slot) {
                     story.add_scored(v, key, members, now, self.half_life);
@@ -353,7 +353,7 @@ impl Engine {
         let mut merged = Vec::new();
         let mut survivor = slot;
         if kind == MatchKind::Similar {
-            for &(other, s, _) in scored.iter().take(MERGE_CHECKS) {
+            for (other, s, _) in ranked.take(MERGE_CHECKS) {
                 if s >= threshold {
                     if let Some((keep, gone_id)) = self.try_merge(survivor, other, threshold, now) {
                         survivor = keep;

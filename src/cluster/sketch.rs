@@ -25,6 +25,30 @@ pub(crate) struct DocVectors {
     pub quantities: Vec<Count>,
 }
 
+impl DocVectors {
+    /// The article as a member is seen when scored.
+    fn view(&self) -> View<'_> {
+        View {
+            text: &self.text.0,
+            entities: &self.entities.0,
+            years: &self.years,
+            quantities: &self.quantities,
+        }
+    }
+
+    /// An article with the given text features (normalized) and years, and nothing else.
+    #[cfg(test)]
+    pub fn of_text(text: &[(Feature, f32)], years: &[u16]) -> Self {
+        DocVectors {
+            text: SparseVec::normalized(text.to_vec()),
+            entities: SparseVec::default(),
+            terms: text.len(),
+            years: years.to_vec(),
+            quantities: Vec::new(),
+        }
+    }
+}
+
 /// An article laid out for scoring against many members.
 pub(crate) struct Query<'a> {
     /// The article's vectors.
@@ -48,14 +72,8 @@ impl<'a> Query<'a> {
         blend(
             self.text.dot(m.text),
             || self.entities.dot(m.entities),
-            !self.v.entities.is_empty() && !m.entities.is_empty(),
-            discord(
-                &self.v.years,
-                m.years,
-                &self.v.quantities,
-                m.quantities,
-                config,
-            ),
+            &self.v.view(),
+            m,
             config,
         )
     }
@@ -267,27 +285,19 @@ impl Sketch {
             let b = &views[j];
             let mut filled = false;
             for i in 0..j {
-                let s = match (old[i], old[j]) {
-                    (Some(x), Some(y)) => old_sims[x * n + y],
-                    _ => match self.known(i, j) {
-                        Some(s) => s,
-                        None => {
-                            if !filled {
-                                text.fill(b.text);
-                                entities.fill(b.entities);
-                                filled = true;
-                            }
-                            let a = &views[i];
-                            blend(
-                                text.dot(a.text),
-                                || entities.dot(a.entities),
-                                !b.entities.is_empty() && !a.entities.is_empty(),
-                                discord(b.years, a.years, b.quantities, a.quantities, config),
-                                config,
-                            )
-                        }
-                    },
+                let before = match (old[i], old[j]) {
+                    (Some(x), Some(y)) => Some(old_sims[x * n + y]),
+                    _ => self.known(i, j),
                 };
+                let s = before.unwrap_or_else(|| {
+                    if !filled {
+                        text.fill(b.text);
+                        entities.fill(b.entities);
+                        filled = true;
+                    }
+                    let a = &views[i];
+                    blend(text.dot(a.text), || entities.dot(a.entities), b, a, config)
+                });
                 out[i * m + j] = s;
                 out[j * m + i] = s;
             }
@@ -339,12 +349,11 @@ impl Sketch {
         let (mut sum, mut pairs) = (0.0, 0usize);
         for a in self.views().skip(skip(self)) {
             for b in other.views().skip(skip(other)) {
-                let text = dot(a.text, b.text);
                 sum += blend(
-                    text,
+                    dot(a.text, b.text),
                     || dot(a.entities, b.entities),
-                    !a.entities.is_empty() && !b.entities.is_empty(),
-                    discord(a.years, b.years, a.quantities, b.quantities, config),
+                    &a,
+                    &b,
                     config,
                 );
                 pairs += 1;
@@ -373,41 +382,35 @@ pub(crate) fn top_k(sims: &[f32], k: usize) -> f32 {
     best[..n].iter().sum::<f32>() / n as f32
 }
 
-/// Similarity of two articles from their text cosine: blended with the entity cosine when
-/// both have entities (an empty entity vector says nothing either way), and scaled by
-/// `discord`, what their particulars say against one event (see [`discord`]).
+/// Similarity of two articles `a` and `b` from their text cosine: blended with their
+/// entity cosine when both have entities (an empty entity vector says nothing either way),
+/// and scaled by what their particulars say against one event (see [`discord`]).
 fn blend(
     text: f32,
     entities: impl FnOnce() -> f32,
-    both_have_entities: bool,
-    discord: f32,
+    a: &View,
+    b: &View,
     config: &EngineConfig,
 ) -> f32 {
-    let sim = if both_have_entities {
+    let sim = if !a.entities.is_empty() && !b.entities.is_empty() {
         let w = config.entity_weight;
         (1.0 - w) * text + w * entities()
     } else {
         text
     };
-    sim * discord
+    sim * discord(a, b, config)
 }
 
 /// The factor by which two articles' particulars lower their similarity: `year_factor`
 /// when both name years and none in common (an event of one year is not one of another),
 /// times `quantity_factor` when both count the same thing and agree on no count (23 pirates
 /// caught is not 26 pirates caught, a magnitude 4.4 quake not one of 4.6).
-fn discord(
-    years_a: &[u16],
-    years_b: &[u16],
-    counts_a: &[Count],
-    counts_b: &[Count],
-    config: &EngineConfig,
-) -> f32 {
+fn discord(a: &View, b: &View, config: &EngineConfig) -> f32 {
     let mut factor = 1.0;
-    if years_differ(years_a, years_b) {
+    if years_differ(a.years, b.years) {
         factor *= config.year_factor;
     }
-    if counts_differ(counts_a, counts_b) {
+    if counts_differ(a.quantities, b.quantities) {
         factor *= config.quantity_factor;
     }
     factor
@@ -440,13 +443,7 @@ mod tests {
     use super::*;
 
     fn doc(text: &[(Feature, f32)], years: &[u16]) -> DocVectors {
-        DocVectors {
-            text: SparseVec::normalized(text.to_vec()),
-            entities: SparseVec::default(),
-            terms: text.len(),
-            years: years.to_vec(),
-            quantities: Vec::new(),
-        }
+        DocVectors::of_text(text, years)
     }
 
     #[test]

@@ -281,13 +281,7 @@ mod tests {
     use crate::cluster::hashing::Feature;
 
     fn doc(term: Feature) -> DocVectors {
-        DocVectors {
-            text: SparseVec::normalized(vec![(term, 1.0)]),
-            entities: SparseVec::default(),
-            terms: 1,
-            years: Vec::new(),
-            quantities: Vec::new(),
-        }
+        DocVectors::of_text(&[(term, 1.0)], &[])
     }
 
     #[test]

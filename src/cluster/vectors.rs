@@ -55,11 +55,6 @@ impl SparseVec {
         SparseVec(merged)
     }
 
-    /// Whether it has no features.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// The dot product with another sorted vector.
     #[cfg(test)]
     pub fn dot(&self, other: &SparseVec) -> f32 {
@@ -316,9 +311,9 @@ impl DocFreq {
     }
 
     /// Counts one document with the given distinct features at time `now`; returns their
-    /// inverse document frequencies as [`DocFreq::idf`] gives them just after, in order
-    /// (taken while each entry is at hand: the table is large, and a second lookup of every
-    /// feature would cost another cache miss each).
+    /// inverse document frequencies just after, in order (0 for a feature in every
+    /// document: it tells nothing apart). They are taken while each entry is at hand: the
+    /// table is large, and a second lookup of every feature would cost another cache miss.
     pub fn observe(&mut self, features: &[Feature], now: i64) -> Vec<f32> {
         self.docs = self.docs * decay(now - self.docs_at, self.half_life) + 1.0;
         self.docs_at = self.docs_at.max(now);
@@ -339,8 +334,7 @@ impl DocFreq {
         idf
     }
 
-    /// The inverse document frequency of a feature at time `now` (0 for a feature in
-    /// every document: it tells nothing apart).
+    /// The inverse document frequency of a feature at time `now`, looked up again.
     #[cfg(test)]
     pub fn idf(&self, feature: Feature, now: i64) -> f32 {
         let df = self.df.get(&feature).map_or(0.0, |(c, at)| {
