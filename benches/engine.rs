@@ -4,7 +4,8 @@
 //!
 //! Run: `cargo bench --bench engine` (200k articles), or set `STORYD_BENCH_ARTICLES=1000000`
 //! for the full million. `STORYD_BENCH_JSONL=FILE` also writes the stream as JSON Lines, so
-//! `scripts/baseline_tfidf.py` can run the same articles (see `scripts/bench-engine.sh`).
+//! `scripts/baseline_tfidf.py` can run the same articles (see `scripts/bench-engine.sh`), and
+//! labels each with its event, so `storyd eval FILE` scores the engine's stories on it.
 //! Generation happens between timed slices and is not counted. `STORYD_BENCH_DIGEST=1` also
 //! prints a digest of every decision (story, kind, score, duplicate, headline, merges), hashed
 //! outside the timed part, so two builds can be checked to decide the same on one stream.
@@ -83,8 +84,8 @@ impl Stream {
         }
     }
 
-    /// The next `n` articles (fewer at the end).
-    fn take(&mut self, n: usize) -> Vec<Doc> {
+    /// The next `n` articles (fewer at the end), each with the number of its event.
+    fn take(&mut self, n: usize) -> Vec<(Doc, usize)> {
         let horizon = DAYS * 86_400;
         let base = DateTime::UNIX_EPOCH + TimeDelta::days(19_000);
         let mut out = Vec::with_capacity(n);
@@ -115,7 +116,7 @@ impl Stream {
                 }
             }
             let id = format!("a{}", self.next);
-            out.push(Doc {
+            let doc = Doc {
                 url: Some(format!("https://outlet{}.example/{id}", rng.u8(..50))),
                 guid: None,
                 source: format!("outlet{}", rng.u8(..50)),
@@ -123,7 +124,8 @@ impl Stream {
                 summary: lead.join(" ") + ".",
                 published: base + TimeDelta::seconds(t),
                 id,
-            });
+            };
+            out.push((doc, pick));
             self.next += 1;
         }
         out
@@ -201,10 +203,11 @@ fn main() {
         while done < mark {
             let docs = stream.take((mark - done).min(10_000));
             if let Some(out) = jsonl.as_mut() {
-                for d in &docs {
+                for (d, event) in &docs {
                     let line = serde_json::json!({
                         "id": d.id, "title": d.title, "summary": d.summary,
-                        "published": d.published.to_rfc3339(),
+                        "url": d.url, "source": d.source,
+                        "published": d.published.to_rfc3339(), "event": format!("e{event}"),
                     });
                     writeln!(out, "{line}").expect("write JSONL");
                 }
@@ -212,9 +215,9 @@ fn main() {
             let t0 = clock(cpu, wall);
             if digest {
                 // Kept (not hashed) here: hashing happens after the clock stops.
-                decided.extend(docs.iter().map(|d| engine.add(d)));
+                decided.extend(docs.iter().map(|(d, _)| engine.add(d)));
             } else {
-                for d in &docs {
+                for (d, _) in &docs {
                     std::hint::black_box(engine.add(d));
                 }
             }
