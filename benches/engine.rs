@@ -10,6 +10,8 @@
 //! prints a digest of every decision (story, kind, score, duplicate, headline, merges), hashed
 //! outside the timed part, so two builds can be checked to decide the same on one stream.
 //! `STORYD_BENCH_STOP=N` stops after the first N articles of the stream.
+//! `STORYD_BENCH_TOPICS=N` makes a harder stream: every event belongs to one of N recurring
+//! topics whose words and name it shares with the topic's other events (look-alikes).
 //! `STORYD_BENCH_CLOCK=cpu` times the slices by this thread's time on a CPU (from
 //! /proc/thread-self/schedstat) instead of wall time, for a machine shared with other work.
 
@@ -45,6 +47,8 @@ fn word(mut i: usize) -> String {
 
 /// One event: its own words and names, when it starts and how long it runs.
 struct Event {
+    /// The topic it belongs to, if the stream has topics.
+    topic: Option<usize>,
     words: Vec<String>,
     names: Vec<String>,
     start: i64,
@@ -61,19 +65,42 @@ struct Stream {
 }
 
 impl Stream {
-    /// A stream of `total` articles.
-    fn new(total: usize) -> Self {
+    /// A stream of `total` articles. With `topics` > 0, every event belongs to one of that
+    /// many topics and takes half its words and one of its names from the topic's, so
+    /// events of one topic look alike (two quakes, two trials of one court) and recur over
+    /// the whole month.
+    fn new(total: usize, topics: usize) -> Self {
         let mut rng = fastrand::Rng::with_seed(42);
         let horizon = DAYS * 86_400;
+        let themes: Vec<(Vec<String>, String)> = (0..topics)
+            .map(|_| {
+                let words = (0..12).map(|_| word(1_000 + rng.usize(..60_000))).collect();
+                (words, capitalize(&word(70_000 + rng.usize(..40_000))))
+            })
+            .collect();
         // About one event per 40 articles, each running one to three days.
         let events = (0..total / 40 + 10)
-            .map(|_| Event {
-                words: (0..8).map(|_| word(1_000 + rng.usize(..60_000))).collect(),
-                names: (0..3)
+            .map(|_| {
+                let mut words: Vec<String> =
+                    (0..8).map(|_| word(1_000 + rng.usize(..60_000))).collect();
+                let mut names: Vec<String> = (0..3)
                     .map(|_| capitalize(&word(70_000 + rng.usize(..40_000))))
-                    .collect(),
-                start: rng.i64(0..horizon),
-                span: rng.i64(86_400..3 * 86_400),
+                    .collect();
+                let topic = (!themes.is_empty()).then(|| rng.usize(..themes.len()));
+                if let Some(t) = topic {
+                    let (theme_words, theme_name) = &themes[t];
+                    for w in words.iter_mut().take(4) {
+                        *w = theme_words[rng.usize(..theme_words.len())].clone();
+                    }
+                    names[0] = theme_name.clone();
+                }
+                Event {
+                    topic,
+                    words,
+                    names,
+                    start: rng.i64(0..horizon),
+                    span: rng.i64(86_400..3 * 86_400),
+                }
             })
             .collect();
         Stream {
@@ -84,8 +111,8 @@ impl Stream {
         }
     }
 
-    /// The next `n` articles (fewer at the end), each with the number of its event.
-    fn take(&mut self, n: usize) -> Vec<(Doc, usize)> {
+    /// The next `n` articles (fewer at the end), each with its event's number and topic.
+    fn take(&mut self, n: usize) -> Vec<(Doc, usize, Option<usize>)> {
         let horizon = DAYS * 86_400;
         let base = DateTime::UNIX_EPOCH + TimeDelta::days(19_000);
         let mut out = Vec::with_capacity(n);
@@ -125,7 +152,7 @@ impl Stream {
                 published: base + TimeDelta::seconds(t),
                 id,
             };
-            out.push((doc, pick));
+            out.push((doc, pick, e.topic));
             self.next += 1;
         }
         out
@@ -180,7 +207,11 @@ fn main() {
     let mut decided = Vec::new();
     let cpu = std::env::var("STORYD_BENCH_CLOCK").is_ok_and(|v| v == "cpu");
     let wall = Instant::now();
-    let mut stream = Stream::new(total);
+    let topics: usize = std::env::var("STORYD_BENCH_TOPICS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut stream = Stream::new(total, topics);
     let mut engine = Engine::new(EngineConfig::default());
     let clock_name = if cpu { "thread CPU time" } else { "wall time" };
     println!(
@@ -203,11 +234,12 @@ fn main() {
         while done < mark {
             let docs = stream.take((mark - done).min(10_000));
             if let Some(out) = jsonl.as_mut() {
-                for (d, event) in &docs {
+                for (d, event, topic) in &docs {
                     let line = serde_json::json!({
                         "id": d.id, "title": d.title, "summary": d.summary,
                         "url": d.url, "source": d.source,
                         "published": d.published.to_rfc3339(), "event": format!("e{event}"),
+                        "topic": topic.map(|t| format!("t{t}")),
                     });
                     writeln!(out, "{line}").expect("write JSONL");
                 }
@@ -215,9 +247,9 @@ fn main() {
             let t0 = clock(cpu, wall);
             if digest {
                 // Kept (not hashed) here: hashing happens after the clock stops.
-                decided.extend(docs.iter().map(|(d, _)| engine.add(d)));
+                decided.extend(docs.iter().map(|(d, ..)| engine.add(d)));
             } else {
-                for (d, _) in &docs {
+                for (d, ..) in &docs {
                     std::hint::black_box(engine.add(d));
                 }
             }

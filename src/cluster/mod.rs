@@ -71,6 +71,9 @@ pub struct EngineConfig {
     /// Minimum average link between two stories, over the bar of the article that brought
     /// them together, for them to be merged.
     pub merge_threshold: f32,
+    /// Minimum average link between two stories, as a fraction of the average link within
+    /// the more cohesive of them, for them to be merged (0: no such bar).
+    pub merge_cohesion: f32,
     /// Weight of the entity-like phrase signal against the text in a similarity.
     pub entity_weight: f32,
     /// Factor on the similarity of two articles that name years, none in common.
@@ -114,6 +117,7 @@ impl Default for EngineConfig {
             short_terms: 8,
             long_terms: 30,
             merge_threshold: 0.9,
+            merge_cohesion: 0.5,
             entity_weight: 0.4,
             year_factor: 0.7,
             quantity_factor: 0.7,

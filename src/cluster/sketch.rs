@@ -343,6 +343,29 @@ impl Sketch {
         top_k(&self.similarities(q, config), config.top_k)
     }
 
+    /// Average similarity of the pairs among the latest `last` members (`None` with fewer
+    /// than two): how closely the story holds together.
+    pub fn cohesion(&self, last: usize, config: &EngineConfig) -> Option<f32> {
+        let views: Vec<View> = self
+            .views()
+            .skip(self.slots.len().saturating_sub(last))
+            .collect();
+        let (mut sum, mut pairs) = (0.0, 0usize);
+        for (i, a) in views.iter().enumerate() {
+            for b in &views[i + 1..] {
+                sum += blend(
+                    dot(a.text, b.text),
+                    || dot(a.entities, b.entities),
+                    a,
+                    b,
+                    config,
+                );
+                pairs += 1;
+            }
+        }
+        (pairs > 0).then(|| sum / pairs as f32)
+    }
+
     /// Average link between the latest `last` members of two sketches.
     pub fn link(&self, other: &Sketch, last: usize, config: &EngineConfig) -> f32 {
         let skip = |s: &Sketch| s.slots.len().saturating_sub(last);

@@ -97,6 +97,37 @@ impl Story {
         (self.originals == 1 && self.sketch.len() == 1).then_some(&self.founder)
     }
 
+    /// Whether two stories that an article of bar `bar` brought together are about one
+    /// event. A story of one gets a second chance: it joins the other if its founder,
+    /// scored now, clears its own bar. Larger stories need an average link over the bar
+    /// and, against look-alike events, at least `merge_cohesion` of their mean cohesion:
+    /// two stories of one event are about as close to each other as within themselves,
+    /// two events of one topic (two quakes, two strikes) share only the topic's words.
+    pub fn converged(&self, other: &Story, bar: f32, config: &EngineConfig, now: i64) -> bool {
+        match (self.single(), other.single()) {
+            (_, Some(v)) if self.sketch.len() > 1 => {
+                self.similarity(&Query::new(v), config, now) >= config.join_bar(v.terms)
+            }
+            (Some(v), _) if other.sketch.len() > 1 => {
+                other.similarity(&Query::new(v), config, now) >= config.join_bar(v.terms)
+            }
+            _ => {
+                let link = self.link(other, config);
+                let cohesion = match (self.cohesion(config), other.cohesion(config)) {
+                    (Some(x), Some(y)) => (x + y) / 2.0,
+                    (x, y) => x.or(y).unwrap_or(0.0),
+                };
+                link >= config.merge_threshold * bar && link >= config.merge_cohesion * cohesion
+            }
+        }
+    }
+
+    /// Average link among the story's latest members (at most [`LINK_MEMBERS`]), if it
+    /// has two.
+    pub fn cohesion(&self, config: &EngineConfig) -> Option<f32> {
+        self.sketch.cohesion(LINK_MEMBERS, config)
+    }
+
     /// Average link between two stories' latest members (at most [`LINK_MEMBERS`] each).
     pub fn link(&self, other: &Story, config: &EngineConfig) -> f32 {
         self.sketch.link(&other.sketch, LINK_MEMBERS, config)
@@ -282,6 +313,55 @@ mod tests {
 
     fn doc(term: Feature) -> DocVectors {
         DocVectors::of_text(&[(term, 1.0)], &[])
+    }
+
+    /// A story of articles with the given text features, added a minute apart.
+    fn story_of(id: &str, articles: &[&[Feature]], config: &EngineConfig) -> Story {
+        let v = |terms: &&[Feature]| {
+            let text: Vec<(Feature, f32)> = terms.iter().map(|t| (*t, 1.0)).collect();
+            DocVectors::of_text(&text, &[])
+        };
+        let mut story = Story::new(id.into(), (id, 0), &v(&articles[0]), 0, config);
+        for (i, terms) in articles.iter().enumerate().skip(1) {
+            story.add(&v(terms), i as u64, 60 * i as i64, 86_400.0);
+        }
+        story
+    }
+
+    #[test]
+    fn look_alike_stories_do_not_converge_where_one_event_does() {
+        // Topic words 1-2 (say "quake", "magnitude"); each quake has its own (10-13, 20-23).
+        let quake_a: [&[Feature]; 3] = [&[1, 2, 10, 11, 12], &[1, 10, 11, 13], &[2, 10, 12, 13]];
+        let quake_b: [&[Feature]; 3] = [&[1, 2, 20, 21, 22], &[1, 20, 21, 23], &[2, 20, 22, 23]];
+        // A second story of quake A, formed apart (other outlets, other wording).
+        let quake_a2: [&[Feature]; 2] = [&[1, 10, 11, 12, 30], &[2, 11, 12, 13, 31]];
+        let without = EngineConfig {
+            merge_cohesion: 0.0,
+            merge_threshold: 0.5,
+            ..EngineConfig::default()
+        };
+        let with = EngineConfig {
+            merge_cohesion: 0.5,
+            ..without.clone()
+        };
+        let a = story_of("a", &quake_a, &with);
+        let b = story_of("b", &quake_b, &with);
+        let a2 = story_of("a2", &quake_a2, &with);
+        let bar = 0.19;
+        let (link, cohesion) = (a.link(&b, &with), a.cohesion(&with).unwrap_or(0.0));
+        assert!(
+            link > 0.5 * bar && link < 0.5 * cohesion,
+            "{link} {cohesion}"
+        );
+        assert!(
+            a.converged(&b, bar, &without, 180),
+            "the topic's words alone merge them"
+        );
+        assert!(!a.converged(&b, bar, &with, 180), "look-alikes stay apart");
+        assert!(
+            a.converged(&a2, bar, &with, 180),
+            "two stories of one event merge"
+        );
     }
 
     #[test]
