@@ -67,7 +67,9 @@ impl Stored {
                 feed_ids: vec![article.feed_id.clone()],
                 merged_into: None,
             };
-            store.commit_article(&article, &story, None).expect("commit");
+            store
+                .commit_article(&article, &story, None)
+                .expect("commit");
         }
         self.titles.insert(
             story_id.clone(),
@@ -81,7 +83,10 @@ impl Stored {
         let survivor = store.story(into).expect("read").expect("live");
         store.merge_story(from, &survivor).expect("merge");
         let moved = self.titles.remove(from).unwrap_or_default();
-        self.titles.entry(into.to_string()).or_default().extend(moved);
+        self.titles
+            .entry(into.to_string())
+            .or_default()
+            .extend(moved);
     }
 
     /// True when each word of `q` begins a word of one of the story's titles (the rule of
@@ -111,7 +116,10 @@ fn fill(store: &Store) -> Stored {
         store,
         "quake",
         10,
-        &["Earthquakes shake Port Velin", "Rescue teams reach the port"],
+        &[
+            "Earthquakes shake Port Velin",
+            "Rescue teams reach the port",
+        ],
     );
     s.story(store, "ukraine", 20, &["Ukraine talks resume in Geneva"]);
     s.story(
@@ -217,7 +225,10 @@ async fn q_finds_stories_by_title_words_and_pages_like_the_listing() {
     assert_eq!(find("EARTHQUAKE%20velin").await, vec![id("quake")]);
     let rain = find("rain").await;
     assert!(rain.contains(&id("rain")), "{rain:?}");
-    assert!(!rain.contains(&id("ukraine")), "rain found Ukraine: {rain:?}");
+    assert!(
+        !rain.contains(&id("ukraine")),
+        "rain found Ukraine: {rain:?}"
+    );
     assert_eq!(find("rainfall").await, vec![id("rain")]);
     assert!(find("quakes").await.is_empty());
     assert!(find("ain").await.is_empty());

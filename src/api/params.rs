@@ -106,9 +106,11 @@ impl StoryQuery {
             return self.page(store, store.stories(self.order, cursor), &[]);
         }
         match store.word_search(&self.words)? {
-            WordSearch::Stories { ids, unchecked } => {
-                self.page(store, store.stories_among(&ids, self.order, cursor), &unchecked)
-            }
+            WordSearch::Stories { ids, unchecked } => self.page(
+                store,
+                store.stories_among(&ids, self.order, cursor),
+                &unchecked,
+            ),
             WordSearch::TooCommon => {
                 self.page(store, store.stories(self.order, cursor), &self.words)
             }
@@ -329,5 +331,93 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    /// Commits an article titled `title` into story `story` at second `secs`.
+    fn add(store: &Store, id: &str, story: &str, title: &str, secs: i64) {
+        use crate::store::tests as st;
+        let mut a = st::article(id, &format!("f{id}"), story, st::t(secs));
+        a.title = title.to_string();
+        let mut s = store
+            .story(story)
+            .expect("read")
+            .unwrap_or_else(|| st::story(story, st::t(secs), &[]));
+        s.headline = if s.article_count == 0 {
+            title.to_string()
+        } else {
+            s.headline
+        };
+        s.updated = st::t(secs);
+        store.commit_article(&a, &s, None).expect("commit");
+    }
+
+    fn ids(page: &StoryPage) -> Vec<&str> {
+        page.0.iter().map(|(s, _)| s.id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_index_and_the_scan_answer_alike() {
+        let store = Store::temporary().expect("store");
+        let vocabulary = [
+            "rain", "ukraine", "rainfall", "port", "velin", "drain", "storm",
+        ];
+        for i in 0..60i64 {
+            let w = |k: i64| vocabulary[((i * 5 + k * 3) % 7) as usize];
+            let story = format!("s{:02}", i % 23);
+            add(
+                &store,
+                &format!("a{i:02}"),
+                &story,
+                &format!("{} {}", w(0), w(1)),
+                i,
+            );
+        }
+        for q in [
+            "rain",
+            "rain velin",
+            "Velin PORT",
+            "drain",
+            "st",
+            "ukraine storm",
+            "x",
+        ] {
+            for (sort, limit) in [("top", "200"), ("recent", "3"), ("top", "1")] {
+                let query = parse(&[("q", q), ("sort", sort), ("limit", limit)]).expect("query");
+                let indexed = query.run(&store).expect("run");
+                let scanned = query
+                    .page(&store, store.stories(query.order, None), &query.words)
+                    .expect("scan");
+                assert_eq!(ids(&indexed), ids(&scanned), "q={q} sort={sort}");
+                assert_eq!(indexed.1, scanned.1, "q={q} sort={sort}: cursor");
+            }
+        }
+        // Every story with "rain" somewhere, none with only "ukraine" or "drain".
+        let query = parse(&[("q", "rain"), ("limit", "200")]).expect("query");
+        let found = query.run(&store).expect("run");
+        for (story, _) in &found.0 {
+            let all = store.story_articles(&story.id).expect("articles");
+            assert!(
+                all.iter()
+                    .any(|a| a.title.split(' ').any(|w| w.starts_with("rain"))),
+                "{} has no rain",
+                story.id
+            );
+        }
+    }
+
+    #[test]
+    fn words_are_checked_against_headline_then_titles() {
+        let words: Vec<String> = vec!["rain".into(), "velin".into()];
+        assert_eq!(
+            missing_words(&words, "Rainfall in Port Velin"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(missing_words(&words, "Ukraine: Velin talks"), vec!["rain"]);
+        let mut a = crate::store::tests::article("a1", "f1", "s1", crate::store::tests::t(0));
+        a.title = "Heavy RAINS".into();
+        assert!(in_titles(&["rain"], std::slice::from_ref(&a)));
+        assert!(!in_titles(&["rain", "velin"], std::slice::from_ref(&a)));
+        a.title = "Drains of Ukraine".into();
+        assert!(!in_titles(&["rain"], &[a]));
     }
 }

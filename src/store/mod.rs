@@ -40,7 +40,7 @@ pub use backend::{Backend, BackendError, KvIter, KvPair, WriteBatch};
 pub use check::CheckReport;
 pub use codec::RECORD_VERSION;
 pub use error::StoreError;
-pub use search::{MAX_WORD_ENTRIES, WordSearch};
+pub use search::{MAX_WORD_ENTRIES, StoryIter, WordSearch};
 pub use sled::SledBackend;
 pub use words::{MAX_WORD_CHARS, matches as word_matches, words as title_words};
 pub use write::PruneReport;

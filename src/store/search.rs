@@ -18,11 +18,14 @@ use super::{KvPair, Store, StoreError, StoryOrder, keys};
 
 /// Most entries read for one query word before it counts as too common for the index.
 ///
-/// A word in more titles than this (8% of the 250,000-article benchmark store) is in so many
-/// stories that a scan of the listing meets a page of them after a few hundred stories, most
-/// answered by the headline alone (a few milliseconds), while reading the word's entries and
-/// ordering its thousands of stories costs more, and grows with the store.
-pub const MAX_WORD_ENTRIES: usize = 20_000;
+/// Reading an entry costs about 0.8 us, so this bound costs about 6 ms. A word in more titles
+/// (3% of the 250,000-article benchmark store) is in so many stories that a scan of the
+/// listing meets a page of them within a few hundred stories, most answered by their headline
+/// (about 5 ms in the benchmark), while reading all of its entries would cost more, and grow
+/// with the store. Measured on the benchmark's 200 query words (each alone, in process): with
+/// 20,000 the 90th percentile was 16 ms, with 8,000 10-11 ms, with 4,000 and 2,000 no better
+/// (words just above the bound then go to a scan that is slower for them).
+pub const MAX_WORD_ENTRIES: usize = 8_000;
 
 /// How far a word search reads the index.
 #[derive(Clone, Copy, Debug)]
@@ -45,7 +48,14 @@ const BOUNDS: Bounds = Bounds {
 
 /// With at most this many candidates, each one's story is read and the page is sorted; with
 /// more, the listing's order index is walked (keys only) and only candidates are read.
-const READ_ALL_CANDIDATES: usize = 512;
+///
+/// Reading c stories costs c times a story decode (~15 us); the walk reads about
+/// (page + 1) x stories / c keys (~0.5 us each) before the page is full, all of them when
+/// fewer than a page match. The two meet near c = 200 for the benchmark's 48,000 stories.
+const READ_ALL_CANDIDATES: usize = 256;
+
+/// Stories in a listing's order, each with its cursor.
+pub type StoryIter<'s> = Box<dyn Iterator<Item = Result<(Vec<u8>, Story), StoreError>> + 's>;
 
 /// What the word index answers for a search.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +167,7 @@ impl Store {
         ids: &'s HashSet<String>,
         order: StoryOrder,
         after: Option<&[u8]>,
-    ) -> Box<dyn Iterator<Item = Result<(Vec<u8>, Story), StoreError>> + 's> {
+    ) -> StoryIter<'s> {
         if let Some(error) = cursor_error(order, after) {
             return Box::new(std::iter::once(Err(error)));
         }

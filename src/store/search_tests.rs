@@ -56,7 +56,13 @@ fn found(store: &Store, q: &str) -> Vec<String> {
 #[test]
 fn entries_are_written_with_the_article_and_gone_with_it() {
     let store = Store::temporary().expect("store");
-    add_titled(&store, "a1", "s1", "Rain floods Port Velin, rain again", t(1));
+    add_titled(
+        &store,
+        "a1",
+        "s1",
+        "Rain floods Port Velin, rain again",
+        t(1),
+    );
     assert_eq!(
         entries(&store),
         vec![
@@ -154,7 +160,9 @@ fn a_schema_1_store_gets_its_word_index_at_open() {
         store.apply(batch).expect("raw writes");
         let report = store.check().expect("check");
         assert!(
-            report.to_string().contains("words/rates/a1: word entry missing"),
+            report
+                .to_string()
+                .contains("words/rates/a1: word entry missing"),
             "{report}"
         );
         store.flush().expect("flush");
@@ -185,7 +193,9 @@ fn check_reports_missing_stale_and_foreign_word_entries() {
     let text = report.to_string();
     assert!(
         text.contains("words/quake/a1: word entry missing for article a1")
-            && text.contains("words/flood/a2: word entry names story s1 but the article is in story s2")
+            && text.contains(
+                "words/flood/a2: word entry names story s1 but the article is in story s2"
+            )
             && text.contains("words/ghost/a2: word entry without an article title"),
         "{text}"
     );
@@ -195,7 +205,13 @@ fn check_reports_missing_stale_and_foreign_word_entries() {
 fn words_too_common_are_left_to_the_titles_or_to_a_scan() {
     let store = Store::temporary().expect("store");
     for i in 0..40 {
-        add_titled(&store, &format!("a{i:02}"), &format!("s{i:02}"), "Daily news", t(i));
+        add_titled(
+            &store,
+            &format!("a{i:02}"),
+            &format!("s{i:02}"),
+            "Daily news",
+            t(i),
+        );
     }
     add_titled(&store, "rare", "s07", "Rare eclipse", t(50));
     let small = search::Bounds {
@@ -233,7 +249,13 @@ fn stories_among_orders_and_pages_like_the_listing() {
         add_titled(&store, &format!("a{i:03}"), &sid, "Some title", t(i));
         if i % 3 == 0 {
             // More sources for some: the top order differs from the recent one.
-            add_titled(&store, &format!("b{i:03}"), &sid, "Another title", t(1000 - i));
+            add_titled(
+                &store,
+                &format!("b{i:03}"),
+                &sid,
+                "Another title",
+                t(1000 - i),
+            );
         }
     }
     for (modulus, order) in [
@@ -268,7 +290,10 @@ fn stories_among_orders_and_pages_like_the_listing() {
             .iter()
             .map(|(_, id)| id.clone())
             .collect();
-        assert_eq!(rest, expected, "after the cursor, every {modulus} in {order:?}");
+        assert_eq!(
+            rest, expected,
+            "after the cursor, every {modulus} in {order:?}"
+        );
         let bad = store.stories_among(&ids, order, Some(b"\x00junk")).next();
         assert!(
             matches!(bad, Some(Err(StoreError::InvalidCursor { .. }))),

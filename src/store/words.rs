@@ -193,7 +193,10 @@ mod tests {
     #[test]
     fn unspaced_scripts_give_a_word_per_character() {
         assert_eq!(words("東京地震"), vec!["東", "京", "地", "震"]);
-        assert_eq!(words("東京で地震、M6.8"), vec!["東", "京", "で", "地", "震", "m6", "8"]);
+        assert_eq!(
+            words("東京で地震、M6.8"),
+            vec!["東", "京", "で", "地", "震", "m6", "8"]
+        );
         assert_eq!(words("カメラ"), vec!["カ", "メ", "ラ"]);
         // Half-width katakana and full-width Latin normalize to their plain forms.
         assert_eq!(words("ｶﾒﾗ"), words("カメラ"));
