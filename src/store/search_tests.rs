@@ -1,11 +1,35 @@
 //! Word-index tests: entries written with the article and gone with it, kept in step through
-//! re-commits, merges, splits and pruning, rebuilt for a schema-1 store, checked by `check`,
-//! and searched (prefixes, intersections, too-common words, listing order and cursors).
+//! re-commits, merges, splits and pruning, rebuilt for a schema-1 store (and said so in the
+//! log), checked by `check`, and searched (prefixes, intersections,
+//! too-common words, listing order and cursors).
 
 use std::collections::HashSet;
 
 use super::tests::{article, assert_sound, story, t};
 use super::*;
+
+/// Log lines written while a test's subscriber is in force.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
 
 /// Commits article `id` titled `title` into story `story_id` (feed "f-`id`") at `at`.
 fn add_titled(store: &Store, id: &str, story_id: &str, title: &str, at: Time) {
@@ -167,7 +191,23 @@ fn a_schema_1_store_gets_its_word_index_at_open() {
         );
         store.flush().expect("flush");
     }
-    let store = Store::open(dir.path()).expect("reopen");
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer({
+            let logs = logs.clone();
+            move || logs.clone()
+        })
+        .with_ansi(false)
+        .finish();
+    let store =
+        tracing::subscriber::with_default(subscriber, || Store::open(dir.path())).expect("reopen");
+    let text = logs.text();
+    assert!(
+        text.contains("building it from the stored articles")
+            && text.contains("built the word index")
+            && text.contains("articles=2"),
+        "{text}"
+    );
     assert_eq!(found(&store, "rate"), vec!["s1", "s2"]);
     assert_eq!(found(&store, "bank"), vec!["s1"]);
     assert!(found(&store, "stale").is_empty());
