@@ -7,6 +7,10 @@
 //! and 64 connections, each reporting requests/s and p50/p99/p99.9 latency.
 //!
 //! `cargo bench --bench query -- [--articles N] [--seconds N] [--ingest-rate N]`
+//!
+//! For profiling: `--dir PATH` keeps the store there and reuses it on the next run (its
+//! background ingest then offers articles the store already holds), and `--probe` times each
+//! `q=` URL once, alone, and prints the slowest before the load runs.
 
 mod support;
 
@@ -27,13 +31,16 @@ fn main() -> anyhow::Result<()> {
     let articles: u64 = arg("--articles", 250_000);
     let seconds: f64 = arg("--seconds", 5.0);
     let rate: u64 = arg("--ingest-rate", 200);
-    let dir = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix("storyd-bench-query")
         .tempdir()?;
-    let store = Store::open(dir.path())?;
+    let path = arg("--dir", tmp.path().to_path_buf());
+    let store = Store::open(&path)?;
     let mut pipeline = Pipeline::new(store.clone(), 500, articles)?;
     let t = Instant::now();
-    pipeline.run(articles as usize)?;
+    if store.counts()?.articles < articles {
+        pipeline.run(articles as usize)?;
+    }
     let counts = store.counts()?;
     println!(
         "query: store of {} articles, {} stories built in {:.0} s; ingest goes on at {rate} articles/s",
@@ -61,7 +68,7 @@ fn main() -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let config = Config::parse(
-        &format!("[store]\npath = {:?}\n", dir.path().display().to_string()),
+        &format!("[store]\npath = {:?}\n", path.display().to_string()),
         std::path::Path::new("bench.toml"),
     )?;
     let (commands, _keep) = tokio::sync::mpsc::channel(1);
@@ -69,6 +76,9 @@ fn main() -> anyhow::Result<()> {
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let base = format!("http://{}", listener.local_addr()?);
     runtime.spawn(async move { axum::serve(listener, router).await });
+    if flag("--probe") {
+        probe(&runtime, &base, &targets)?;
+    }
     println!(
         "{:<28} {:>5} {:>9} {:>9} {:>9} {:>9} {:>7}",
         "endpoint", "conns", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors"
@@ -111,6 +121,43 @@ fn targets(store: &Store) -> anyhow::Result<Vec<(&'static str, Vec<String>)>> {
                 .collect(),
         ),
     ])
+}
+
+/// Times each `q=` URL once, alone, and prints the spread and the slowest ones.
+fn probe(
+    runtime: &tokio::runtime::Runtime,
+    base: &str,
+    targets: &[(&str, Vec<String>)],
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let Some((_, paths)) = targets.iter().find(|(name, _)| name.contains("q=")) else {
+        return Ok(());
+    };
+    let mut times: Vec<(f64, &String)> = Vec::new();
+    for p in paths {
+        let t = Instant::now();
+        let body = runtime
+            .block_on(async { client.get(format!("{base}{p}")).send().await?.bytes().await })?;
+        times.push((t.elapsed().as_secs_f64() * 1e3, p));
+        drop(body);
+    }
+    times.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let sorted: Vec<f64> = times.iter().map(|t| t.0).collect();
+    println!(
+        "probe: {} q= URLs alone: p50 {:.2} ms, p90 {:.2} ms, max {:.2} ms; slowest: {}",
+        sorted.len(),
+        quantile(&sorted, 0.5),
+        quantile(&sorted, 0.9),
+        sorted.last().copied().unwrap_or(0.0),
+        times
+            .iter()
+            .rev()
+            .take(5)
+            .map(|(ms, p)| format!("{p} {ms:.1} ms"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
 }
 
 /// Runs the load generator for each endpoint at 1, 8 and 64 connections.

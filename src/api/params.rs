@@ -1,8 +1,12 @@
 //! The parameters of `GET /api/stories`, checked one by one with messages that name them,
-//! and the scan that answers them from the store's order indexes.
+//! and the walk that answers them from the store's order indexes: over every story, or, for a
+//! `q` search, over the stories the word index finds (same order, same cursors).
+//!
+//! A `q` word matches the title words it begins, after the same normalization as titles (see
+//! `store::title_words`): `rain` finds "Rain" and "rains", not "Ukraine".
 
 use crate::model::{Article, Story, Time};
-use crate::store::{Store, StoryOrder};
+use crate::store::{Store, StoreError, StoryOrder, WordSearch, title_words, word_matches};
 
 use super::{ApiError, LIST_ARTICLES, order_of};
 
@@ -29,7 +33,8 @@ pub struct StoryQuery {
     pub since: Option<Time>,
     /// Only stories updated at or before.
     pub until: Option<Time>,
-    /// Lower-cased words that must all appear in the headline or an article title.
+    /// Query words (normalized as title words are) that must each begin a word of the
+    /// headline or of an article title.
     pub words: Vec<String>,
     /// Only stories with at least this many sources.
     pub min_sources: usize,
@@ -96,10 +101,34 @@ impl StoryQuery {
 
     /// Runs the query: a page of stories (each with up to [`LIST_ARTICLES`] articles) and the next cursor.
     pub fn run(&self, store: &Store) -> Result<StoryPage, ApiError> {
+        let cursor = self.cursor.as_deref();
+        if self.words.is_empty() {
+            return self.page(store, store.stories(self.order, cursor), &[]);
+        }
+        match store.word_search(&self.words)? {
+            WordSearch::Stories { ids, unchecked } => self.page(
+                store,
+                store.stories_among(&ids, self.order, cursor),
+                &unchecked,
+            ),
+            WordSearch::TooCommon => {
+                self.page(store, store.stories(self.order, cursor), &self.words)
+            }
+        }
+    }
+
+    /// A page of the `stories` (in the listing's order) that pass the filters and whose titles
+    /// hold every word of `words`.
+    fn page(
+        &self,
+        store: &Store,
+        stories: impl Iterator<Item = Result<(Vec<u8>, Story), StoreError>>,
+        words: &[String],
+    ) -> Result<StoryPage, ApiError> {
         let mut page = Vec::new();
         let mut last_key = None;
         let mut more = false;
-        for item in store.stories(self.order, self.cursor.as_deref()) {
+        for item in stories {
             let (key, story) = item?;
             if self.order == StoryOrder::Recent {
                 if self.until.is_some_and(|u| story.updated > u) {
@@ -112,13 +141,14 @@ impl StoryQuery {
             if !self.keeps(&story) {
                 continue;
             }
-            // A page shows the first few articles; only a word search that the headline alone
-            // does not answer needs every title.
-            let mut articles = if matches_words(&self.words, &story, &[]) {
+            // A page shows the first few articles; only words that the headline alone does not
+            // hold need every title.
+            let missing = missing_words(words, &story.headline);
+            let mut articles = if missing.is_empty() {
                 store.story_articles_first(&story.id, LIST_ARTICLES)?
             } else {
                 let all = store.story_articles(&story.id)?;
-                if !matches_words(&self.words, &story, &all) {
+                if !in_titles(&missing, &all) {
                     continue;
                 }
                 all
@@ -146,14 +176,30 @@ impl StoryQuery {
     }
 }
 
-/// True when every word appears in the headline or in an article title.
-fn matches_words(words: &[String], story: &Story, articles: &[Article]) -> bool {
-    let mut text = story.headline.to_lowercase();
-    for a in articles {
-        text.push('\n');
-        text.push_str(&a.title.to_lowercase());
+/// The query words that begin no word of `title`.
+fn missing_words<'w>(words: &'w [String], title: &str) -> Vec<&'w str> {
+    if words.is_empty() {
+        return Vec::new();
     }
-    words.iter().all(|w| text.contains(w.as_str()))
+    let have = title_words(title);
+    words
+        .iter()
+        .filter(|w| !have.iter().any(|h| word_matches(h, w)))
+        .map(String::as_str)
+        .collect()
+}
+
+/// True when each of `words` begins a word of some article's title.
+fn in_titles(words: &[&str], articles: &[Article]) -> bool {
+    let mut missing: Vec<&str> = words.to_vec();
+    for article in articles {
+        let have = title_words(&article.title);
+        missing.retain(|w| !have.iter().any(|h| word_matches(h, w)));
+        if missing.is_empty() {
+            return true;
+        }
+    }
+    missing.is_empty()
 }
 
 fn bad(key: &str, problem: &str) -> ApiError {
@@ -191,7 +237,7 @@ fn words(value: &str) -> Result<Vec<String>, ApiError> {
     if value.chars().count() > MAX_QUERY {
         return Err(bad("q", &format!("is longer than {MAX_QUERY} characters")));
     }
-    Ok(value.split_whitespace().map(|w| w.to_lowercase()).collect())
+    Ok(title_words(value))
 }
 
 fn cursor(value: &str) -> Result<Vec<u8>, ApiError> {
@@ -285,5 +331,93 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    /// Commits an article titled `title` into story `story` at second `secs`.
+    fn add(store: &Store, id: &str, story: &str, title: &str, secs: i64) {
+        use crate::store::tests as st;
+        let mut a = st::article(id, &format!("f{id}"), story, st::t(secs));
+        a.title = title.to_string();
+        let mut s = store
+            .story(story)
+            .expect("read")
+            .unwrap_or_else(|| st::story(story, st::t(secs), &[]));
+        s.headline = if s.article_count == 0 {
+            title.to_string()
+        } else {
+            s.headline
+        };
+        s.updated = st::t(secs);
+        store.commit_article(&a, &s, None).expect("commit");
+    }
+
+    fn ids(page: &StoryPage) -> Vec<&str> {
+        page.0.iter().map(|(s, _)| s.id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_index_and_the_scan_answer_alike() {
+        let store = Store::temporary().expect("store");
+        let vocabulary = [
+            "rain", "ukraine", "rainfall", "port", "velin", "drain", "storm",
+        ];
+        for i in 0..60i64 {
+            let w = |k: i64| vocabulary[((i * 5 + k * 3) % 7) as usize];
+            let story = format!("s{:02}", i % 23);
+            add(
+                &store,
+                &format!("a{i:02}"),
+                &story,
+                &format!("{} {}", w(0), w(1)),
+                i,
+            );
+        }
+        for q in [
+            "rain",
+            "rain velin",
+            "Velin PORT",
+            "drain",
+            "st",
+            "ukraine storm",
+            "x",
+        ] {
+            for (sort, limit) in [("top", "200"), ("recent", "3"), ("top", "1")] {
+                let query = parse(&[("q", q), ("sort", sort), ("limit", limit)]).expect("query");
+                let indexed = query.run(&store).expect("run");
+                let scanned = query
+                    .page(&store, store.stories(query.order, None), &query.words)
+                    .expect("scan");
+                assert_eq!(ids(&indexed), ids(&scanned), "q={q} sort={sort}");
+                assert_eq!(indexed.1, scanned.1, "q={q} sort={sort}: cursor");
+            }
+        }
+        // Every story with "rain" somewhere, none with only "ukraine" or "drain".
+        let query = parse(&[("q", "rain"), ("limit", "200")]).expect("query");
+        let found = query.run(&store).expect("run");
+        for (story, _) in &found.0 {
+            let all = store.story_articles(&story.id).expect("articles");
+            assert!(
+                all.iter()
+                    .any(|a| a.title.split(' ').any(|w| w.starts_with("rain"))),
+                "{} has no rain",
+                story.id
+            );
+        }
+    }
+
+    #[test]
+    fn words_are_checked_against_headline_then_titles() {
+        let words: Vec<String> = vec!["rain".into(), "velin".into()];
+        assert_eq!(
+            missing_words(&words, "Rainfall in Port Velin"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(missing_words(&words, "Ukraine: Velin talks"), vec!["rain"]);
+        let mut a = crate::store::tests::article("a1", "f1", "s1", crate::store::tests::t(0));
+        a.title = "Heavy RAINS".into();
+        assert!(in_titles(&["rain"], std::slice::from_ref(&a)));
+        assert!(!in_titles(&["rain", "velin"], std::slice::from_ref(&a)));
+        a.title = "Drains of Ukraine".into();
+        assert!(!in_titles(&["rain"], &[a]));
     }
 }

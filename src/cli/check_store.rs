@@ -1,5 +1,6 @@
 //! `storyd check-store`: opens the configured store (read and check only, never written to
-//! beyond what opening does) and prints [`crate::store::Store::check`]'s report.
+//! beyond what opening does: opening a schema-1 store builds its word index) and prints
+//! [`crate::store::Store::check`]'s report.
 //!
 //! Exit 0 when the store is sound, 1 when an invariant is broken or the store cannot be
 //! opened or read (the error says which, naming the path).

@@ -5,14 +5,17 @@
 //! and is live; every live story's articles exist and point back to it, and its
 //! `article_count` is their number, its `sources`/`feed_ids` hold theirs; a merged story holds
 //! no article and its chain ends in a live story; every index entry has its record and every
-//! record has exactly its index entries.
+//! record has exactly its index entries. The word index in particular: every article has an
+//! entry for each word of its title, holding the article's story id, and no other entry exists.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::model::{Article, FeedState, Story};
 
-use super::{SCHEMA_VERSION, Store, StoreError, codec, keys};
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::{SCHEMA_VERSION, Store, StoreError, codec, keys, words};
 
 /// How many problems a report lists in full; the rest are only counted.
 const MAX_LISTED: usize = 100;
@@ -81,6 +84,9 @@ struct Seen {
     stories: HashMap<String, Story>,
     articles: Vec<Article>,
     expected_index: HashSet<Vec<u8>>,
+    /// Expected word-index entries as hashes (key -> story id): a store has about ten per
+    /// article, too many to hold as keys.
+    expected_words: HashMap<u64, u64>,
 }
 
 impl Store {
@@ -99,6 +105,7 @@ impl Store {
         self.check_stories(&mut report, &mut seen)?;
         self.check_articles(&mut report, &mut seen)?;
         self.check_indexes(&mut report, &mut seen)?;
+        self.check_words(&mut report, &mut seen)?;
         Ok(report)
     }
 
@@ -153,6 +160,12 @@ impl Store {
                 .insert(keys::article_by_story(&article.story_id, article));
             seen.expected_index.insert(keys::article_by_feed(article));
             seen.expected_index.insert(keys::article_by_seen(article));
+            for word in words::words(&article.title) {
+                seen.expected_words.insert(
+                    xxh3_64(&keys::word_entry(&word, &article.id)),
+                    xxh3_64(article.story_id.as_bytes()),
+                );
+            }
             let Some(story) = seen.stories.get(&article.story_id) else {
                 report.problem(format!(
                     "article {}: its story {} does not exist",
@@ -224,6 +237,55 @@ impl Store {
                 "{}: index entry missing for {id}",
                 keys::describe(&key)
             ));
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Every word-index entry must be a word of its article's title and hold the article's
+    /// story id, and every word of every title must have its entry.
+    fn check_words(&self, report: &mut CheckReport, seen: &mut Seen) -> Result<(), StoreError> {
+        for item in self.scan(&[keys::WORD], None) {
+            let (key, value) = item?;
+            report.index_entries += 1;
+            match seen.expected_words.remove(&xxh3_64(&key)) {
+                None => report.problem(format!(
+                    "{}: word entry without an article title holding the word",
+                    keys::describe(&key)
+                )),
+                Some(story) if story != xxh3_64(&value) => {
+                    let id = keys::id_of_index(&key).unwrap_or("?");
+                    let article_story = seen
+                        .articles
+                        .iter()
+                        .find(|a| a.id == id)
+                        .map_or("?", |a| a.story_id.as_str());
+                    report.problem(format!(
+                        "{}: word entry names story {} but the article is in story {}",
+                        keys::describe(&key),
+                        String::from_utf8_lossy(&value),
+                        article_story
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if seen.expected_words.is_empty() {
+            return Ok(());
+        }
+        // Name the missing entries: a second pass over the articles finds the keys left.
+        for article in &seen.articles {
+            for word in words::words(&article.title) {
+                let key = keys::word_entry(&word, &article.id);
+                if seen.expected_words.remove(&xxh3_64(&key)).is_some() {
+                    report.problem(format!(
+                        "{}: word entry missing for article {}",
+                        keys::describe(&key),
+                        article.id
+                    ));
+                }
+            }
         }
         Ok(())
     }

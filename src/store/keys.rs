@@ -25,6 +25,9 @@ pub const ARTICLE_BY_STORY: u8 = b'S';
 pub const ARTICLE_BY_FEED: u8 = b'F';
 /// Index prefix: all articles in first_seen order (restore and retention).
 pub const ARTICLE_BY_SEEN: u8 = b't';
+/// Index prefix: the words of article titles (word, a zero byte, the article id), each
+/// holding the article's story id as its value (see `words.rs` and `search.rs`).
+pub const WORD: u8 = b'w';
 /// Table prefix: store metadata (schema version).
 pub const META: u8 = b'm';
 /// Table prefix: feeds added through the API, by feed id (merged with the config's).
@@ -142,6 +145,36 @@ pub fn seen_from(since: Time) -> Vec<u8> {
     key
 }
 
+/// The prefix of the word-index entries of every word that starts with `word`.
+pub fn word_prefix(word: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + word.len());
+    key.push(WORD);
+    key.extend_from_slice(word.as_bytes());
+    key
+}
+
+/// The word-index entry of `word` in the title of article `article_id`.
+///
+/// Words hold no zero byte (they are letters and digits), so the zero after the word ends it:
+/// the entries of one word are contiguous, and those of its longer forms follow them.
+pub fn word_entry(word: &str, article_id: &str) -> Vec<u8> {
+    let mut key = word_prefix(word);
+    key.push(0);
+    key.extend_from_slice(article_id.as_bytes());
+    key
+}
+
+/// The word and the article id of a word-index key, or `None` for a malformed one.
+pub fn word_of_entry(key: &[u8]) -> Option<(&str, &str)> {
+    let (&WORD, rest) = key.split_first()? else {
+        return None;
+    };
+    let zero = rest.iter().position(|&b| b == 0)?;
+    let word = std::str::from_utf8(&rest[..zero]).ok()?;
+    let id = std::str::from_utf8(rest.get(zero + 1..)?).ok()?;
+    Some((word, id))
+}
+
 /// Splits the id off the tail of an index key (the parts before it have fixed sizes).
 ///
 /// Returns `None` when the key is too short or not UTF-8: a malformed index entry.
@@ -154,6 +187,7 @@ pub fn id_of_index(key: &[u8]) -> Option<&str> {
             let len = u16::from_be_bytes([*rest.first()?, *rest.get(1)?]) as usize;
             rest.get(2 + len + 8..)?
         }
+        WORD => return word_of_entry(key).map(|(_, id)| id),
         _ => return None,
     };
     std::str::from_utf8(tail).ok()
@@ -173,6 +207,7 @@ pub fn describe(key: &[u8]) -> String {
         ARTICLE_BY_STORY => "articles-by-story",
         ARTICLE_BY_FEED => "articles-by-feed",
         ARTICLE_BY_SEEN => "articles-by-first-seen",
+        WORD => "words",
         META => "meta",
         API_FEED => "api-feeds",
         _ => "unknown-table",
@@ -181,6 +216,10 @@ pub fn describe(key: &[u8]) -> String {
         FEED | ARTICLE | STORY | META | API_FEED => match std::str::from_utf8(rest) {
             Ok(id) => format!("{table}/{id}"),
             Err(_) => format!("{table}/0x{}", hex(rest)),
+        },
+        WORD => match word_of_entry(key) {
+            Some((word, id)) => format!("{table}/{word}/{id}"),
+            None => format!("{table}/0x{}", hex(rest)),
         },
         _ => format!("{table}/0x{}", hex(rest)),
     }
@@ -229,6 +268,22 @@ mod tests {
     fn sized_ids_do_not_prefix_each_other() {
         let a = crate::store::tests::article("x", "f", "ab", at(0));
         assert!(!article_by_story("ab", &a).starts_with(&story_articles_prefix("a")));
+    }
+
+    #[test]
+    fn word_entries_give_back_their_word_and_id_and_sort_by_word() {
+        let key = word_entry("rain", "ar1");
+        assert_eq!(word_of_entry(&key), Some(("rain", "ar1")));
+        assert_eq!(id_of_index(&key), Some("ar1"));
+        assert_eq!(describe(&key), "words/rain/ar1");
+        assert!(key.starts_with(&word_prefix("rain")));
+        assert!(key.starts_with(&word_prefix("ra")));
+        assert!(word_entry("rainbow", "ar0").starts_with(&word_prefix("rain")));
+        // Every entry of "rain" comes before those of its longer forms.
+        assert!(word_entry("rain", "zzz") < word_entry("rainbow", "ar0"));
+        assert!(!word_entry("ukraine", "ar2").starts_with(&word_prefix("rain")));
+        assert_eq!(word_of_entry(&[WORD, b'x']), None);
+        assert_eq!(word_of_entry(&article("x")), None);
     }
 
     #[test]

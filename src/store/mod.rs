@@ -14,11 +14,16 @@ mod check;
 mod codec;
 mod error;
 mod keys;
+mod search;
 mod sled;
+mod upgrade;
+mod words;
 mod write;
 
 #[cfg(test)]
 mod durability_tests;
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -35,11 +40,16 @@ pub use backend::{Backend, BackendError, KvIter, KvPair, WriteBatch};
 pub use check::CheckReport;
 pub use codec::RECORD_VERSION;
 pub use error::StoreError;
+pub use search::{MAX_WORD_ENTRIES, StoryIter, WordSearch};
 pub use sled::SledBackend;
+pub use words::{MAX_WORD_CHARS, matches as word_matches, words as title_words};
 pub use write::PruneReport;
 
 /// The version of the key layout; bumped when keys or tables change meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2 added the word index of article titles; a store of version 1 gets it built at open (an
+/// older storyd refuses a version-2 store rather than write articles the index would miss).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How many `merged_into` links [`Store::story`] follows before calling the chain broken.
 const MAX_MERGE_HOPS: usize = 64;
@@ -58,6 +68,14 @@ impl StoryOrder {
         match self {
             StoryOrder::Top => keys::STORY_BY_RANK,
             StoryOrder::Recent => keys::STORY_BY_UPDATED,
+        }
+    }
+
+    /// The key of a live story in this order's index (its cursor in a listing).
+    fn key(self, story: &Story) -> Vec<u8> {
+        match self {
+            StoryOrder::Top => keys::story_by_rank(story),
+            StoryOrder::Recent => keys::story_by_updated(story),
         }
     }
 
@@ -129,6 +147,7 @@ impl Store {
         let key = keys::schema_key();
         match self.get_raw(&key)? {
             Some(bytes) if bytes == SCHEMA_VERSION.to_be_bytes() => Ok(()),
+            Some(bytes) if bytes == 1u32.to_be_bytes() => self.upgrade_from_1(),
             Some(bytes) => Err(StoreError::Schema {
                 path: self.inner.path.clone(),
                 found: match <[u8; 4]>::try_from(bytes.as_slice()) {
@@ -213,16 +232,14 @@ impl Store {
         after: Option<&[u8]>,
     ) -> impl Iterator<Item = Result<(Vec<u8>, Story), StoreError>> + use<'s> {
         let prefix = [order.prefix()];
-        let valid = after.is_none_or(|c| c.starts_with(&prefix) && keys::id_of_index(c).is_some());
-        let invalid = (!valid).then_some(Err(StoreError::InvalidCursor {
-            order: order.name(),
-        }));
-        let entries = valid
+        let invalid = search::cursor_error(order, after);
+        let entries = invalid
+            .is_none()
             .then(|| self.scan(&prefix, after))
             .into_iter()
             .flatten();
         let stories = entries.filter_map(move |item| self.story_of_index(item).transpose());
-        invalid.into_iter().chain(stories)
+        invalid.map(Err).into_iter().chain(stories)
     }
 
     /// The live story an index entry points at. `None` when it vanished or was merged since the

@@ -11,7 +11,7 @@ use std::sync::MutexGuard;
 use crate::model::{Article, FeedState, Story, Time};
 
 use super::backend::WriteBatch;
-use super::{Store, StoreError, codec, keys};
+use super::{Store, StoreError, codec, keys, words};
 
 /// How many articles one prune batch deletes: bounds the batch's size in memory.
 const PRUNE_CHUNK: usize = 512;
@@ -25,6 +25,16 @@ pub struct PruneReport {
     pub stories: u64,
     /// Merged-story redirects deleted because the story they led to is gone.
     pub redirects: u64,
+}
+
+/// Puts the word-index entries of `article`'s title, each holding its story id.
+pub(super) fn put_words(batch: &mut WriteBatch, article: &Article) {
+    for word in words::words(&article.title) {
+        batch.put(
+            keys::word_entry(&word, &article.id),
+            article.story_id.as_bytes().to_vec(),
+        );
+    }
 }
 
 /// Appends to `into` every name of `extra` it does not hold yet, keeping arrival order.
@@ -91,7 +101,10 @@ impl Store {
         Ok(())
     }
 
-    /// Puts `article` and its three index entries.
+    /// Puts `article`, its three index entries and its title's word-index entries.
+    ///
+    /// Every write that moves an article to another story (merge, split) puts it again, so the
+    /// story id its word entries hold changes in the same batch as the article's own.
     fn put_article(&self, batch: &mut WriteBatch, article: &Article) -> Result<(), StoreError> {
         let key = keys::article(&article.id);
         batch.put(key.clone(), codec::encode(&key, article)?);
@@ -101,15 +114,19 @@ impl Store {
         );
         batch.put(keys::article_by_feed(article), Vec::new());
         batch.put(keys::article_by_seen(article), Vec::new());
+        put_words(batch, article);
         Ok(())
     }
 
-    /// Deletes `article` and its three index entries.
+    /// Deletes `article`, its three index entries and its title's word-index entries.
     fn delete_article(&self, batch: &mut WriteBatch, article: &Article) {
         batch.delete(keys::article(&article.id));
         batch.delete(keys::article_by_story(&article.story_id, article));
         batch.delete(keys::article_by_feed(article));
         batch.delete(keys::article_by_seen(article));
+        for word in words::words(&article.title) {
+            batch.delete(keys::word_entry(&word, &article.id));
+        }
     }
 
     /// Atomically: inserts `article`, writes its story (new or updated, order indexes moved),
