@@ -178,28 +178,30 @@ impl StoryQuery {
 
 /// The query words that begin no word of `title`.
 fn missing_words<'w>(words: &'w [String], title: &str) -> Vec<&'w str> {
-    if words.is_empty() {
-        return Vec::new();
-    }
-    let have = title_words(title);
-    words
-        .iter()
-        .filter(|w| !have.iter().any(|h| word_matches(h, w)))
-        .map(String::as_str)
-        .collect()
+    let mut missing: Vec<&str> = words.iter().map(String::as_str).collect();
+    drop_found(&mut missing, title);
+    missing
 }
 
 /// True when each of `words` begins a word of some article's title.
 fn in_titles(words: &[&str], articles: &[Article]) -> bool {
     let mut missing: Vec<&str> = words.to_vec();
     for article in articles {
-        let have = title_words(&article.title);
-        missing.retain(|w| !have.iter().any(|h| word_matches(h, w)));
+        drop_found(&mut missing, &article.title);
         if missing.is_empty() {
             return true;
         }
     }
     missing.is_empty()
+}
+
+/// Drops from `missing` the words that begin a word of `title`.
+fn drop_found(missing: &mut Vec<&str>, title: &str) {
+    if missing.is_empty() {
+        return;
+    }
+    let have = title_words(title);
+    missing.retain(|w| !have.iter().any(|h| word_matches(h, w)));
 }
 
 fn bad(key: &str, problem: &str) -> ApiError {

@@ -550,8 +550,7 @@ impl Engine {
     fn try_merge(&mut self, a: u64, b: u64, bar: f32, now: i64) -> Option<(u64, String)> {
         let (sa, sb) = (self.stories.get(&a)?, self.stories.get(&b)?);
         let c = &self.config;
-        let converged = sa.converged(sb, bar, c, now);
-        if !converged {
+        if !sa.converged(sb, bar, c, now) {
             return None;
         }
         let (keep, gone) = if (sa.created, a) <= (sb.created, b) {
@@ -764,7 +763,7 @@ mod tests {
 
     #[test]
     fn articles_left_behind_by_a_revived_story_stay_reachable() {
-        // The merge below is forced (bar 0): only the average link may not stop it.
+        // The merge below is forced (bar 0), which the cohesion bar would refuse.
         let mut e = Engine::new(EngineConfig {
             merge_cohesion: 0.0,
             ..EngineConfig::default()

@@ -71,8 +71,8 @@ pub struct EngineConfig {
     /// Minimum average link between two stories, over the bar of the article that brought
     /// them together, for them to be merged.
     pub merge_threshold: f32,
-    /// Minimum average link between two stories, as a fraction of the average link within
-    /// the more cohesive of them, for them to be merged (0: no such bar).
+    /// Minimum average link between two stories, as a fraction of their mean average link
+    /// within (each over its latest members), for them to be merged (0: no such bar).
     pub merge_cohesion: f32,
     /// Weight of the entity-like phrase signal against the text in a similarity.
     pub entity_weight: f32,

@@ -353,13 +353,7 @@ impl Sketch {
         let (mut sum, mut pairs) = (0.0, 0usize);
         for (i, a) in views.iter().enumerate() {
             for b in &views[i + 1..] {
-                sum += blend(
-                    dot(a.text, b.text),
-                    || dot(a.entities, b.entities),
-                    a,
-                    b,
-                    config,
-                );
+                sum += between(a, b, config);
                 pairs += 1;
             }
         }
@@ -372,13 +366,7 @@ impl Sketch {
         let (mut sum, mut pairs) = (0.0, 0usize);
         for a in self.views().skip(skip(self)) {
             for b in other.views().skip(skip(other)) {
-                sum += blend(
-                    dot(a.text, b.text),
-                    || dot(a.entities, b.entities),
-                    &a,
-                    &b,
-                    config,
-                );
+                sum += between(&a, &b, config);
                 pairs += 1;
             }
         }
@@ -403,6 +391,17 @@ pub(crate) fn top_k(sims: &[f32], k: usize) -> f32 {
     }
     let n = k.min(sims.len()).max(1);
     best[..n].iter().sum::<f32>() / n as f32
+}
+
+/// Similarity of two stored members, neither laid out as a [`Query`].
+fn between(a: &View, b: &View, config: &EngineConfig) -> f32 {
+    blend(
+        dot(a.text, b.text),
+        || dot(a.entities, b.entities),
+        a,
+        b,
+        config,
+    )
 }
 
 /// Similarity of two articles `a` and `b` from their text cosine: blended with their

@@ -113,11 +113,14 @@ impl Story {
             }
             _ => {
                 let link = self.link(other, config);
+                if link < config.merge_threshold * bar {
+                    return false;
+                }
                 let cohesion = match (self.cohesion(config), other.cohesion(config)) {
                     (Some(x), Some(y)) => (x + y) / 2.0,
                     (x, y) => x.or(y).unwrap_or(0.0),
                 };
-                link >= config.merge_threshold * bar && link >= config.merge_cohesion * cohesion
+                link >= config.merge_cohesion * cohesion
             }
         }
     }

@@ -15,7 +15,7 @@ use crate::model::{Article, FeedState, Story};
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::{SCHEMA_VERSION, Store, StoreError, codec, keys, words};
+use super::{SCHEMA_VERSION, Store, StoreError, codec, keys};
 
 /// How many problems a report lists in full; the rest are only counted.
 const MAX_LISTED: usize = 100;
@@ -160,11 +160,9 @@ impl Store {
                 .insert(keys::article_by_story(&article.story_id, article));
             seen.expected_index.insert(keys::article_by_feed(article));
             seen.expected_index.insert(keys::article_by_seen(article));
-            for word in words::words(&article.title) {
-                seen.expected_words.insert(
-                    xxh3_64(&keys::word_entry(&word, &article.id)),
-                    xxh3_64(article.story_id.as_bytes()),
-                );
+            for key in keys::article_words(article) {
+                seen.expected_words
+                    .insert(xxh3_64(&key), xxh3_64(article.story_id.as_bytes()));
             }
             let Some(story) = seen.stories.get(&article.story_id) else {
                 report.problem(format!(
@@ -276,8 +274,7 @@ impl Store {
         }
         // Name the missing entries: a second pass over the articles finds the keys left.
         for article in &seen.articles {
-            for word in words::words(&article.title) {
-                let key = keys::word_entry(&word, &article.id);
+            for key in keys::article_words(article) {
                 if seen.expected_words.remove(&xxh3_64(&key)).is_some() {
                     report.problem(format!(
                         "{}: word entry missing for article {}",

@@ -164,6 +164,13 @@ pub fn word_entry(word: &str, article_id: &str) -> Vec<u8> {
     key
 }
 
+/// The word-index entries of `article`'s title, one per distinct word.
+pub fn article_words(article: &Article) -> impl Iterator<Item = Vec<u8>> + '_ {
+    super::words::words(&article.title)
+        .into_iter()
+        .map(|word| word_entry(&word, &article.id))
+}
+
 /// The word and the article id of a word-index key, or `None` for a malformed one.
 pub fn word_of_entry(key: &[u8]) -> Option<(&str, &str)> {
     let (&WORD, rest) = key.split_first()? else {

@@ -11,7 +11,7 @@ use std::sync::MutexGuard;
 use crate::model::{Article, FeedState, Story, Time};
 
 use super::backend::WriteBatch;
-use super::{Store, StoreError, codec, keys, words};
+use super::{Store, StoreError, codec, keys};
 
 /// How many articles one prune batch deletes: bounds the batch's size in memory.
 const PRUNE_CHUNK: usize = 512;
@@ -29,11 +29,8 @@ pub struct PruneReport {
 
 /// Puts the word-index entries of `article`'s title, each holding its story id.
 pub(super) fn put_words(batch: &mut WriteBatch, article: &Article) {
-    for word in words::words(&article.title) {
-        batch.put(
-            keys::word_entry(&word, &article.id),
-            article.story_id.as_bytes().to_vec(),
-        );
+    for key in keys::article_words(article) {
+        batch.put(key, article.story_id.as_bytes().to_vec());
     }
 }
 
@@ -124,8 +121,8 @@ impl Store {
         batch.delete(keys::article_by_story(&article.story_id, article));
         batch.delete(keys::article_by_feed(article));
         batch.delete(keys::article_by_seen(article));
-        for word in words::words(&article.title) {
-            batch.delete(keys::word_entry(&word, &article.id));
+        for key in keys::article_words(article) {
+            batch.delete(key);
         }
     }
 
