@@ -110,7 +110,11 @@ impl Ingestor {
         now: Time,
     ) -> Result<IngestReport, StoreError> {
         let mut report = IngestReport::default();
-        for entry in entries {
+        // The engine takes articles in about the order they were published; a feed lists its
+        // newest first, so its batch is filed oldest first (ties keep the feed's order).
+        let mut in_time_order: Vec<&Entry> = entries.iter().collect();
+        in_time_order.sort_by_key(|e| e.published);
+        for entry in in_time_order {
             let id = article_id(&feed.id, &entry.key);
             if self.store.contains_article(&id)? {
                 report.already_seen += 1;

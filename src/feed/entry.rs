@@ -12,6 +12,7 @@ use chrono::Duration;
 use feed_rs::model::{Entry as RawEntry, Link, Text};
 use url::Url;
 
+use super::boilerplate;
 use super::text::{collapse_whitespace, html_to_text, truncate};
 use super::urls::canonical_url;
 use crate::model::{self, Entry, Time, stable_id};
@@ -26,12 +27,20 @@ pub const FUTURE_TOLERANCE: Duration = Duration::minutes(10);
 const MAX_KEY_BYTES: usize = 512;
 
 /// Normalizes every entry of a document, dropping empty ones and repeated keys.
+/// Text the document repeats under many entries is then cut from their summaries and titles (after the
+/// keys are taken, so a key never depends on the rest of the document).
 pub fn normalize_all(raw: Vec<RawEntry>, feed_url: &Url, now: Time) -> Vec<model::Entry> {
     let mut seen = HashSet::with_capacity(raw.len());
-    raw.into_iter()
+    let mut entries: Vec<Entry> = raw
+        .into_iter()
         .filter_map(|entry| normalize(entry, feed_url, now))
         .filter(|entry| seen.insert(entry.key.clone()))
-        .collect()
+        .collect();
+    let mut summaries: Vec<&mut String> = entries.iter_mut().map(|e| &mut e.summary).collect();
+    boilerplate::strip(&mut summaries);
+    let mut titles: Vec<&mut String> = entries.iter_mut().map(|e| &mut e.title).collect();
+    boilerplate::strip_titles(&mut titles);
+    entries
 }
 
 /// Normalizes one entry, or `None` when it has neither title, summary nor link.

@@ -1,0 +1,322 @@
+//! Normalize step: text that a feed repeats under many of its entries (a video channel's
+//! "Subscribe to ... | Follow us on ..." footer, a blog's "The post ... appeared first on ..."
+//! line) is cut from their summaries, so that it neither shows as what an article says nor
+//! makes unrelated articles of one outlet look like copies of each other to the story engine.
+//!
+//! In a summary, a run of words counts as boilerplate when every word of it lies in a word
+//! 4-gram found in several entries of the same document, and the run is long: news phrases an
+//! outlet repeats ("tested positive for Covid-19") are short, footers are sentences. In a
+//! title, a leading or trailing part set off by a separator (" | ", " - ") counts when several
+//! titles of the document carry the same part: the name of the show or outlet.
+
+use std::collections::{HashMap, HashSet};
+
+/// Words in the n-grams compared across entries.
+const GRAM: usize = 4;
+/// Fewest entries with a summary for a document to be checked (one or two entries cannot
+/// tell a footer from a story).
+const MIN_ENTRIES: usize = 4;
+/// Fewest entries an n-gram must appear in, absolute and as a share of the entries.
+const MIN_REPEATS: usize = 3;
+const MIN_SHARE: f64 = 0.2;
+/// Fewest words in a run of repeated n-grams for it to be cut.
+const MIN_RUN: usize = 8;
+
+/// Separators that set a show's or outlet's name off a title.
+const TITLE_SEPARATORS: [&str; 5] = [" | ", " - ", " – ", " — ", " • "];
+
+/// Cuts the leading and trailing parts that many of a document's titles share, in place (a
+/// title is never cut to nothing).
+pub fn strip_titles(titles: &mut [&mut String]) {
+    let parts: Vec<Vec<(usize, usize)>> = titles.iter().map(|t| title_parts(t)).collect();
+    let split: Vec<usize> = (0..titles.len()).filter(|i| parts[*i].len() > 1).collect();
+    if split.len() < MIN_REPEATS || titles.len() < MIN_ENTRIES {
+        return;
+    }
+    let lower = |i: usize, (a, b): (usize, usize)| titles[i][a..b].to_lowercase();
+    let mut titles_with: HashMap<String, usize> = HashMap::new();
+    for &i in &split {
+        let distinct: HashSet<String> = parts[i].iter().map(|r| lower(i, *r)).collect();
+        for part in distinct {
+            *titles_with.entry(part).or_default() += 1;
+        }
+    }
+    let needed = MIN_REPEATS.max((titles.len() as f64 * MIN_SHARE).ceil() as usize);
+    let shared =
+        |i: usize, r: (usize, usize)| titles_with.get(&lower(i, r)).is_some_and(|n| *n >= needed);
+    let mut cut: Vec<(usize, (usize, usize))> = Vec::new();
+    for &i in &split {
+        let p = &parts[i];
+        let (mut from, mut to) = (0, p.len());
+        while to - from > 1 && shared(i, p[to - 1]) {
+            to -= 1;
+        }
+        while to - from > 1 && shared(i, p[from]) {
+            from += 1;
+        }
+        if to - from < p.len() {
+            cut.push((i, (p[from].0, p[to - 1].1)));
+        }
+    }
+    for (i, (a, b)) in cut {
+        *titles[i] = titles[i][a..b].to_string();
+    }
+}
+
+/// Byte ranges of the parts of a title between separators, trimmed (empty parts left out).
+fn title_parts(title: &str) -> Vec<(usize, usize)> {
+    let mut bounds: Vec<(usize, usize)> = Vec::new();
+    for sep in TITLE_SEPARATORS {
+        bounds.extend(title.match_indices(sep).map(|(i, s)| (i, i + s.len())));
+    }
+    bounds.sort_unstable();
+    let mut out = Vec::new();
+    let mut from = 0;
+    for (start, end) in bounds {
+        if start < from {
+            continue;
+        }
+        push_trimmed(title, from, start, &mut out);
+        from = end;
+    }
+    push_trimmed(title, from, title.len(), &mut out);
+    out
+}
+
+/// Adds the trimmed range `a..b` of `text` unless it is empty.
+fn push_trimmed(text: &str, a: usize, b: usize, out: &mut Vec<(usize, usize)>) {
+    let part = &text[a..b];
+    let start = a + (part.len() - part.trim_start().len());
+    let end = b - (part.len() - part.trim_end().len());
+    if start < end {
+        out.push((start, end));
+    }
+}
+
+/// Cuts the boilerplate runs out of a document's summaries, in place.
+pub fn strip(summaries: &mut [&mut String]) {
+    let words: Vec<Vec<(usize, usize)>> = summaries.iter().map(|s| word_spans(s)).collect();
+    let with_text = words.iter().filter(|w| w.len() >= GRAM).count();
+    if with_text < MIN_ENTRIES {
+        return;
+    }
+    let keys: Vec<Vec<String>> = summaries
+        .iter()
+        .zip(&words)
+        .map(|(s, spans)| grams(s, spans))
+        .collect();
+    let mut entries_with: HashMap<&str, usize> = HashMap::new();
+    for grams in &keys {
+        let distinct: HashSet<&str> = grams.iter().map(String::as_str).collect();
+        for g in distinct {
+            *entries_with.entry(g).or_default() += 1;
+        }
+    }
+    let needed = MIN_REPEATS.max((with_text as f64 * MIN_SHARE).ceil() as usize);
+    for ((summary, spans), grams) in summaries.iter_mut().zip(&words).zip(&keys) {
+        let mut repeated = vec![false; spans.len()];
+        for (i, g) in grams.iter().enumerate() {
+            if entries_with.get(g.as_str()).is_some_and(|n| *n >= needed) {
+                repeated[i..i + GRAM].iter_mut().for_each(|r| *r = true);
+            }
+        }
+        if let Some(kept) = without_runs(summary, spans, &repeated) {
+            **summary = kept;
+        }
+    }
+}
+
+/// Byte ranges of the whitespace-separated words of a text.
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    out
+}
+
+/// The lowercased word n-grams of a text, one per starting word.
+fn grams(text: &str, spans: &[(usize, usize)]) -> Vec<String> {
+    spans
+        .windows(GRAM)
+        .map(|w| {
+            w.iter()
+                .map(|(a, b)| text[*a..*b].to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// The text with its runs of at least [`MIN_RUN`] repeated words cut (runs joined by a
+/// space), or `None` when there is no such run.
+fn without_runs(text: &str, spans: &[(usize, usize)], repeated: &[bool]) -> Option<String> {
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < spans.len() {
+        if !repeated[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < spans.len() && repeated[i] {
+            i += 1;
+        }
+        if i - start >= MIN_RUN {
+            cuts.push((start, i));
+        }
+    }
+    if cuts.is_empty() {
+        return None;
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut from = 0;
+    for (start, end) in cuts {
+        if start > from {
+            kept.push(text[spans[from].0..spans[start - 1].1].trim());
+        }
+        from = end;
+    }
+    if from < spans.len() {
+        kept.push(text[spans[from].0..spans[spans.len() - 1].1].trim());
+    }
+    Some(kept.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FOOTER: &str = "Subscribe to our channel: https://example.net/subscribe | Watch the \
+                          evening bulletin daily at six or catch up on demand anytime";
+
+    fn run(texts: &[&str]) -> Vec<String> {
+        let mut owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+        let mut refs: Vec<&mut String> = owned.iter_mut().collect();
+        strip(&mut refs);
+        owned
+    }
+
+    #[test]
+    fn a_footer_under_every_entry_is_cut_and_what_each_says_stays() {
+        let leads = [
+            "The harbour bridge reopens after two years of repairs.",
+            "Farmers count the cost of the late frost in the valley.",
+            "A new ferry route links the islands from next month.",
+            "The city council votes to keep the night buses running.",
+        ];
+        let texts: Vec<String> = leads.iter().map(|l| format!("{l} {FOOTER}")).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        assert_eq!(run(&refs), leads);
+    }
+
+    #[test]
+    fn a_footer_in_the_middle_leaves_both_sides() {
+        let sides = [
+            ("Rain floods the lower town.", "Roads reopen by noon."),
+            ("Striking nurses march again.", "Talks resume on Friday."),
+            ("A comet is seen over the bay.", "Skies stay clear tonight."),
+            (
+                "Storm damage closes two schools.",
+                "Pupils learn from home.",
+            ),
+        ];
+        let texts: Vec<String> = sides
+            .iter()
+            .map(|(lead, tail)| format!("{lead} {FOOTER} {tail}"))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let want: Vec<String> = sides.iter().map(|(l, t)| format!("{l} {t}")).collect();
+        assert_eq!(run(&refs), want);
+    }
+
+    #[test]
+    fn short_shared_phrases_and_small_documents_are_left_alone() {
+        let shared: Vec<String> = (0..6)
+            .map(|i| format!("In town {i} officials say {i} more people tested positive overnight, up from {}", i + 2))
+            .collect();
+        let refs: Vec<&str> = shared.iter().map(String::as_str).collect();
+        assert_eq!(
+            run(&refs),
+            shared,
+            "a repeated phrase shorter than a run stays"
+        );
+        let few = [
+            format!("One. {FOOTER}"),
+            format!("Two. {FOOTER}"),
+            format!("Three. {FOOTER}"),
+        ];
+        let refs: Vec<&str> = few.iter().map(String::as_str).collect();
+        assert_eq!(
+            run(&refs),
+            few,
+            "three entries cannot tell a footer from a story"
+        );
+    }
+
+    fn titles(texts: &[&str]) -> Vec<String> {
+        let mut owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+        let mut refs: Vec<&mut String> = owned.iter_mut().collect();
+        strip_titles(&mut refs);
+        owned
+    }
+
+    #[test]
+    fn a_show_name_on_most_titles_is_cut_and_the_rest_stays() {
+        let got = titles(&[
+            "Van catches fire on the highway | Evening Bulletin | Evening Bulletin",
+            "Dog found a year after it went missing | Evening Bulletin",
+            "Evening Bulletin | Cemeteries fill up weeks before the holiday",
+            "Night market returns - Evening Bulletin",
+            "Evening Bulletin",
+            "Mayor: the bridge will reopen - sooner than planned",
+        ]);
+        assert_eq!(
+            got,
+            [
+                "Van catches fire on the highway",
+                "Dog found a year after it went missing",
+                "Cemeteries fill up weeks before the holiday",
+                "Night market returns",
+                "Evening Bulletin",
+                "Mayor: the bridge will reopen - sooner than planned",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_part_few_titles_share_stays() {
+        let got = titles(&[
+            "Can a new alliance deter China? | Inside Story",
+            "Is the recovery real? | Inside Story",
+            "Floods in the north | Morning Edition",
+            "Strike ends at the port",
+            "Rates rise again",
+            "Harvest comes in early",
+            "Ferry services resume",
+            "Talks stall in the capital",
+            "Heatwave grips the south",
+            "Markets close higher",
+            "Museum opens its doors",
+            "Team wins the final",
+        ]);
+        assert_eq!(got[0], "Can a new alliance deter China? | Inside Story");
+    }
+
+    #[test]
+    fn text_that_is_all_footer_becomes_empty() {
+        let texts = [FOOTER, FOOTER, FOOTER, FOOTER];
+        assert!(run(&texts).iter().all(String::is_empty));
+    }
+}
