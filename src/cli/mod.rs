@@ -100,7 +100,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(arg) => {
             let config = load(&arg.config)?;
             init_logging(&config.log);
-            runtime()?.block_on(serve(config))?;
+            let runtime = runtime()?;
+            let served = runtime.block_on(serve(config));
+            // Work abandoned at the shutdown deadline may still hold a blocking thread (an
+            // ingest, a prune): the store is flushed, so exit without waiting for it.
+            runtime.shutdown_background();
+            served?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Once(arg) => {
