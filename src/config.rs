@@ -128,7 +128,7 @@ pub struct Config {
     pub log: LogConfig,
     /// `[[feeds]]` in file order, then the feeds of the `opml` files not configured already.
     pub feeds: Vec<FeedConfig>,
-    /// The `opml` files, resolved against the config file's folder.
+    /// The `opml` files, as found: next to the config file, else from the working directory.
     pub opml: Vec<PathBuf>,
 }
 
@@ -246,6 +246,17 @@ struct Validator<'a> {
     path: &'a Path,
 }
 
+/// The paths an `opml` entry may name, in the order they are tried: next to the config file
+/// (`dir`), then from the working directory; one path when the two are the same.
+fn opml_candidates(dir: &Path, file: &Path) -> Vec<PathBuf> {
+    let beside = dir.join(file);
+    if beside == file {
+        vec![beside]
+    } else {
+        vec![beside, file.to_owned()]
+    }
+}
+
 impl Validator<'_> {
     fn invalid(&self, key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
         ConfigError::Invalid {
@@ -347,11 +358,33 @@ impl Validator<'_> {
         })
     }
 
-    /// The feeds of the OPML file `opml[i]`, a path relative to the config file's folder.
+    /// Where the OPML file `opml[i]` is: relative to the config file's folder when a file is
+    /// there, else to the working directory (as `store.path` is).
+    fn opml_path(&self, key: &str, file: &str) -> Result<PathBuf, ConfigError> {
+        let file = Path::new(file.trim());
+        if file.as_os_str().is_empty() {
+            return Err(self.invalid(key, "must not be empty"));
+        }
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        let candidates = opml_candidates(dir, file);
+        if let Some(found) = candidates.iter().find(|p| p.exists()) {
+            return Ok(found.clone());
+        }
+        let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+        Err(self.invalid(
+            key,
+            format!(
+                "no such file: tried {} (relative paths are looked up next to the config \
+                 file, then in the working directory)",
+                tried.join(" and ")
+            ),
+        ))
+    }
+
+    /// The feeds of the OPML file `opml[i]` (see [`Validator::opml_path`]).
     fn opml_feeds(&self, i: usize, file: &str) -> Result<(PathBuf, Vec<FeedConfig>), ConfigError> {
         let key = format!("opml[{i}]");
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let path = dir.join(file.trim());
+        let path = self.opml_path(&key, file)?;
         let bytes = std::fs::read(&path)
             .map_err(|e| self.invalid(&key, format!("cannot read {}: {e}", path.display())))?;
         let outlines = crate::opml::read(&bytes)
@@ -507,6 +540,23 @@ mod tests {
             Ok(c) => panic!("expected an error, got {c:?}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn opml_paths_are_tried_beside_the_config_then_from_the_working_directory() {
+        let p = |s: &str| PathBuf::from(s);
+        assert_eq!(
+            opml_candidates(Path::new("config"), Path::new("config/feeds.opml")),
+            [p("config/config/feeds.opml"), p("config/feeds.opml")]
+        );
+        assert_eq!(
+            opml_candidates(Path::new(""), Path::new("feeds.opml")),
+            [p("feeds.opml")]
+        );
+        assert_eq!(
+            opml_candidates(Path::new("/etc/storyd"), Path::new("/srv/feeds.opml")),
+            [p("/srv/feeds.opml")]
+        );
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! scheduler loop, the bounded pool of refresh tasks and the HTTP server under one
 //! shutdown signal.
 //!
-//! Shutdown order: stop scheduling, stop accepting requests, drain in-flight refreshes
-//! with a deadline, flush the store.
+//! Shutdown order: stop scheduling, stop accepting requests, drain in-flight requests,
+//! refreshes and store upkeep until one deadline, [`DRAIN_DEADLINE`] after the signal,
+//! abandon what is still running then (and log what it was), flush the store: all within
+//! [`SHUTDOWN_DEADLINE`] of the signal.
 //!
 //! The scheduler loop owns the live feed set ([`FeedTable`]): reloads (SIGHUP,
 //! `POST /api/reload`), feeds added or removed through the API and manual refreshes reach
@@ -19,6 +21,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 use crate::api::server::{self, ServerLimits};
@@ -34,8 +37,16 @@ use crate::scheduler::DueQueue;
 use crate::store::Store;
 use crate::systemd;
 
-/// How long in-flight refreshes may run on after a shutdown request.
-pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+/// How long a shutdown may take, from the signal to the store flushed (SPEC: 10 s).
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long in-flight work (HTTP requests, refreshes, a prune or a store sample) may run on
+/// after a shutdown request; the rest of [`SHUTDOWN_DEADLINE`] is kept for the flush.
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(9);
+
+/// The shutdown signal every task watches: `None` while running, then the instant by which
+/// in-flight work must be done ([`DRAIN_DEADLINE`] after the request).
+type Stop = watch::Receiver<Option<Instant>>;
 
 /// The longest the scheduler sleeps without looking again.
 const MAX_NAP: Duration = Duration::from_secs(60);
@@ -165,7 +176,7 @@ impl Daemon {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = watch::channel(false);
+        let (stop_tx, stop_rx) = watch::channel(None);
         let (commands_tx, commands_rx) = mpsc::channel(64);
         // Every feed's state is stored before the endpoint answers, so /api/feeds lists them all.
         let due = self.table.start(chrono::Utc::now())?;
@@ -182,7 +193,7 @@ impl Daemon {
         let router = server::harden(api::app(state), self.store.clone(), &limits);
         let server = tokio::spawn(async move {
             server::serve(listener, router, &limits, async move {
-                let _ = http_stop.wait_for(|s| *s).await;
+                deadline_of(&mut http_stop).await
             })
             .await
         });
@@ -192,7 +203,7 @@ impl Daemon {
         tokio::spawn(async move {
             shutdown.await;
             systemd::stopping();
-            let _ = stop_tx.send(true);
+            let _ = stop_tx.send(Some(Instant::now() + DRAIN_DEADLINE));
         });
         tokio::spawn(reload_on_sighup(commands_tx, stop_rx.clone()));
         let retention = tokio::spawn(prune_loop(
@@ -205,12 +216,15 @@ impl Daemon {
             self.metrics.clone(),
             stop_rx.clone(),
         ));
+        let mut stop = stop_rx.clone();
         let scheduled = self.schedule(due, stop_rx, commands_rx).await;
+        // The HTTP server drains until the same deadline, and stops by itself then.
         if let Err(e) = server.await {
             warn!(error = %e, "HTTP server task failed");
         }
-        let _ = retention.await;
-        let _ = sampler.await;
+        let deadline = deadline_of(&mut stop).await;
+        finish_or_abandon(retention, deadline, "the prune of old articles in progress").await;
+        finish_or_abandon(sampler, deadline, "the store sample in progress").await;
         self.store
             .flush()
             .context("cannot flush the store at shutdown")?;
@@ -223,7 +237,7 @@ impl Daemon {
     async fn schedule(
         &mut self,
         due: Vec<Due>,
-        mut stop: watch::Receiver<bool>,
+        mut stop: Stop,
         mut commands: mpsc::Receiver<Command>,
     ) -> anyhow::Result<()> {
         let mut queue = DueQueue::new();
@@ -268,7 +282,7 @@ impl Daemon {
                 .unwrap_or(Duration::ZERO)
                 .min(MAX_NAP);
             tokio::select! {
-                _ = stop.wait_for(|s| *s) => break,
+                _ = stop.wait_for(Option::is_some) => break,
                 Some(done) = running.join_next_with_id() => {
                     // A refresh whose result could not be stored, or that panicked (a bug), is
                     // tried again after the minimum interval.
@@ -301,14 +315,21 @@ impl Daemon {
             }
         }
         info!(in_flight = running.len(), "stopping: draining refreshes");
-        let drained = tokio::time::timeout(DRAIN_DEADLINE, async {
-            while running.join_next().await.is_some() {}
+        let deadline = deadline_of(&mut stop).await;
+        let drained = tokio::time::timeout_at(deadline, async {
+            while let Some(done) = running.join_next_with_id().await {
+                let task = done.map_or_else(|e| e.id(), |(task, _)| task);
+                tasks.remove(&task);
+            }
         })
         .await;
         if drained.is_err() {
+            let mut feeds: Vec<&str> = tasks.values().map(String::as_str).collect();
+            feeds.sort_unstable();
             warn!(
-                abandoned = running.len(),
-                "refreshes still running after the deadline were abandoned"
+                abandoned = feeds.len(),
+                feeds = %feeds.join(", "),
+                "shutdown deadline: abandoned the refreshes still running"
             );
             running.abort_all();
         }
@@ -372,8 +393,26 @@ fn apply(queue: &mut DueQueue, due: Vec<Due>) {
     }
 }
 
+/// Waits for the stop signal and returns its drain deadline.
+async fn deadline_of(stop: &mut Stop) -> Instant {
+    match stop.wait_for(Option::is_some).await {
+        Ok(deadline) => (*deadline).unwrap_or_else(Instant::now),
+        // The sender is gone without a signal: nothing is worth waiting for.
+        Err(_) => Instant::now(),
+    }
+}
+
+/// Waits for `task` until `deadline`; past it, aborts the task and logs `what` was abandoned.
+async fn finish_or_abandon(task: tokio::task::JoinHandle<()>, deadline: Instant, what: &str) {
+    let abort = task.abort_handle();
+    if tokio::time::timeout_at(deadline, task).await.is_err() {
+        abort.abort();
+        warn!("shutdown deadline: abandoned {what}");
+    }
+}
+
 /// Turns SIGHUP into a reload command, until the stop signal.
-async fn reload_on_sighup(commands: mpsc::Sender<Command>, mut stop: watch::Receiver<bool>) {
+async fn reload_on_sighup(commands: mpsc::Sender<Command>, mut stop: Stop) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -387,7 +426,7 @@ async fn reload_on_sighup(commands: mpsc::Sender<Command>, mut stop: watch::Rece
         loop {
             // The stop branch's guard must not live across the send below: wrap it.
             let stopped = async {
-                let _ = stop.wait_for(|s| *s).await;
+                let _ = stop.wait_for(Option::is_some).await;
             };
             tokio::select! {
                 _ = stopped => return,
@@ -403,21 +442,17 @@ async fn reload_on_sighup(commands: mpsc::Sender<Command>, mut stop: watch::Rece
     #[cfg(not(unix))]
     {
         drop(commands);
-        let _ = stop.wait_for(|s| *s).await;
+        let _ = stop.wait_for(Option::is_some).await;
     }
 }
 
 /// Deletes articles and stories older than `store.retention` (as in force now), at start-up
 /// and then every hour.
-async fn prune_loop(
-    store: Store,
-    live: watch::Receiver<Arc<Snapshot>>,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn prune_loop(store: Store, live: watch::Receiver<Arc<Snapshot>>, mut stop: Stop) {
     let mut tick = tokio::time::interval(PRUNE_EVERY);
     loop {
         tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
+            _ = stop.wait_for(Option::is_some) => return,
             _ = tick.tick() => {}
         }
         let retention = live.borrow().config.store.retention;
@@ -450,11 +485,11 @@ fn pop_due_at(queue: &mut DueQueue, now: Time) -> Vec<(String, Time)> {
 
 /// Samples the store's counts and size on disk for `/metrics`, at start-up and then every
 /// [`SAMPLE_EVERY`] (counting is a scan, too slow to do on every scrape of a large store).
-async fn sample_loop(store: Store, metrics: Metrics, mut stop: watch::Receiver<bool>) {
+async fn sample_loop(store: Store, metrics: Metrics, mut stop: Stop) {
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
     loop {
         tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
+            _ = stop.wait_for(Option::is_some) => return,
             _ = tick.tick() => {}
         }
         let store = store.clone();

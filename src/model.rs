@@ -196,7 +196,7 @@ pub enum NextFetchReason {
     RetryAfter,
     /// Exponential back-off after errors.
     Backoff,
-    /// Refresh requested by an operator.
+    /// Added through the API (`POST /api/feeds`): fetched at once.
     Manual,
 }
 

@@ -128,6 +128,36 @@ async fn write_endpoints_answer_only_to_the_admin_token() {
     .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["status"], "reloaded");
+    // What `curl -d '{...}'` sends without `-H 'Content-Type: application/json'`: a form,
+    // refused with a message that says what to send.
+    let form = reqwest::Client::new()
+        .post(&writes[0].1)
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(r#"{"url":"https://example.org/"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+    let answer: Value = serde_json::from_slice(&form.bytes().await.unwrap()).unwrap();
+    assert_eq!(answer["error"]["code"], "unsupported_media_type");
+    let message = answer["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("Content-Type: application/json"),
+        "{message}"
+    );
+    // JSON of the wrong shape is still a 400 that says what is wrong.
+    let (status, _, answer) = send(
+        reqwest::Method::POST,
+        writes[0].1.clone(),
+        Some(TOKEN),
+        Some(json!({"url": 3})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("bad_body"))
+    );
     // Removing a feed of the config file is the config's business.
     let (status, _, answer) = send(
         reqwest::Method::DELETE,

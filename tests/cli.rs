@@ -181,3 +181,85 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
     assert!(log.contains("SIGTERM"), "{log}");
     assert!(log.contains("storyd stopped"), "{log}");
 }
+
+/// A feed server that takes connections and never answers; each accepted connection is
+/// reported on the channel and held open.
+fn silent_server() -> (String, std::sync::mpsc::Receiver<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/feed.xml", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().map_while(Result::ok) {
+            held.push(stream);
+            if tx.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn serve_stops_within_10_s_abandoning_a_refresh_that_hangs() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (feed, fetched) = silent_server();
+    let cfg = dir.path().join("storyd.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\npath = {:?}\n\
+             [scheduler]\ntimeout = \"60s\"\n[[feeds]]\nurl = {feed:?}\n",
+            dir.path().join("store").display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut child = storyd()
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    // The refresh is in flight once the silent server has its connection.
+    fetched
+        .recv_timeout(Duration::from_secs(20))
+        .expect("storyd never fetched the feed");
+    // And an HTTP client is halfway through its request head.
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::io::Write::write_all(&mut slow, b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    let took = started.elapsed();
+    let log = lines.join().unwrap().join("\n");
+    assert!(status.success(), "exit status {status:?}\n{log}");
+    assert!(
+        took < Duration::from_secs(10),
+        "shutdown took {took:?}\n{log}"
+    );
+    assert!(
+        log.contains("abandoned the refreshes still running"),
+        "{log}"
+    );
+    assert!(log.contains("storyd stopped"), "{log}");
+    drop(slow);
+}

@@ -64,7 +64,7 @@ fn table() -> Vec<Bad> {
         bad("GET", format!("{s}?cursor=00ff"), 400),
         bad("GET", format!("{s}?sort=recent&cursor=72ff"), 400),
         bad("GET", format!("{s}?cursor={}", "ab".repeat(5000)), 400),
-        bad("GET", format!("{s}?min_sources=0"), 400),
+        bad("GET", format!("{s}?min_sources=100001"), 400),
         bad("GET", format!("{s}?min_sources=-2"), 400),
         bad("GET", format!("{s}?feed=../etc/passwd"), 400),
         bad("GET", format!("{s}?feed=zzzzzzzzzzzzzzzz"), 400),

@@ -1,6 +1,8 @@
 //! `GET /metrics` after a real daemon has fetched the fixtures, one feed failing to fetch and
-//! one not being a feed: the output is read by a strict parser of the OpenMetrics text format
-//! (names, labels, families, histogram buckets) and its numbers checked against what happened.
+//! one not being a feed: the output, in OpenMetrics for a client that asks for it (as
+//! Prometheus does) and in the Prometheus text format 0.0.4 otherwise, is read by a strict
+//! parser of each format (names, labels, families, histogram buckets) and its numbers checked
+//! against what happened.
 
 mod common;
 
@@ -95,11 +97,36 @@ fn sample(line: &str) -> Result<Sample, String> {
     })
 }
 
-/// Parses the whole exposition strictly; an error names the first thing outside the format.
+/// Which text format an exposition is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// OpenMetrics 1.0: counter families named without `_total`, `# UNIT`, `# EOF`.
+    OpenMetrics,
+    /// Prometheus text 0.0.4: families named as their samples, no `# UNIT`, no `# EOF`.
+    Prometheus,
+}
+
+/// Parses the whole OpenMetrics exposition strictly; an error names the first thing outside
+/// the format.
 fn try_parse(text: &str) -> Result<(BTreeMap<String, Family>, Vec<Sample>), String> {
-    let body = text
-        .strip_suffix("# EOF\n")
-        .ok_or("does not end with # EOF")?;
+    try_parse_as(text, Dialect::OpenMetrics)
+}
+
+/// Parses the whole exposition strictly as `dialect`.
+fn try_parse_as(
+    text: &str,
+    dialect: Dialect,
+) -> Result<(BTreeMap<String, Family>, Vec<Sample>), String> {
+    let body = match dialect {
+        Dialect::OpenMetrics => text
+            .strip_suffix("# EOF\n")
+            .ok_or("does not end with # EOF")?,
+        Dialect::Prometheus => {
+            ensure!(!text.contains("# EOF"), "# EOF in the Prometheus format");
+            ensure!(text.ends_with('\n'), "does not end with a newline");
+            text
+        }
+    };
     let mut families: BTreeMap<String, Family> = BTreeMap::new();
     let mut samples = Vec::new();
     for line in body.lines() {
@@ -114,7 +141,9 @@ fn try_parse(text: &str) -> Result<(BTreeMap<String, Family>, Vec<Sample>), Stri
                 (Some("TYPE"), Some(t @ ("counter" | "gauge" | "histogram"))) => {
                     family.kind = t.to_owned()
                 }
-                (Some("UNIT"), Some(u)) => family.unit = Some(u.to_owned()),
+                (Some("UNIT"), Some(u)) if dialect == Dialect::OpenMetrics => {
+                    family.unit = Some(u.to_owned())
+                }
                 _ => return Err(format!("unexpected line: {line}")),
             }
             continue;
@@ -126,11 +155,14 @@ fn try_parse(text: &str) -> Result<(BTreeMap<String, Family>, Vec<Sample>), Stri
             .max_by_key(|(f, _)| f.len())
             .ok_or_else(|| format!("sample of no declared family: {line}"))?;
         let suffix = &s.name[family.0.len()..];
-        let allowed: &[&str] = match family.1.kind.as_str() {
-            "counter" => &["_total", "_created"],
-            "gauge" => &[""],
-            "histogram" => &["_bucket", "_sum", "_count", "_created"],
-            k => return Err(format!("family {} has type {k:?}", family.0)),
+        let allowed: &[&str] = match (family.1.kind.as_str(), dialect) {
+            ("counter", Dialect::OpenMetrics) => &["_total", "_created"],
+            ("counter", Dialect::Prometheus) => &[""],
+            (k, _) => match k {
+                "gauge" => &[""],
+                "histogram" => &["_bucket", "_sum", "_count", "_created"],
+                k => return Err(format!("family {} has type {k:?}", family.0)),
+            },
         };
         ensure!(
             allowed.contains(&suffix),
@@ -155,6 +187,11 @@ fn try_parse(text: &str) -> Result<(BTreeMap<String, Family>, Vec<Sample>), Stri
 /// [`try_parse`], failing the test on an error.
 fn parse(text: &str) -> (BTreeMap<String, Family>, Vec<Sample>) {
     try_parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// [`try_parse_as`] in the Prometheus text format, failing the test on an error.
+fn parse_prometheus(text: &str) -> (BTreeMap<String, Family>, Vec<Sample>) {
+    try_parse_as(text, Dialect::Prometheus).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
 fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
@@ -195,6 +232,10 @@ fn check_histograms(families: &BTreeMap<String, Family>, samples: &[Sample]) {
     }
 }
 
+/// What Prometheus 2 sends when it scrapes.
+const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0;q=0.5,\
+     application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+
 #[test]
 fn the_parser_is_strict() {
     let good =
@@ -212,6 +253,19 @@ fn the_parser_is_strict() {
         "# HELP storyd_x X.\n# TYPE storyd_x counter\nstoryd_x_total 1\n",
     ] {
         assert!(try_parse(bad).is_err(), "accepted {bad:?}");
+    }
+    let good = "# HELP storyd_x_total X.\n# TYPE storyd_x_total counter\nstoryd_x_total 2\n";
+    let (_, samples) = parse_prometheus(good);
+    assert_eq!(value(&samples, "storyd_x_total", &[]), Some(2.0));
+    for bad in [
+        "# HELP storyd_x X.\n# TYPE storyd_x counter\nstoryd_x_total 1\n",
+        "# HELP storyd_x_total X.\n# TYPE storyd_x_total counter\nstoryd_x_total 1\n# EOF\n",
+        "# HELP storyd_x_bytes X.\n# TYPE storyd_x_bytes gauge\n# UNIT storyd_x_bytes bytes\nstoryd_x_bytes 1\n",
+    ] {
+        assert!(
+            try_parse_as(bad, Dialect::Prometheus).is_err(),
+            "accepted {bad:?}"
+        );
     }
 }
 
@@ -248,6 +302,7 @@ async fn metrics_count_what_the_daemon_did() {
     for _ in 0..600 {
         let r = client
             .get(format!("{}/metrics", daemon.base))
+            .header("accept", PROMETHEUS_ACCEPT)
             .send()
             .await
             .unwrap();
@@ -295,6 +350,34 @@ async fn metrics_count_what_the_daemon_did() {
         "storyd_articles_ingested",
     ] {
         assert_eq!(families[family].kind, "counter", "{family}");
+    }
+
+    // Without an Accept that asks for OpenMetrics: the Prometheus text format, same numbers.
+    for accept in [None, Some("*/*"), Some("text/plain")] {
+        let mut request = client.get(format!("{}/metrics", daemon.base));
+        if let Some(a) = accept {
+            request = request.header("accept", a);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8", "{accept:?}");
+        let plain = r.text().await.unwrap();
+        let (plain_families, plain_samples) = parse_prometheus(&plain);
+        check_histograms(&plain_families, &plain_samples);
+        for family in [
+            "storyd_fetch_errors_total",
+            "storyd_fetches_total",
+            "storyd_articles_ingested_total",
+        ] {
+            assert_eq!(plain_families[family].kind, "counter", "{family}");
+        }
+        assert!(plain_families.values().all(|f| f.unit.is_none()));
+        assert_eq!(
+            value(&plain_samples, "storyd_articles_ingested_total", &[]),
+            Some(15.0)
+        );
+        assert_eq!(value(&plain_samples, "storyd_stories", &[]), Some(13.0));
     }
     daemon.stop().await;
 }

@@ -304,7 +304,65 @@ fn opml_files_are_imported_and_export_round_trips() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("opml[0]: cannot read"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("opml[0]: no such file"), "{err}");
+}
+
+/// `check-config --config config/storyd.toml` run in `cwd`; exit code, stdout and stderr.
+fn check_in(cwd: &Path, config: &str) -> (Option<i32>, String, String) {
+    let out = storyd()
+        .current_dir(cwd)
+        .args(["check-config", "--config", config])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn opml_paths_are_found_beside_the_config_then_from_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("config")).unwrap();
+    std::fs::write(root.join("config/feeds.opml"), SUBSCRIPTIONS).unwrap();
+    let config = root.join("config/storyd.toml");
+
+    // SPEC's form: relative to the working directory, like store.path.
+    std::fs::write(&config, "opml = [\"config/feeds.opml\"]\n").unwrap();
+    let (code, out, err) = check_in(root, "config/storyd.toml");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("opml        config/feeds.opml"), "{out}");
+    assert!(out.contains("feeds       3"), "{out}");
+
+    // The older form: relative to the config file's folder, from any working directory.
+    std::fs::write(&config, "opml = [\"feeds.opml\"]\n").unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (code, out, err) = check_in(elsewhere.path(), config.to_str().unwrap());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("feeds       3"), "{out}");
+    // ...and it wins when the working directory has a file of the same name.
+    std::fs::write(
+        root.join("feeds.opml"),
+        SUBSCRIPTIONS.replace("https://globe.example/atom", "https://other.example/atom"),
+    )
+    .unwrap();
+    let (code, out, err) = check_in(root, "config/storyd.toml");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("opml        config/feeds.opml"), "{out}");
+
+    // Neither: the error names both paths tried.
+    std::fs::write(&config, "opml = [\"lists/missing.opml\"]\n").unwrap();
+    let (code, _, err) = check_in(root, "config/storyd.toml");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("opml[0]")
+            && err.contains("config/lists/missing.opml")
+            && err.contains(" and lists/missing.opml"),
+        "{err}"
+    );
 }
 
 fn html(body: &str) -> Route {

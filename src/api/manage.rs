@@ -124,7 +124,7 @@ async fn add_feed(
     State(state): State<AppState>,
     body: Result<Json<NewFeed>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::bad_request("bad_body", e.body_text()))?;
+    let Json(body) = body.map_err(body_error)?;
     let url = Url::parse(body.url.trim())
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
@@ -195,6 +195,20 @@ async fn add_feed(
         Json(FeedView::from(state_now)),
     )
         .into_response())
+}
+
+/// The answer to a body that is not a `NewFeed` in JSON; a form (curl's `-d` alone) is
+/// told what to send instead.
+fn body_error(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with the header Content-Type: application/json \
+             (with curl: -H 'Content-Type: application/json' -d '{\"url\":\"...\"}')",
+        ),
+        other => ApiError::bad_request("bad_body", other.body_text()),
+    }
 }
 
 async fn remove_feed(

@@ -14,7 +14,7 @@ mod views;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -108,10 +108,16 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn serve_metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// `GET /metrics`: OpenMetrics when the `Accept` header asks for it, else Prometheus text.
+async fn serve_metrics(State(state): State<AppState>, headers: HeaderMap) -> impl IntoResponse {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = metrics::Format::negotiate(accept);
     (
-        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
-        state.metrics.render(),
+        [
+            (header::CONTENT_TYPE, format.content_type()),
+            (header::VARY, "Accept"),
+        ],
+        state.metrics.render_as(format),
     )
 }
 

@@ -68,7 +68,7 @@ impl StoryQuery {
                 "since" => q.since = Some(time(key, value)?),
                 "until" => q.until = Some(time(key, value)?),
                 "q" => q.words = words(value)?,
-                "min_sources" => q.min_sources = number(key, value, 1, 100_000)?,
+                "min_sources" => q.min_sources = number(key, value, 0, 100_000)?,
                 "feed" => {
                     check_id(value).map_err(|_| bad(key, "is not a feed id (16 hex digits)"))?;
                     q.feed = Some(value.clone());
@@ -318,7 +318,8 @@ mod tests {
             ("sort", "best"),
             ("cursor", "xyz"),
             ("cursor", "abc"),
-            ("min_sources", "0"),
+            ("min_sources", "-1"),
+            ("min_sources", "100001"),
             ("feed", "../etc"),
             ("colour", "red"),
         ] {
@@ -405,6 +406,19 @@ mod tests {
                 story.id
             );
         }
+    }
+
+    #[test]
+    fn min_sources_0_is_no_filter() {
+        let store = Store::temporary().expect("store");
+        for i in 0..5i64 {
+            add(&store, &format!("a{i}"), &format!("s{i}"), "storm", i);
+        }
+        let all = parse(&[]).expect("query").run(&store).expect("run");
+        let zero = parse(&[("min_sources", "0")]).expect("query");
+        assert_eq!(zero.min_sources, 0);
+        assert_eq!(ids(&zero.run(&store).expect("run")), ids(&all));
+        assert_eq!(ids(&all).len(), 5);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! [`serve`] is an accept loop over hyper's HTTP/1 connection builder (axum's own `serve`
 //! installs no timer, so hyper's header-read timeout would be inert): a client gets
 //! [`ServerLimits::header_read_timeout`] to send its request head, at most
-//! [`ServerLimits::max_connections`] are open at once, and shutdown drains them gracefully.
+//! [`ServerLimits::max_connections`] are open at once, and shutdown drains them gracefully
+//! until a deadline the shutdown signal gives, then drops those still open.
 //! [`harden`] wraps the router: at most [`ServerLimits::max_in_flight`] requests run at once
 //! (others wait [`ServerLimits::queue_timeout`] for a slot), each within
 //! [`ServerLimits::request_timeout`] (a JSON 503 otherwise); every error
@@ -25,6 +26,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use super::ApiError;
@@ -155,15 +158,17 @@ fn code_of(status: StatusCode) -> &'static str {
     }
 }
 
-/// Serves `router` on `listener` within `limits` until `shutdown` completes, then stops
-/// accepting and lets open connections finish their requests (for at most the request timeout).
+/// Serves `router` on `listener` within `limits` until `shutdown` completes with a deadline,
+/// then stops accepting and lets open connections finish their requests until that deadline;
+/// those still open then are dropped (and counted in a log line).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: &ServerLimits,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = Instant>,
 ) {
     let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut open = JoinSet::new();
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -171,16 +176,18 @@ pub async fn serve(
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(MAX_HEAD);
     tokio::pin!(shutdown);
-    loop {
+    let deadline = loop {
+        // Reap finished connections so that the set holds only open ones.
+        while open.try_join_next().is_some() {}
         let permit = tokio::select! {
-            _ = &mut shutdown => break,
+            deadline = &mut shutdown => break deadline,
             permit = connections.clone().acquire_owned() => match permit {
                 Ok(permit) => permit,
-                Err(_) => break,
+                Err(_) => break Instant::now(),
             },
         };
         let stream = tokio::select! {
-            _ = &mut shutdown => break,
+            deadline = &mut shutdown => break deadline,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(e) => {
@@ -193,19 +200,23 @@ pub async fn serve(
         };
         let service = TowerToHyperService::new(router.clone());
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
+        open.spawn(async move {
             if let Err(e) = connection.await {
                 debug!(error = %e, "connection ended with an error");
             }
             drop(permit);
         });
-    }
+    };
     drop(listener);
-    let drain = limits.request_timeout + Duration::from_secs(1);
-    if tokio::time::timeout(drain, graceful.shutdown())
+    if tokio::time::timeout_at(deadline, graceful.shutdown())
         .await
         .is_err()
     {
-        warn!("connections still open after the drain deadline were dropped");
+        while open.try_join_next().is_some() {}
+        warn!(
+            abandoned = open.len(),
+            "shutdown deadline: dropped the HTTP connections still open"
+        );
+        open.abort_all();
     }
 }

@@ -3,6 +3,7 @@
 
 mod check_store;
 mod logging;
+mod once;
 mod ops;
 mod stories;
 
@@ -31,7 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon: scheduler and HTTP endpoint, until SIGINT or SIGTERM.
     Serve(ConfigArg),
-    /// Poll every configured feed once, ingest, print a summary per feed, exit.
+    /// Poll every configured feed once, ingest, print a summary per feed, exit (1 when the
+    /// store failed or every feed did).
     Once(ConfigArg),
     /// Validate the config and print what would run.
     CheckConfig(ConfigArg),
@@ -98,7 +100,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(arg) => {
             let config = load(&arg.config)?;
             init_logging(&config.log);
-            runtime()?.block_on(serve(config))?;
+            let runtime = runtime()?;
+            let served = runtime.block_on(serve(config));
+            // Work abandoned at the shutdown deadline may still hold a blocking thread (an
+            // ingest, a prune): the store is flushed, so exit without waiting for it.
+            runtime.shutdown_background();
+            served?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Once(arg) => {
@@ -108,7 +115,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.log.level = "warn".to_owned();
             }
             init_logging(&config.log);
-            runtime()?.block_on(once(config))
+            runtime()?.block_on(once::run(config))
         }
         Command::CheckConfig(arg) => {
             let config = load(&arg.config)?;
@@ -185,64 +192,6 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => tracing::info!("SIGINT: shutting down"),
         _ = term => tracing::info!("SIGTERM: shutting down"),
-    }
-}
-
-async fn once(config: Config) -> anyhow::Result<ExitCode> {
-    let daemon = Daemon::open(config)?;
-    let total = daemon.snapshot().borrow().feeds.len();
-    let progress = ops::Progress::new(total);
-    let results = daemon
-        .once_with(|feed, result| progress.line(&summary_line(feed, result)))
-        .await;
-    progress.finish();
-    let failed = results
-        .iter()
-        .filter(|(_, r)| r.as_ref().map_or(true, |r| r.feed.last_error.is_some()))
-        .count();
-    let ok = results.iter().filter_map(|(_, r)| r.as_ref().ok());
-    let (new, stories) = ok.fold((0, 0), |(n, s), r| {
-        (n + r.ingest.new_articles, s + r.ingest.new_stories)
-    });
-    println!(
-        "{} feeds, {} failed; {} new articles, {} new stories",
-        results.len(),
-        failed,
-        new,
-        stories
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// One feed's line of the `once` summary.
-fn summary_line(
-    feed: &crate::config::FeedConfig,
-    result: &anyhow::Result<crate::refresh::RefreshReport>,
-) -> String {
-    match result {
-        Ok(r) => {
-            let what = match &r.feed.last_error {
-                Some(e) => format!("error: {e}"),
-                None => format!(
-                    "{:?}: {} new, {} seen, {} duplicates",
-                    r.feed.status,
-                    r.ingest.new_articles,
-                    r.ingest.already_seen,
-                    r.ingest.duplicates
-                )
-                .to_lowercase(),
-            };
-            format!(
-                "{:<28} {:>6} ms  {}",
-                clip(&r.feed.name, 28),
-                r.elapsed.as_millis(),
-                what
-            )
-        }
-        Err(e) => format!(
-            "{:<28}          store error: {e:#}",
-            clip(feed.url.as_str(), 28)
-        ),
     }
 }
 

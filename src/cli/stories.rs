@@ -3,17 +3,11 @@
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use super::clip;
+use super::{UsageError, clip};
 
 /// Fetches `/api/stories?limit=N` from `server` and prints it as a table, or as JSON.
 pub async fn print(server: &str, limit: u16, json: bool) -> anyhow::Result<()> {
-    let base =
-        url::Url::parse(server).with_context(|| format!("--server {server:?} is not a URL"))?;
-    let mut url = base
-        .join("/api/stories")
-        .context("cannot build the request URL")?;
-    url.query_pairs_mut()
-        .append_pair("limit", &limit.to_string());
+    let url = stories_url(server, limit)?;
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
@@ -69,6 +63,25 @@ pub async fn print(server: &str, limit: u16, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `/api/stories?limit=N` under `server`, keeping its path: a daemon behind a reverse proxy
+/// at `https://host/storyd/` answers at `https://host/storyd/api/stories`.
+fn stories_url(server: &str, limit: u16) -> anyhow::Result<url::Url> {
+    let mut base = url::Url::parse(server.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| UsageError(format!("--server {server:?} is not an http(s) URL")))?;
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    let mut url = base
+        .join("api/stories")
+        .context("cannot build the request URL")?;
+    url.query_pairs_mut()
+        .append_pair("limit", &limit.to_string());
+    Ok(url)
+}
+
 /// A short age such as "now", "12m ago", "3h ago" or "5d ago".
 pub fn ago(age: chrono::Duration) -> String {
     let secs = age.num_seconds().max(0);
@@ -83,6 +96,38 @@ pub fn ago(age: chrono::Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_server_url_keeps_its_path() {
+        let url = |s: &str| stories_url(s, 5).map(|u| u.to_string());
+        for (server, expected) in [
+            (
+                "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080/api/stories?limit=5",
+            ),
+            (
+                "http://127.0.0.1:8080/",
+                "http://127.0.0.1:8080/api/stories?limit=5",
+            ),
+            (
+                "https://host/storyd",
+                "https://host/storyd/api/stories?limit=5",
+            ),
+            (
+                "https://host/storyd/",
+                "https://host/storyd/api/stories?limit=5",
+            ),
+            (
+                "https://host/a/b?x=1#top",
+                "https://host/a/b/api/stories?limit=5",
+            ),
+        ] {
+            assert_eq!(url(server).ok().as_deref(), Some(expected), "{server}");
+        }
+        for bad in ["127.0.0.1:8080", "localhost", "ftp://host/", ""] {
+            assert!(url(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn ages_read_like_a_person_would_say_them() {

@@ -5,8 +5,11 @@
 //! Built on `prometheus-client`, the Prometheus project's own Rust client: each daemon owns its
 //! registry (no process-wide recorder), so two daemons in one test process never mix their
 //! numbers. Names follow Prometheus conventions: `storyd_` prefix, `_total` on counters,
-//! the unit (`_seconds`, `_bytes`) in the name. The output is the OpenMetrics text format,
-//! which Prometheus reads natively.
+//! the unit (`_seconds`, `_bytes`) in the name. The registry writes the OpenMetrics text
+//! format; [`exposition`] serves it as such to clients that ask for it, and as the Prometheus
+//! text format 0.0.4 to everyone else.
+
+pub mod exposition;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,8 +24,7 @@ use prometheus_client::registry::{Registry, Unit};
 use crate::model::MatchKind;
 use crate::store::Counts;
 
-/// The Content-Type of [`Metrics::render`]'s output.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub use exposition::Format;
 
 /// Buckets of `storyd_fetch_duration_seconds`: 10 ms to a minute.
 const FETCH_BUCKETS: [f64; 12] = [
@@ -276,7 +278,15 @@ impl Metrics {
         self.inner.store_size.set(saturate(size_on_disk));
     }
 
-    /// Every metric in the OpenMetrics text format (see [`CONTENT_TYPE`]).
+    /// Every metric in `format` (see [`Format::content_type`]).
+    pub fn render_as(&self, format: Format) -> String {
+        match format {
+            Format::OpenMetrics => self.render(),
+            Format::Prometheus => exposition::to_prometheus(&self.render()),
+        }
+    }
+
+    /// Every metric in the OpenMetrics text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail; an encoder error would be a bug in a metric.
@@ -317,6 +327,38 @@ mod tests {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn the_prometheus_format_declares_the_series_it_serves() {
+        let m = Metrics::new();
+        m.fetch_ok(Duration::from_millis(20), Some(1500));
+        m.fetch_failed("timeout", Duration::from_secs(30));
+        let text = m.render_as(Format::Prometheus);
+        assert!(
+            !text.contains("# EOF") && !text.contains("# UNIT"),
+            "{text}"
+        );
+        for line in [
+            "# TYPE storyd_fetches_total counter",
+            "# TYPE storyd_fetched_bytes_total counter",
+            "# TYPE storyd_fetch_duration_seconds histogram",
+            "# TYPE storyd_store_size_bytes gauge",
+            "storyd_fetches_total{outcome=\"ok\"} 1",
+            "storyd_fetched_bytes_total 1500",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+        }
+        // Every counter's HELP and TYPE name the series its samples carry.
+        for line in text.lines().filter(|l| l.ends_with(" counter")) {
+            let name = line.split(' ').nth(2).unwrap_or("");
+            assert!(name.ends_with("_total"), "{line}");
+            assert!(
+                text.contains(&format!("# HELP {name} ")),
+                "{name} has no HELP"
+            );
+        }
+        assert_eq!(m.render_as(Format::OpenMetrics), m.render());
     }
 
     #[test]
