@@ -121,8 +121,10 @@ fn real_feeds_make_the_stories_the_corpus_names() {
     let (shatner, _, _) = main_story(&mentions("Shatner"));
     assert_ne!(amess, shatner);
 
-    // A video channel's footer is cut, and its unrelated videos are not one story.
+    // A video channel's footer is cut, and its unrelated videos are not one story; nor are the
+    // articles of a paper that opens every lead with the date and time.
     let channels = [
+        "straittimes",
         "24oras",
         "abscbnnews",
         "gmanewstv",

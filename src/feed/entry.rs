@@ -12,9 +12,9 @@ use chrono::Duration;
 use feed_rs::model::{Entry as RawEntry, Link, Text};
 use url::Url;
 
-use super::boilerplate;
 use super::text::{collapse_whitespace, html_to_text, truncate};
 use super::urls::canonical_url;
+use super::{boilerplate, dateline};
 use crate::model::{self, Entry, Time, stable_id};
 
 /// Longest summary kept, in characters.
@@ -26,9 +26,10 @@ pub const FUTURE_TOLERANCE: Duration = Duration::minutes(10);
 /// GUIDs longer than this are hashed to form the key, so keys stay small.
 const MAX_KEY_BYTES: usize = 512;
 
-/// Normalizes every entry of a document, dropping empty ones and repeated keys.
-/// Text the document repeats under many entries is then cut from their summaries and titles (after the
-/// keys are taken, so a key never depends on the rest of the document).
+/// Normalizes every entry of a document, dropping empty ones and repeated keys; then cuts
+/// leading datelines and what the document repeats under many entries from summaries, and
+/// shared parts from titles (after the keys are taken, so that a key never depends on the
+/// rest of the document).
 pub fn normalize_all(raw: Vec<RawEntry>, feed_url: &Url, now: Time) -> Vec<model::Entry> {
     let mut seen = HashSet::with_capacity(raw.len());
     let mut entries: Vec<Entry> = raw
@@ -36,6 +37,12 @@ pub fn normalize_all(raw: Vec<RawEntry>, feed_url: &Url, now: Time) -> Vec<model
         .filter_map(|entry| normalize(entry, feed_url, now))
         .filter(|entry| seen.insert(entry.key.clone()))
         .collect();
+    for entry in &mut entries {
+        let kept = dateline::strip(&entry.summary);
+        if kept.len() < entry.summary.len() {
+            entry.summary = kept.to_string();
+        }
+    }
     let mut summaries: Vec<&mut String> = entries.iter_mut().map(|e| &mut e.summary).collect();
     boilerplate::strip(&mut summaries);
     let mut titles: Vec<&mut String> = entries.iter_mut().map(|e| &mut e.title).collect();

@@ -4,10 +4,11 @@
 //! is decoded to UTF-8 ([`encoding`]), refused early when it is empty or an HTML page
 //! ([`sniff`]), parsed by feed-rs (RSS 0.9x/1.0/2.0, Atom, JSON Feed), and each entry is
 //! normalized ([`entry`]): plain text ([`text`]), canonical URL ([`urls`]), stable key, sane
-//! date; then text the document repeats under many entries is cut from their summaries
-//! ([`boilerplate`]). Nothing here does I/O or keeps state between documents.
+//! date; then a summary's leading dateline ([`dateline`]) and text the document repeats under
+//! many entries ([`boilerplate`]) are cut. Nothing here does I/O or keeps state between documents.
 
 pub mod boilerplate;
+pub mod dateline;
 pub mod encoding;
 pub mod entry;
 pub mod sniff;

@@ -1,0 +1,187 @@
+//! Normalize step: a date (and time) that opens a summary, as some outlets print one before
+//! every lead ("October 17, 2021 8:00 PM The initiative aims..."), is cut. The entry's own
+//! date already says when; the words would make unrelated articles of one day look alike.
+
+/// English month names and their usual abbreviations.
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// Weekday names.
+const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// Separators that may follow a dateline.
+const SEPARATORS: [&str; 5] = ["|", "-", "–", "—", ":"];
+
+/// The summary without a leading dateline; unchanged when it has none, or when nothing
+/// would be left after it.
+pub fn strip(summary: &str) -> &str {
+    let words: Vec<(usize, &str)> = summary
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - summary.as_ptr() as usize, w))
+        .collect();
+    let taken = dateline_words(&words);
+    match words.get(taken) {
+        Some((start, _)) if taken > 0 => &summary[*start..],
+        _ => summary,
+    }
+}
+
+/// How many of the leading words form a dateline (0 when they do not).
+fn dateline_words(words: &[(usize, &str)]) -> usize {
+    let word = |i: usize| words.get(i).map(|(_, w)| *w);
+    let mut i = 0;
+    if word(i).is_some_and(is_weekday) {
+        i += 1;
+    }
+    // Month Day[,] [Year[,]] | Day Month[,] [Year[,]] | YYYY-MM-DD
+    let date = match (word(i), word(i + 1)) {
+        (Some(a), Some(b)) if is_month(a) && is_day(b) => 2,
+        (Some(a), Some(b)) if is_day(a) && is_month(b) => 2,
+        (Some(a), _) if is_iso_date(a) => 1,
+        _ => return 0,
+    };
+    i += date;
+    if date == 2 && word(i).is_some_and(is_year) {
+        i += 1;
+    }
+    // [at] H:MM [AM|PM] [zone]
+    if word(i).is_some_and(|w| w.eq_ignore_ascii_case("at")) && word(i + 1).is_some_and(is_time) {
+        i += 1;
+    }
+    if word(i).is_some_and(is_time) {
+        i += 1;
+        if word(i).is_some_and(is_meridiem) {
+            i += 1;
+        }
+        if word(i).is_some_and(is_zone) {
+            i += 1;
+        }
+    }
+    if word(i).is_some_and(|w| SEPARATORS.contains(&w)) {
+        i += 1;
+    }
+    i
+}
+
+/// The word without trailing punctuation, lowercased.
+fn bare(word: &str) -> String {
+    word.trim_end_matches([',', '.', ';']).to_lowercase()
+}
+
+fn is_weekday(word: &str) -> bool {
+    let w = bare(word);
+    WEEKDAYS
+        .iter()
+        .any(|d| *d == w || (w.len() == 3 && d.starts_with(&w)))
+}
+
+fn is_month(word: &str) -> bool {
+    let w = bare(word);
+    MONTHS
+        .iter()
+        .any(|m| *m == w || (w.len() >= 3 && w.len() <= 4 && m.starts_with(&w)))
+}
+
+fn is_day(word: &str) -> bool {
+    let w = bare(word);
+    let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &w[digits.len()..];
+    ["", "st", "nd", "rd", "th"].contains(&suffix)
+        && digits.parse::<u8>().is_ok_and(|d| (1..=31).contains(&d))
+}
+
+fn is_year(word: &str) -> bool {
+    let w = bare(word);
+    w.len() == 4 && w.parse::<u16>().is_ok_and(|y| (1900..=2100).contains(&y))
+}
+
+fn is_iso_date(word: &str) -> bool {
+    let w = bare(word);
+    let parts: Vec<&str> = w.split('-').collect();
+    parts.len() == 3
+        && is_year(parts[0])
+        && parts[1].len() == 2
+        && parts[2].len() == 2
+        && parts[1..]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_time(word: &str) -> bool {
+    let w = bare(word);
+    let w = w
+        .trim_end_matches("am")
+        .trim_end_matches("pm")
+        .trim_end_matches("a.m")
+        .trim_end_matches("p.m");
+    let Some((h, m)) = w.split_once([':', '.']) else {
+        return false;
+    };
+    h.parse::<u8>().is_ok_and(|h| h < 24) && m.len() == 2 && m.parse::<u8>().is_ok_and(|m| m < 60)
+}
+
+fn is_meridiem(word: &str) -> bool {
+    ["am", "pm", "a.m", "p.m"].contains(&bare(word).as_str())
+}
+
+fn is_zone(word: &str) -> bool {
+    let w = word.trim_end_matches([',', '.', ':']);
+    (2..=4).contains(&w.len()) && w.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leading_date_and_time_are_cut() {
+        for (text, want) in [
+            (
+                "October 17, 2021 8:00 PM The initiative aims to ease the load.",
+                "The initiative aims to ease the load.",
+            ),
+            (
+                "Sunday, 18 September 2013 | Ministers met.",
+                "Ministers met.",
+            ),
+            ("Aug 2, 2013 08:06 PT - A host returns.", "A host returns."),
+            ("2021-10-17 12:00 UTC: Markets open.", "Markets open."),
+            ("Oct. 11 — Rain is due.", "Rain is due."),
+        ] {
+            assert_eq!(strip(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn text_that_only_begins_with_a_number_or_a_month_word_stays() {
+        for text in [
+            "17 people were hurt when the roof fell.",
+            "March organisers expect ten thousand people.",
+            "May 2021 be remembered as the year of the flood",
+            "The summit ended on October 17, 2021 without a deal.",
+            "October 17, 2021",
+        ] {
+            assert_eq!(strip(text), text);
+        }
+    }
+}
