@@ -9,7 +9,8 @@
 //! title, a leading or trailing part set off by a separator (" | ", " - ") counts when several
 //! titles of the document carry the same part: the name of the show or outlet.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Words in the n-grams compared across entries.
 const GRAM: usize = 4;
@@ -22,8 +23,8 @@ const MIN_SHARE: f64 = 0.2;
 /// Fewest words in a run of repeated n-grams for it to be cut.
 const MIN_RUN: usize = 8;
 
-/// Separators that set a show's or outlet's name off a title.
-const TITLE_SEPARATORS: [&str; 5] = [" | ", " - ", " – ", " — ", " • "];
+/// Separators (with a space on either side) that set a show's or outlet's name off a title.
+const TITLE_SEPARATORS: [char; 5] = ['|', '-', '–', '—', '•'];
 
 /// Cuts the leading and trailing parts that many of a document's titles share, in place (a
 /// title is never cut to nothing).
@@ -33,17 +34,21 @@ pub fn strip_titles(titles: &mut [&mut String]) {
     if split.len() < MIN_REPEATS || titles.len() < MIN_ENTRIES {
         return;
     }
-    let lower = |i: usize, (a, b): (usize, usize)| titles[i][a..b].to_lowercase();
-    let mut titles_with: HashMap<String, usize> = HashMap::new();
+    let key = |i: usize, (a, b): (usize, usize)| text_hash(&titles[i][a..b]);
+    let mut titles_with: HashMap<u64, usize, BuildHasherDefault<Prehashed>> = HashMap::default();
+    let mut distinct = Vec::new();
     for &i in &split {
-        let distinct: HashSet<String> = parts[i].iter().map(|r| lower(i, *r)).collect();
-        for part in distinct {
-            *titles_with.entry(part).or_default() += 1;
+        distinct.clear();
+        distinct.extend(parts[i].iter().map(|r| key(i, *r)));
+        distinct.sort_unstable();
+        distinct.dedup();
+        for part in &distinct {
+            *titles_with.entry(*part).or_default() += 1;
         }
     }
     let needed = MIN_REPEATS.max((titles.len() as f64 * MIN_SHARE).ceil() as usize);
     let shared =
-        |i: usize, r: (usize, usize)| titles_with.get(&lower(i, r)).is_some_and(|n| *n >= needed);
+        |i: usize, r: (usize, usize)| titles_with.get(&key(i, r)).is_some_and(|n| *n >= needed);
     let mut cut: Vec<(usize, (usize, usize))> = Vec::new();
     for &i in &split {
         let p = &parts[i];
@@ -65,21 +70,19 @@ pub fn strip_titles(titles: &mut [&mut String]) {
 
 /// Byte ranges of the parts of a title between separators, trimmed (empty parts left out).
 fn title_parts(title: &str) -> Vec<(usize, usize)> {
-    let mut bounds: Vec<(usize, usize)> = Vec::new();
-    for sep in TITLE_SEPARATORS {
-        bounds.extend(title.match_indices(sep).map(|(i, s)| (i, i + s.len())));
-    }
-    bounds.sort_unstable();
+    let bytes = title.as_bytes();
     let mut out = Vec::new();
     let mut from = 0;
-    for (start, end) in bounds {
-        if start < from {
-            continue;
+    for (i, c) in title.char_indices() {
+        let end = i + c.len_utf8();
+        // A separator is one of its characters with a space on either side.
+        let spaced = i > 0 && bytes[i - 1] == b' ' && bytes.get(end) == Some(&b' ');
+        if spaced && TITLE_SEPARATORS.contains(&c) && i > from {
+            push_trimmed(title, from, i - 1, &mut out);
+            from = end + 1;
         }
-        push_trimmed(title, from, start, &mut out);
-        from = end;
     }
-    push_trimmed(title, from, title.len(), &mut out);
+    push_trimmed(title, from.min(title.len()), title.len(), &mut out);
     out
 }
 
@@ -95,82 +98,159 @@ fn push_trimmed(text: &str, a: usize, b: usize, out: &mut Vec<(usize, usize)>) {
 
 /// Cuts the boilerplate runs out of a document's summaries, in place.
 pub fn strip(summaries: &mut [&mut String]) {
-    let words: Vec<Vec<(usize, usize)>> = summaries.iter().map(|s| word_spans(s)).collect();
-    let with_text = words.iter().filter(|w| w.len() >= GRAM).count();
+    // Only a summary of at least a run's length can hold one.
+    let keys: Vec<Vec<u64>> = summaries
+        .iter()
+        .map(|s| {
+            let words = words(s);
+            if words.len() >= MIN_RUN {
+                grams(&words)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let with_text = keys.iter().filter(|g| !g.is_empty()).count();
     if with_text < MIN_ENTRIES {
         return;
     }
-    let keys: Vec<Vec<String>> = summaries
-        .iter()
-        .zip(&words)
-        .map(|(s, spans)| grams(s, spans))
-        .collect();
-    let mut entries_with: HashMap<&str, usize> = HashMap::new();
-    for grams in &keys {
-        let distinct: HashSet<&str> = grams.iter().map(String::as_str).collect();
-        for g in distinct {
-            *entries_with.entry(g).or_default() += 1;
+    // Per n-gram: the entries holding it, and the last entry counted.
+    let mut entries_with: HashMap<u64, (usize, usize), BuildHasherDefault<Prehashed>> =
+        HashMap::default();
+    for (entry, grams) in keys.iter().enumerate() {
+        for g in grams {
+            let (count, last) = entries_with.entry(*g).or_insert((0, usize::MAX));
+            if *last != entry {
+                *count += 1;
+                *last = entry;
+            }
         }
     }
     let needed = MIN_REPEATS.max((with_text as f64 * MIN_SHARE).ceil() as usize);
-    for ((summary, spans), grams) in summaries.iter_mut().zip(&words).zip(&keys) {
-        let mut repeated = vec![false; spans.len()];
+    let frequent = |g: &u64| entries_with.get(g).is_some_and(|(n, _)| *n >= needed);
+    for (summary, grams) in summaries.iter_mut().zip(&keys) {
+        if !grams.iter().any(frequent) {
+            continue;
+        }
+        let words = words(summary);
+        let mut repeated = vec![false; words.len()];
         for (i, g) in grams.iter().enumerate() {
-            if entries_with.get(g.as_str()).is_some_and(|n| *n >= needed) {
+            if frequent(g) {
                 repeated[i..i + GRAM].iter_mut().for_each(|r| *r = true);
             }
         }
-        if let Some(kept) = without_runs(summary, spans, &repeated) {
+        if let Some(kept) = without_runs(summary, &words, &repeated) {
             **summary = kept;
         }
     }
 }
 
-/// Byte ranges of the whitespace-separated words of a text.
-fn word_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (c.is_whitespace(), start) {
-            (true, Some(s)) => {
-                out.push((s, i));
-                start = None;
-            }
-            (false, None) => start = Some(i),
-            _ => {}
+/// A hasher for keys that are well-mixed hashes already: they pass through.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used (the keys are u64), but correct if it were.
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01B3);
         }
     }
-    if let Some(s) = start {
-        out.push((s, text.len()));
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A word of a text: its byte range, and the hash of its lowercase form.
+#[derive(Debug, Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+    hash: u64,
+}
+
+/// The whitespace-separated words of a text, hashed as they are read.
+fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut hash = FNV_OFFSET;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if let Some(start) = start.take() {
+                out.push(Word {
+                    start,
+                    end: i,
+                    hash,
+                });
+            }
+        } else {
+            if start.is_none() {
+                start = Some(i);
+                hash = FNV_OFFSET;
+            }
+            hash = fnv_char(hash, c);
+        }
+    }
+    if let Some(start) = start {
+        out.push(Word {
+            start,
+            end: text.len(),
+            hash,
+        });
     }
     out
 }
 
-/// The lowercased word n-grams of a text, one per starting word.
-fn grams(text: &str, spans: &[(usize, usize)]) -> Vec<String> {
-    spans
+/// FNV-1a over characters, lowercased.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Folds one character, lowercased, into an FNV-1a hash.
+fn fnv_char(mut hash: u64, c: char) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01B3;
+    if c.is_ascii() {
+        return (hash ^ u64::from(c.to_ascii_lowercase() as u8)).wrapping_mul(PRIME);
+    }
+    for lower in c.to_lowercase() {
+        hash = (hash ^ u64::from(u32::from(lower))).wrapping_mul(PRIME);
+    }
+    hash
+}
+
+/// The hash of a text, lowercased (a title's part).
+fn text_hash(text: &str) -> u64 {
+    text.chars().fold(FNV_OFFSET, fnv_char)
+}
+
+/// Hashes of the word n-grams of a text, one per starting word.
+fn grams(words: &[Word]) -> Vec<u64> {
+    words
         .windows(GRAM)
         .map(|w| {
-            w.iter()
-                .map(|(a, b)| text[*a..*b].to_lowercase())
-                .collect::<Vec<_>>()
-                .join(" ")
+            let h = w.iter().fold(GRAM as u64, |acc, word| {
+                (acc.rotate_left(23) ^ word.hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            });
+            h ^ (h >> 29)
         })
         .collect()
 }
 
 /// The text with its runs of at least [`MIN_RUN`] repeated words cut (runs joined by a
 /// space), or `None` when there is no such run.
-fn without_runs(text: &str, spans: &[(usize, usize)], repeated: &[bool]) -> Option<String> {
+fn without_runs(text: &str, words: &[Word], repeated: &[bool]) -> Option<String> {
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while i < spans.len() {
+    while i < words.len() {
         if !repeated[i] {
             i += 1;
             continue;
         }
         let start = i;
-        while i < spans.len() && repeated[i] {
+        while i < words.len() && repeated[i] {
             i += 1;
         }
         if i - start >= MIN_RUN {
@@ -184,12 +264,12 @@ fn without_runs(text: &str, spans: &[(usize, usize)], repeated: &[bool]) -> Opti
     let mut from = 0;
     for (start, end) in cuts {
         if start > from {
-            kept.push(text[spans[from].0..spans[start - 1].1].trim());
+            kept.push(text[words[from].start..words[start - 1].end].trim());
         }
         from = end;
     }
-    if from < spans.len() {
-        kept.push(text[spans[from].0..spans[spans.len() - 1].1].trim());
+    if from < words.len() {
+        kept.push(text[words[from].start..words[words.len() - 1].end].trim());
     }
     Some(kept.join(" "))
 }

@@ -35,8 +35,10 @@ const SEPARATORS: [&str; 5] = ["|", "-", "–", "—", ":"];
 /// The summary without a leading dateline; unchanged when it has none, or when nothing
 /// would be left after it.
 pub fn strip(summary: &str) -> &str {
+    // A dateline is a dozen words at most.
     let words: Vec<(usize, &str)> = summary
         .split_whitespace()
+        .take(12)
         .map(|w| (w.as_ptr() as usize - summary.as_ptr() as usize, w))
         .collect();
     let taken = dateline_words(&words);
@@ -83,30 +85,37 @@ fn dateline_words(words: &[(usize, &str)]) -> usize {
     i
 }
 
-/// The word without trailing punctuation, lowercased.
-fn bare(word: &str) -> String {
-    word.trim_end_matches([',', '.', ';']).to_lowercase()
+/// The word without trailing punctuation.
+fn bare(word: &str) -> &str {
+    word.trim_end_matches([',', '.', ';'])
+}
+
+/// Whether `w` is `name` or (when `short` allows its length) the start of it, in any case.
+fn names(name: &str, w: &str, short: std::ops::RangeInclusive<usize>) -> bool {
+    name.eq_ignore_ascii_case(w)
+        || (short.contains(&w.len())
+            && name
+                .get(..w.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(w)))
 }
 
 fn is_weekday(word: &str) -> bool {
     let w = bare(word);
-    WEEKDAYS
-        .iter()
-        .any(|d| *d == w || (w.len() == 3 && d.starts_with(&w)))
+    WEEKDAYS.iter().any(|d| names(d, w, 3..=3))
 }
 
 fn is_month(word: &str) -> bool {
     let w = bare(word);
-    MONTHS
-        .iter()
-        .any(|m| *m == w || (w.len() >= 3 && w.len() <= 4 && m.starts_with(&w)))
+    MONTHS.iter().any(|m| names(m, w, 3..=4))
 }
 
 fn is_day(word: &str) -> bool {
     let w = bare(word);
     let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let suffix = &w[digits.len()..];
-    ["", "st", "nd", "rd", "th"].contains(&suffix)
+    ["", "st", "nd", "rd", "th"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(suffix))
         && digits.parse::<u8>().is_ok_and(|d| (1..=31).contains(&d))
 }
 
@@ -128,7 +137,7 @@ fn is_iso_date(word: &str) -> bool {
 }
 
 fn is_time(word: &str) -> bool {
-    let w = bare(word);
+    let w = bare(word).to_ascii_lowercase();
     let w = w
         .trim_end_matches("am")
         .trim_end_matches("pm")
@@ -141,7 +150,9 @@ fn is_time(word: &str) -> bool {
 }
 
 fn is_meridiem(word: &str) -> bool {
-    ["am", "pm", "a.m", "p.m"].contains(&bare(word).as_str())
+    ["am", "pm", "a.m", "p.m"]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(bare(word)))
 }
 
 fn is_zone(word: &str) -> bool {
