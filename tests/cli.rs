@@ -108,17 +108,11 @@ fn once_ingests_the_offline_demo_and_a_second_run_adds_nothing() {
     assert!(text.contains("0 new articles, 0 new stories"), "{text}");
 }
 
-#[test]
-fn serve_answers_and_stops_gracefully_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let cfg = demo_config(dir.path(), &format!("127.0.0.1:{port}"));
+/// Starts `storyd serve` on a config; returns the child and a thread collecting its log lines.
+fn serve_logging(cfg: &Path) -> (std::process::Child, std::thread::JoinHandle<Vec<String>>) {
     let mut child = storyd()
         .args(["serve", "--config"])
-        .arg(&cfg)
+        .arg(cfg)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -129,6 +123,18 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
             .map_while(Result::ok)
             .collect::<Vec<_>>()
     });
+    (child, lines)
+}
+
+#[test]
+fn serve_answers_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let cfg = demo_config(dir.path(), &format!("127.0.0.1:{port}"));
+    let (mut child, lines) = serve_logging(&cfg);
     let deadline = Instant::now() + Duration::from_secs(20);
     let body = loop {
         let out = storyd()
@@ -218,19 +224,7 @@ fn serve_stops_within_10_s_abandoning_a_refresh_that_hangs() {
         ),
     )
     .unwrap();
-    let mut child = storyd()
-        .args(["serve", "--config"])
-        .arg(&cfg)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let lines = std::thread::spawn(move || {
-        BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .collect::<Vec<_>>()
-    });
+    let (mut child, lines) = serve_logging(&cfg);
     // The refresh is in flight once the silent server has its connection.
     fetched
         .recv_timeout(Duration::from_secs(20))

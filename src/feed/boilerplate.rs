@@ -14,11 +14,12 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// Words in the n-grams compared across entries.
 const GRAM: usize = 4;
-/// Fewest entries with a summary for a document to be checked (one or two entries cannot
-/// tell a footer from a story).
+/// Fewest entries with a summary (or titles) for a document to be checked: three cannot
+/// tell a footer from a story.
 const MIN_ENTRIES: usize = 4;
-/// Fewest entries an n-gram must appear in, absolute and as a share of the entries.
+/// Fewest entries an n-gram (or a title's part) must appear in.
 const MIN_REPEATS: usize = 3;
+/// Fewest entries it must appear in as a share of those checked.
 const MIN_SHARE: f64 = 0.2;
 /// Fewest words in a run of repeated n-grams for it to be cut.
 const MIN_RUN: usize = 8;
@@ -206,7 +207,7 @@ fn words(text: &str) -> Vec<Word> {
     out
 }
 
-/// FNV-1a over characters, lowercased.
+/// The FNV-1a offset basis: the hash of no characters.
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// Folds one character, lowercased, into an FNV-1a hash.
