@@ -396,6 +396,76 @@ mod tests {
     }
 
     #[test]
+    fn any_text_is_cut_only_at_word_and_part_boundaries() {
+        // Multi-byte letters, separators and spaces in random runs: nothing panics, a title
+        // keeps some text, and what is kept of each text appeared in it, in order.
+        let pieces = [
+            "ä",
+            "Ж",
+            "語",
+            " ",
+            "  ",
+            " | ",
+            " - ",
+            " — ",
+            "•",
+            "-",
+            "|",
+            "a",
+            "B",
+            "Subscribe",
+            "to",
+            "our",
+            "channel",
+            "now",
+            "7.30PM",
+            "\u{3000}",
+            "\t",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..300 {
+            let footer: String = (0..rng.usize(0..30))
+                .map(|_| pieces[rng.usize(..pieces.len())])
+                .collect();
+            let texts: Vec<String> = (0..rng.usize(0..9))
+                .map(|_| {
+                    let own: String = (0..rng.usize(0..20))
+                        .map(|_| pieces[rng.usize(..pieces.len())])
+                        .collect();
+                    if rng.bool() {
+                        format!("{own}{footer}")
+                    } else {
+                        own
+                    }
+                })
+                .collect();
+            let mut summaries = texts.clone();
+            let mut refs: Vec<&mut String> = summaries.iter_mut().collect();
+            strip(&mut refs);
+            let mut titles = texts.clone();
+            let mut refs: Vec<&mut String> = titles.iter_mut().collect();
+            strip_titles(&mut refs);
+            for ((text, summary), title) in texts.iter().zip(&summaries).zip(&titles) {
+                assert!(in_order(summary, text), "{summary:?} from {text:?}");
+                assert!(in_order(title, text), "{title:?} from {text:?}");
+                assert_eq!(title.trim().is_empty(), text.trim().is_empty(), "{text:?}");
+            }
+        }
+    }
+
+    /// Whether the words of `kept` appear in `text` in the same order.
+    fn in_order(kept: &str, text: &str) -> bool {
+        let mut rest = text;
+        kept.split_whitespace().all(|w| match rest.find(w) {
+            Some(i) => {
+                rest = &rest[i + w.len()..];
+                true
+            }
+            None => false,
+        })
+    }
+
+    #[test]
     fn text_that_is_all_footer_becomes_empty() {
         let texts = [FOOTER, FOOTER, FOOTER, FOOTER];
         assert!(run(&texts).iter().all(String::is_empty));

@@ -184,6 +184,40 @@ mod tests {
     }
 
     #[test]
+    fn any_text_keeps_a_suffix_of_itself() {
+        let pieces = [
+            "Oct",
+            "October",
+            "17",
+            "17,",
+            "2021",
+            "8:00",
+            "PM",
+            "UTC:",
+            "|",
+            "—",
+            "Sunday,",
+            "2021-10-17",
+            "ä",
+            "語",
+            " ",
+            "  ",
+            "\u{3000}",
+            "3rd",
+            "x",
+        ];
+        let mut rng = fastrand::Rng::with_seed(3);
+        for _ in 0..2000 {
+            let text: String = (0..rng.usize(0..10))
+                .map(|_| pieces[rng.usize(..pieces.len())])
+                .collect();
+            let kept = strip(&text);
+            assert!(text.ends_with(kept), "{kept:?} from {text:?}");
+            assert_eq!(kept.trim().is_empty(), text.trim().is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
     fn text_that_only_begins_with_a_number_or_a_month_word_stays() {
         for text in [
             "17 people were hurt when the roof fell.",
