@@ -206,3 +206,46 @@ async fn same_filters_paging_and_conditional_get() {
     }
     fx.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_proxy_at_a_path_the_pages_and_feeds_keep_it() {
+    let fx = Fixture::start().await;
+    let flood = fx.story("Velin").await;
+    let id = flood["id"].as_str().unwrap();
+    let prefix = [("x-forwarded-prefix", "/news")];
+
+    // The pages link to each other relatively, so a proxy's prefix stays in every link.
+    for (path, root) in [
+        ("/?limit=1".to_owned(), "./"),
+        (format!("/stories/{id}"), "../"),
+        ("/stories/0000000000000000".to_owned(), "../"),
+    ] {
+        let (_, _, body) = fx.get(&path, &prefix).await;
+        let html = String::from_utf8(body).unwrap();
+        for attr in ["href=\"/", "action=\"/"] {
+            assert!(!html.contains(attr), "{path}: a link from the root: {html}");
+        }
+        assert!(
+            html.contains(&format!("href=\"{root}stories.atom\"")),
+            "{path}"
+        );
+        assert!(html.contains(&format!("href=\"{root}\"")), "{path}");
+    }
+    let (_, _, body) = fx.get("/?limit=1", &prefix).await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains(&format!("href=\"./stories/{id}\"")), "{html}");
+    // The next page: the same query with a cursor, relative to the page.
+    assert!(html.contains("href=\"?limit=1&#38;cursor="), "{html}");
+
+    // The feeds carry absolute links, with the prefix.
+    let (_, _, body) = fx.get("/stories.atom?limit=1", &prefix).await;
+    let feed = parse(&body);
+    let hrefs: Vec<&str> = feed.links.iter().map(|l| l.href.as_str()).collect();
+    assert!(
+        hrefs
+            .iter()
+            .any(|h| h.contains("/news/stories.atom?limit=1&cursor=")),
+        "{hrefs:?}"
+    );
+    fx.stop().await;
+}

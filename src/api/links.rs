@@ -1,6 +1,7 @@
-//! Where the endpoint's HTML and feeds point: the daemon's own absolute URLs (from the
-//! request's `Host`, as a reverse proxy forwards it), the next page of a listing, and the
-//! outlets' article links, which are only ever emitted when they are plain web URLs.
+//! Where the endpoint's HTML and feeds point: the daemon's own absolute URLs for the feeds
+//! (from the request's `Host` and the headers a reverse proxy adds), the next page of a
+//! listing, and the outlets' article links, which are only ever emitted when they are plain
+//! web URLs. The HTML pages link to each other relatively, so they work under any prefix.
 
 use axum::http::{HeaderMap, header};
 
@@ -9,8 +10,9 @@ use crate::config::Config;
 /// Longest `Host` value used in links.
 const MAX_HOST: usize = 255;
 
-/// `scheme://host[:port]` of this daemon as the client reached it; the configured listen
-/// address when the request has no usable `Host`.
+/// `scheme://host[:port][/prefix]` of this daemon as the client reached it (`X-Forwarded-Host`,
+/// `-Proto` and `-Prefix` from a reverse proxy); the configured listen address when the
+/// request has no usable `Host`.
 pub fn base_url(headers: &HeaderMap, config: &Config) -> String {
     let value = |name: &str| {
         headers
@@ -26,7 +28,22 @@ pub fn base_url(headers: &HeaderMap, config: &Config) -> String {
         Some("https") => "https",
         _ => "http",
     };
-    format!("{scheme}://{host}")
+    let prefix = value("x-forwarded-prefix")
+        .map(|p| p.trim_end_matches('/').to_owned())
+        .filter(|p| is_prefix(p))
+        .unwrap_or_default();
+    format!("{scheme}://{host}{prefix}")
+}
+
+/// True for a path prefix a reverse proxy serves the daemon under (`/news`, `/a/b`): it
+/// starts with `/` and holds only plain path characters.
+fn is_prefix(p: &str) -> bool {
+    p.starts_with('/')
+        && p.len() <= MAX_HOST
+        && !p.contains("//")
+        && !p.split('/').any(|seg| seg == "." || seg == "..")
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b))
 }
 
 /// True for a host name or address with an optional port, and nothing else.
@@ -39,25 +56,28 @@ fn is_host(h: &str) -> bool {
 
 /// The URL of `path` on `base` with `pairs` as its query, `cursor` replaced by `next`.
 pub fn page_url(base: &str, path: &str, pairs: &[(String, String)], next: Option<&str>) -> String {
-    let Ok(mut url) = url::Url::parse(&format!("{base}{path}")) else {
-        return format!("{base}{path}");
-    };
+    format!("{base}{path}{}", page_query(pairs, next))
+}
+
+/// `?` and `pairs` as a query, `cursor` replaced by `next` (empty when there is no pair):
+/// a link to another page of the same listing, relative to wherever it is served.
+pub fn page_query(pairs: &[(String, String)], next: Option<&str>) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs
+        .iter()
+        .filter(|(k, _)| k != "cursor" || next.is_none())
     {
-        let mut q = url.query_pairs_mut();
-        for (k, v) in pairs
-            .iter()
-            .filter(|(k, _)| k != "cursor" || next.is_none())
-        {
-            q.append_pair(k, v);
-        }
-        if let Some(cursor) = next {
-            q.append_pair("cursor", cursor);
-        }
+        q.append_pair(k, v);
     }
-    if url.query() == Some("") {
-        url.set_query(None);
+    if let Some(cursor) = next {
+        q.append_pair("cursor", cursor);
     }
-    url.into()
+    let query = q.finish();
+    if query.is_empty() {
+        query
+    } else {
+        format!("?{query}")
+    }
 }
 
 /// The article's URL when it is an absolute http(s) URL, the only kind put in an `href`.
@@ -93,6 +113,24 @@ mod tests {
     }
 
     #[test]
+    fn a_proxy_prefix_is_kept_when_it_is_a_plain_path() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("news.example"));
+        for (prefix, base) in [
+            ("/news", "http://news.example/news"),
+            ("/a/b-c_d/", "http://news.example/a/b-c_d"),
+            ("/", "http://news.example"),
+            ("news", "http://news.example"),
+            ("/../admin", "http://news.example"),
+            ("//evil.example", "http://news.example"),
+            ("/x\"><script>", "http://news.example"),
+        ] {
+            h.insert("x-forwarded-prefix", HeaderValue::from_str(prefix).unwrap());
+            assert_eq!(base_url(&h, &config()), base, "{prefix}");
+        }
+    }
+
+    #[test]
     fn next_page_keeps_the_filters() {
         let pairs = vec![
             ("q".to_owned(), "port & harbour".to_owned()),
@@ -107,6 +145,11 @@ mod tests {
             "http://h/stories.atom?q=port+%26+harbour&cursor=00"
         );
         assert_eq!(page_url("http://h", "/", &[], None), "http://h/");
+        assert_eq!(
+            page_query(&pairs, Some("ff")),
+            "?q=port+%26+harbour&cursor=ff"
+        );
+        assert_eq!(page_query(&[], None), "");
     }
 
     #[test]

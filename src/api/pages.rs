@@ -108,6 +108,9 @@ fn shorten(text: &str, max: usize) -> String {
 #[derive(Template)]
 #[template(path = "index.html")]
 struct IndexTemplate {
+    /// The way back to the front page from this page (every link of a page is relative,
+    /// so that the pages work behind a reverse proxy under any path prefix).
+    root: &'static str,
     q: String,
     stories: Vec<Card>,
     next_url: Option<String>,
@@ -129,6 +132,8 @@ struct Row {
 #[derive(Template)]
 #[template(path = "story.html")]
 struct StoryTemplate {
+    /// See [`IndexTemplate::root`].
+    root: &'static str,
     story: Card,
     articles: Vec<Row>,
 }
@@ -136,6 +141,8 @@ struct StoryTemplate {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorTemplate {
+    /// See [`IndexTemplate::root`].
+    root: &'static str,
     status: u16,
     message: String,
 }
@@ -164,8 +171,8 @@ pub async fn index(
             .await
             .map_err(ApiError::internal)??;
         let now = chrono::Utc::now();
-        let base = links::base_url(&headers, &state.config);
         Ok::<_, ApiError>(IndexTemplate {
+            root: FRONT,
             q: pairs
                 .iter()
                 .find(|(k, _)| k == "q")
@@ -175,12 +182,12 @@ pub async fn index(
                 .iter()
                 .map(|(s, a)| Card::new(s, a, now, LIST_SUMMARY_CHARS))
                 .collect(),
-            next_url: next.map(|n| links::page_url(&base, "/", &pairs, Some(&n))),
+            next_url: next.map(|n| links::page_query(&pairs, Some(&n))),
         })
     };
     match page.await {
         Ok(page) => html(&headers, StatusCode::OK, page.render()),
-        Err(e) => error_page(&headers, e),
+        Err(e) => error_page(&headers, e, FRONT),
     }
 }
 
@@ -205,6 +212,7 @@ pub async fn story(
         let (story, articles) = found;
         let now = chrono::Utc::now();
         Ok::<_, ApiError>(StoryTemplate {
+            root: STORY,
             story: Card::new(&story, &articles, now, usize::MAX),
             articles: articles
                 .into_iter()
@@ -224,13 +232,19 @@ pub async fn story(
     };
     match page.await {
         Ok(page) => html(&headers, StatusCode::OK, page.render()),
-        Err(e) => error_page(&headers, e),
+        Err(e) => error_page(&headers, e, STORY),
     }
 }
 
-/// An API error as a page a person can read, with the same status.
-fn error_page(headers: &HeaderMap, e: ApiError) -> Response {
+/// [`IndexTemplate::root`] on the front page (`/`) and on a story's page (`/stories/{id}`).
+const FRONT: &str = "./";
+const STORY: &str = "../";
+
+/// An API error as a page a person can read, with the same status (`root` as for the page
+/// that failed).
+fn error_page(headers: &HeaderMap, e: ApiError, root: &'static str) -> Response {
     let page = ErrorTemplate {
+        root,
         status: e.status().as_u16(),
         message: e.message().to_owned(),
     };
@@ -305,6 +319,7 @@ mod tests {
             more_sources: 0,
         };
         let page = IndexTemplate {
+            root: FRONT,
             q: "\"><script>".into(),
             stories: vec![card],
             next_url: None,
