@@ -10,7 +10,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use common::{ingest_doc, story_of};
 use storyd::cluster::EngineConfig;
@@ -20,13 +19,7 @@ use storyd::store::Store;
 
 /// A labeled set, or `None` (with a message) when ../shared is absent.
 fn labeled(name: &str) -> Option<Vec<LabeledDoc>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/clustering")
-        .join(format!("{name}.jsonl"));
-    if !path.exists() {
-        println!("skipping: {} not found", path.display());
-        return None;
-    }
+    let path = common::shared(&format!("data/clustering/{name}.jsonl"))?;
     Some(read_jsonl(&path).expect("labeled set"))
 }
 

@@ -5,6 +5,8 @@
 //! MP David Amess reported by eight outlets is one story, the AUKUS pact is one story, and a
 //! video channel's footer or show name does not make its unrelated videos one story.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::Path;
@@ -67,18 +69,6 @@ fn replay_articles(replay: &Path, store: &Store) -> Vec<(String, Article)> {
         .collect()
 }
 
-/// The replay corpus, or `None` (with a message) when ../shared is absent.
-fn replay_dir() -> Option<std::path::PathBuf> {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds/replay/gesab001-headlines");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipping: {} not found", dir.display());
-        None
-    }
-}
-
 /// The story holding most of the given articles, how many of them it holds, and the feeds
 /// of those.
 fn main_story<'a>(articles: &[&'a (String, Article)]) -> (String, usize, HashSet<&'a str>) {
@@ -96,7 +86,9 @@ fn main_story<'a>(articles: &[&'a (String, Article)]) -> (String, usize, HashSet
 
 #[test]
 fn real_feeds_make_the_stories_the_corpus_names() {
-    let Some(replay) = replay_dir() else { return };
+    let Some(replay) = common::shared("feeds/replay/gesab001-headlines") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("open store");
     let all = replay_articles(&replay, &store);

@@ -9,6 +9,8 @@ use crate::config::Config;
 
 /// Longest `Host` value used in links.
 const MAX_HOST: usize = 255;
+/// Longest `X-Forwarded-Prefix` value used in links.
+const MAX_PREFIX: usize = 255;
 
 /// `scheme://host[:port][/prefix]` of this daemon as the client reached it (`X-Forwarded-Host`,
 /// `-Proto` and `-Prefix` from a reverse proxy); the configured listen address when the
@@ -39,7 +41,7 @@ pub fn base_url(headers: &HeaderMap, config: &Config) -> String {
 /// starts with `/` and holds only plain path characters.
 fn is_prefix(p: &str) -> bool {
     p.starts_with('/')
-        && p.len() <= MAX_HOST
+        && p.len() <= MAX_PREFIX
         && !p.contains("//")
         && !p.split('/').any(|seg| seg == "." || seg == "..")
         && p.bytes()

@@ -236,8 +236,9 @@ pub async fn story(
     }
 }
 
-/// [`IndexTemplate::root`] on the front page (`/`) and on a story's page (`/stories/{id}`).
+/// [`IndexTemplate::root`] on the front page (`/`).
 const FRONT: &str = "./";
+/// [`IndexTemplate::root`] on a story's page (`/stories/{id}`).
 const STORY: &str = "../";
 
 /// An API error as a page a person can read, with the same status (`root` as for the page

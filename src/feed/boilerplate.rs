@@ -1,7 +1,7 @@
 //! Normalize step: text that a feed repeats under many of its entries (a video channel's
-//! "Subscribe to ... | Follow us on ..." footer, a blog's "The post ... appeared first on ..."
-//! line) is cut from their summaries, so that it neither shows as what an article says nor
-//! makes unrelated articles of one outlet look like copies of each other to the story engine.
+//! "Subscribe to ... | Follow us on ..." footer, a show's name after its titles) is cut from
+//! their summaries and titles, so that it neither shows as what an article says nor makes
+//! unrelated articles of one outlet look like copies of each other to the story engine.
 //!
 //! In a summary, a run of words counts as boilerplate when every word of it lies in a word
 //! 4-gram found in several entries of the same document, and the run is long: news phrases an
@@ -9,7 +9,7 @@
 //! title, a leading or trailing part set off by a separator (" | ", " - ") counts when several
 //! titles of the document carry the same part: the name of the show or outlet.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Words in the n-grams compared across entries.
@@ -36,20 +36,12 @@ pub fn strip_titles(titles: &mut [&mut String]) {
         return;
     }
     let key = |i: usize, (a, b): (usize, usize)| text_hash(&titles[i][a..b]);
-    let mut titles_with: HashMap<u64, usize, BuildHasherDefault<Prehashed>> = HashMap::default();
-    let mut distinct = Vec::new();
-    for &i in &split {
-        distinct.clear();
-        distinct.extend(parts[i].iter().map(|r| key(i, *r)));
-        distinct.sort_unstable();
-        distinct.dedup();
-        for part in &distinct {
-            *titles_with.entry(*part).or_default() += 1;
-        }
-    }
-    let needed = MIN_REPEATS.max((titles.len() as f64 * MIN_SHARE).ceil() as usize);
-    let shared =
-        |i: usize, r: (usize, usize)| titles_with.get(&key(i, r)).is_some_and(|n| *n >= needed);
+    let keys: Vec<Vec<u64>> = split
+        .iter()
+        .map(|&i| parts[i].iter().map(|r| key(i, *r)).collect())
+        .collect();
+    let shared_keys = shared(&keys, titles.len());
+    let shared = |i: usize, r: (usize, usize)| shared_keys.contains(&key(i, r));
     let mut cut: Vec<(usize, (usize, usize))> = Vec::new();
     for &i in &split {
         let p = &parts[i];
@@ -115,24 +107,14 @@ pub fn strip(summaries: &mut [&mut String]) {
     if with_text < MIN_ENTRIES {
         return;
     }
-    // Per n-gram: the entries holding it, and the last entry counted.
-    let mut entries_with: HashMap<u64, (usize, usize), BuildHasherDefault<Prehashed>> =
-        HashMap::default();
-    for (entry, grams) in keys.iter().enumerate() {
-        for g in grams {
-            let (count, last) = entries_with.entry(*g).or_insert((0, usize::MAX));
-            if *last != entry {
-                *count += 1;
-                *last = entry;
-            }
-        }
-    }
-    let needed = MIN_REPEATS.max((with_text as f64 * MIN_SHARE).ceil() as usize);
-    let frequent = |g: &u64| entries_with.get(g).is_some_and(|(n, _)| *n >= needed);
+    let shared_grams = shared(&keys, with_text);
+    let frequent = |g: &u64| shared_grams.contains(g);
     for (summary, grams) in summaries.iter_mut().zip(&keys) {
         if !grams.iter().any(frequent) {
             continue;
         }
+        // Read again only here, for the few summaries that share an n-gram: holding every
+        // summary's words until now would cost more than reading these twice.
         let words = words(summary);
         let mut repeated = vec![false; words.len()];
         for (i, g) in grams.iter().enumerate() {
@@ -144,6 +126,29 @@ pub fn strip(summaries: &mut [&mut String]) {
             **summary = kept;
         }
     }
+}
+
+/// The keys (of n-grams or title parts) that enough of the `entries` entries hold: at
+/// least [`MIN_REPEATS`] and [`MIN_SHARE`] of them; `keys` lists each entry's keys.
+fn shared(keys: &[Vec<u64>], entries: usize) -> HashSet<u64, BuildHasherDefault<Prehashed>> {
+    let needed = MIN_REPEATS.max((entries as f64 * MIN_SHARE).ceil() as usize);
+    // Per key: the entries holding it, and the last entry counted.
+    let mut holding: HashMap<u64, (usize, usize), BuildHasherDefault<Prehashed>> =
+        HashMap::default();
+    for (entry, keys) in keys.iter().enumerate() {
+        for k in keys {
+            let (count, last) = holding.entry(*k).or_insert((0, usize::MAX));
+            if *last != entry {
+                *count += 1;
+                *last = entry;
+            }
+        }
+    }
+    holding
+        .into_iter()
+        .filter(|(_, (count, _))| *count >= needed)
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// A hasher for keys that are well-mixed hashes already: they pass through.
@@ -282,11 +287,16 @@ mod tests {
     const FOOTER: &str = "Subscribe to our channel: https://example.net/subscribe | Watch the \
                           evening bulletin daily at six or catch up on demand anytime";
 
-    fn run(texts: &[&str]) -> Vec<String> {
-        let mut owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+    /// The texts after `cut` (one of [`strip`], [`strip_titles`]) ran over them as a document.
+    fn cut(texts: &[impl AsRef<str>], cut: fn(&mut [&mut String])) -> Vec<String> {
+        let mut owned: Vec<String> = texts.iter().map(|t| t.as_ref().to_owned()).collect();
         let mut refs: Vec<&mut String> = owned.iter_mut().collect();
-        strip(&mut refs);
+        cut(&mut refs);
         owned
+    }
+
+    fn run(texts: &[impl AsRef<str>]) -> Vec<String> {
+        cut(texts, strip)
     }
 
     #[test]
@@ -298,8 +308,7 @@ mod tests {
             "The city council votes to keep the night buses running.",
         ];
         let texts: Vec<String> = leads.iter().map(|l| format!("{l} {FOOTER}")).collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        assert_eq!(run(&refs), leads);
+        assert_eq!(run(&texts), leads);
     }
 
     #[test]
@@ -317,9 +326,8 @@ mod tests {
             .iter()
             .map(|(lead, tail)| format!("{lead} {FOOTER} {tail}"))
             .collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let want: Vec<String> = sides.iter().map(|(l, t)| format!("{l} {t}")).collect();
-        assert_eq!(run(&refs), want);
+        assert_eq!(run(&texts), want);
     }
 
     #[test]
@@ -327,9 +335,8 @@ mod tests {
         let shared: Vec<String> = (0..6)
             .map(|i| format!("In town {i} officials say {i} more people tested positive overnight, up from {}", i + 2))
             .collect();
-        let refs: Vec<&str> = shared.iter().map(String::as_str).collect();
         assert_eq!(
-            run(&refs),
+            run(&shared),
             shared,
             "a repeated phrase shorter than a run stays"
         );
@@ -338,19 +345,15 @@ mod tests {
             format!("Two. {FOOTER}"),
             format!("Three. {FOOTER}"),
         ];
-        let refs: Vec<&str> = few.iter().map(String::as_str).collect();
         assert_eq!(
-            run(&refs),
+            run(&few),
             few,
             "three entries cannot tell a footer from a story"
         );
     }
 
-    fn titles(texts: &[&str]) -> Vec<String> {
-        let mut owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
-        let mut refs: Vec<&mut String> = owned.iter_mut().collect();
-        strip_titles(&mut refs);
-        owned
+    fn titles(texts: &[impl AsRef<str>]) -> Vec<String> {
+        cut(texts, strip_titles)
     }
 
     #[test]
@@ -439,13 +442,9 @@ mod tests {
                     }
                 })
                 .collect();
-            let mut summaries = texts.clone();
-            let mut refs: Vec<&mut String> = summaries.iter_mut().collect();
-            strip(&mut refs);
-            let mut titles = texts.clone();
-            let mut refs: Vec<&mut String> = titles.iter_mut().collect();
-            strip_titles(&mut refs);
-            for ((text, summary), title) in texts.iter().zip(&summaries).zip(&titles) {
+            let summaries = run(&texts);
+            let cut_titles = titles(&texts);
+            for ((text, summary), title) in texts.iter().zip(&summaries).zip(&cut_titles) {
                 assert!(in_order(summary, text), "{summary:?} from {text:?}");
                 assert!(in_order(title, text), "{title:?} from {text:?}");
                 assert_eq!(title.trim().is_empty(), text.trim().is_empty(), "{text:?}");

@@ -2,7 +2,7 @@
 //! every lead ("October 17, 2021 8:00 PM The initiative aims..."), is cut. The entry's own
 //! date already says when; the words would make unrelated articles of one day look alike.
 
-/// English month names and their usual abbreviations.
+/// English month names (a word of 3 or 4 letters that begins one counts too: `Oct`, `Sept`).
 const MONTHS: [&str; 12] = [
     "january",
     "february",
@@ -18,7 +18,7 @@ const MONTHS: [&str; 12] = [
     "december",
 ];
 
-/// Weekday names.
+/// Weekday names (their first 3 letters count too: `Sun`).
 const WEEKDAYS: [&str; 7] = [
     "monday",
     "tuesday",

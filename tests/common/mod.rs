@@ -164,6 +164,20 @@ fn reply(status: u16, headers: Vec<(&'static str, String)>, body: Vec<u8>) -> Re
     r
 }
 
+/// `../shared/<path>` beside the clone, or `None` with a message that the test skips (a
+/// user's clone has no `../shared`).
+pub fn shared(path: &str) -> Option<PathBuf> {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(path);
+    if full.exists() {
+        Some(full)
+    } else {
+        println!("skipping: {} not found", full.display());
+        None
+    }
+}
+
 /// The path of a fixture of tests/fixtures/daemon.
 pub fn fixture_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
