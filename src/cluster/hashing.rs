@@ -50,6 +50,14 @@ pub(crate) fn hash(namespace: u64, text: &str) -> u64 {
     xxh3_64_with_seed(text.as_bytes(), namespace)
 }
 
+/// Namespace of plain lowercase words.
+const WORD_NS: u64 = 0x776f_7264;
+
+/// The hash of a lowercase word (shingles, case counts, stop-word profiles).
+pub(crate) fn word(lower: &str) -> u64 {
+    hash(WORD_NS, lower)
+}
+
 /// The feature id of a string in a namespace.
 pub(crate) fn feature(namespace: u64, text: &str) -> Feature {
     fold(hash(namespace, text))

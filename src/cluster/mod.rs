@@ -21,6 +21,7 @@ mod dedup;
 mod engine;
 mod hashing;
 mod index;
+mod language;
 mod sketch;
 mod split;
 mod story;

@@ -339,3 +339,24 @@ fn a_recurring_topic_does_not_become_one_story() {
     let all: std::collections::BTreeSet<_> = per_day.iter().flatten().collect();
     assert!(all.len() >= 8, "{} stories for ten days", all.len());
 }
+
+#[test]
+fn function_words_of_other_languages_make_no_story() {
+    let mut docs = background();
+    docs.extend([
+        // Two unrelated items that share only German function words (which joined them
+        // when only English ones were stop words), and a second report of the storm.
+        doc("de1", "stadtblatt", 10,
+            "Neuer Haushalt für die Stadt",
+            "Der Stadtrat hat den Haushalt für das nächste Jahr beschlossen, wie der Bürgermeister sagte."),
+        doc("de2", "nordkurier", 20,
+            "Die Züge fahren nach dem Sturm wieder",
+            "Nach dem Sturm in der Nacht fahren die Züge im Norden wieder, wie die Bahn sagte."),
+        doc("de3", "stadtblatt", 30,
+            "Bahn: Züge im Norden fahren nach dem Sturm wieder",
+            "Der Sturm hatte in der Nacht Bäume auf die Gleise geworfen; die Züge im Norden fahren seit dem Morgen wieder."),
+    ]);
+    let (story, _) = run(&docs);
+    assert_eq!(story["de2"], story["de3"], "the storm is one story");
+    assert_ne!(story["de1"], story["de2"], "the budget is another");
+}

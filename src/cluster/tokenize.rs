@@ -2,21 +2,20 @@
 //!
 //! Words are split on Unicode boundaries (numbers keep their `.`/`,` separators), scripts
 //! written without spaces (CJK, Thai) become character bigrams so they neither vanish nor
-//! collapse into one token, and the language picks the stemmer (plain ASCII is taken as
-//! English without asking whatlang, which keeps the common case cheap). Entity-like
+//! collapse into one token, and the language picks the stemmer and the stop words (see
+//! [`super::language`]). Entity-like
 //! phrases (capitalized runs, acronyms, numbers with what follows them) are a separate
 //! signal because they are what tells two look-alike events apart, and so are years and
 //! counts (a number and the word after it: "23 pirates"). A headline In Title Case
 //! capitalizes every word, so when it has no lead its names are the words that the stream
 //! has shown to be names (written capitalized inside sentences, rarely in lower case).
 
-use super::hashing::{Feature, IdMap, feature, fold, hash};
-use rust_stemmers::{Algorithm, Stemmer};
+use super::hashing::{self, Feature, IdMap, feature, fold, hash};
+use super::language::{self, ENGLISH, FOREIGN_MIN_WORDS, FOREIGN_SHARE, SLOTS};
+use rust_stemmers::Stemmer;
 
 /// Namespace of stemmed terms.
 const TERM_NS: u64 = 0x7465_726d;
-/// Namespace of plain lowercase words (for shingles).
-const WORD_NS: u64 = 0x776f_7264;
 /// Namespace of surface words as written (the stem cache's keys).
 const RAW_NS: u64 = 0x7261_7777;
 /// Namespace of entity-like phrases.
@@ -33,44 +32,6 @@ const NAME_SEEN: u32 = 2;
 const NAME_RATIO: u32 = 3;
 /// A stem cache (or the case counts) larger than this is dropped and rebuilt, bounding memory.
 const CACHE_LIMIT: usize = 400_000;
-
-/// The stemmers storyd knows, by whatlang language.
-const LANGS: [(whatlang::Lang, Algorithm); 18] = [
-    (whatlang::Lang::Eng, Algorithm::English),
-    (whatlang::Lang::Fra, Algorithm::French),
-    (whatlang::Lang::Deu, Algorithm::German),
-    (whatlang::Lang::Spa, Algorithm::Spanish),
-    (whatlang::Lang::Ita, Algorithm::Italian),
-    (whatlang::Lang::Por, Algorithm::Portuguese),
-    (whatlang::Lang::Nld, Algorithm::Dutch),
-    (whatlang::Lang::Swe, Algorithm::Swedish),
-    (whatlang::Lang::Nob, Algorithm::Norwegian),
-    (whatlang::Lang::Dan, Algorithm::Danish),
-    (whatlang::Lang::Fin, Algorithm::Finnish),
-    (whatlang::Lang::Rus, Algorithm::Russian),
-    (whatlang::Lang::Hun, Algorithm::Hungarian),
-    (whatlang::Lang::Ron, Algorithm::Romanian),
-    (whatlang::Lang::Tur, Algorithm::Turkish),
-    (whatlang::Lang::Ara, Algorithm::Arabic),
-    (whatlang::Lang::Ell, Algorithm::Greek),
-    (whatlang::Lang::Tam, Algorithm::Tamil),
-];
-
-/// English function words and headline filler, dropped from terms and entity runs.
-const STOP_WORDS: &[&str] = &[
-    "a", "about", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are",
-    "as", "at", "be", "because", "been", "before", "being", "between", "both", "but", "by", "can",
-    "could", "did", "do", "does", "doing", "don", "down", "during", "each", "few", "for", "from",
-    "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how",
-    "i", "if", "in", "into", "is", "it", "its", "just", "me", "more", "most", "my", "no", "nor",
-    "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own",
-    "said", "same", "say", "says", "she", "should", "so", "some", "such", "than", "that", "the",
-    "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too",
-    "under", "until", "up", "us", "very", "was", "we", "were", "what", "when", "where", "which",
-    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yet", "via", "new",
-    "news", "update", "updates", "video", "watch", "live", "report", "reports", "photos", "am",
-    "pm", "et", "gmt",
-];
 
 /// A count: the term of the thing counted and the hash of the number ("23 pirates").
 pub(crate) type Count = (Feature, u64);
@@ -126,9 +87,10 @@ enum Capitals {
 
 /// Turns text into [`Features`]; keeps stemmers and a stem cache between articles.
 pub(crate) struct Tokenizer {
-    stemmers: Vec<Stemmer>,
-    /// One cache per stemmer slot, plus one for languages without a stemmer, keyed by the
-    /// 64-bit hash of the surface word (no key strings to allocate or compare).
+    /// The stemmer of each language slot that has one.
+    stemmers: Vec<Option<Stemmer>>,
+    /// One cache per language slot, keyed by the 64-bit hash of the surface word (no key
+    /// strings to allocate or compare).
     caches: Vec<IdMap<WordInfo>>,
     /// How often each word (by its lowercase hash) was seen capitalized inside a sentence,
     /// and in lower case: names are the words that are almost always capitalized.
@@ -138,8 +100,10 @@ pub(crate) struct Tokenizer {
 impl Default for Tokenizer {
     fn default() -> Self {
         Tokenizer {
-            stemmers: LANGS.iter().map(|(_, alg)| Stemmer::create(*alg)).collect(),
-            caches: (0..=LANGS.len()).map(|_| IdMap::default()).collect(),
+            stemmers: (0..SLOTS)
+                .map(|slot| language::stemmer(slot).map(Stemmer::create))
+                .collect(),
+            caches: (0..SLOTS).map(|_| IdMap::default()).collect(),
             case: IdMap::default(),
         }
     }
@@ -148,21 +112,34 @@ impl Default for Tokenizer {
 impl Tokenizer {
     /// Extracts the features of an article from its title, summary and URL.
     pub fn features(&mut self, title: &str, summary: &str, url: Option<&str>) -> Features {
-        let slot = language_slot(title, summary);
+        let mut slot = language::guess(title, summary);
         let mut out = Features::default();
         let title_words = split_words(title);
         let summary_words = split_words(summary);
         // Each word is looked up once; the entities below reuse what the lookup found.
         // Summary words past both the lead and the shingles are not needed.
         let needed = LEAD_WORDS.max(SHINGLE_WORDS.saturating_sub(title_words.len()));
-        let title_info: Vec<WordInfo> =
-            title_words.iter().map(|w| self.info(slot, w.raw)).collect();
-        let summary_info: Vec<WordInfo> = summary_words
-            .iter()
-            .take(needed)
-            .map(|w| self.info(slot, w.raw))
-            .collect();
+        let mut summary_info = self.infos(slot, &summary_words[..needed.min(summary_words.len())]);
         let lead_len = summary_info.len().min(LEAD_WORDS);
+        // Plain ASCII was taken as English: a long lead with almost no English function
+        // word is in the language whose function words it uses (if any).
+        if slot == ENGLISH && lead_len >= FOREIGN_MIN_WORDS {
+            // A word of two letters or more without a term is a stop word.
+            let stops = summary_words[..lead_len]
+                .iter()
+                .zip(&summary_info)
+                .filter(|(w, info)| w.raw.len() >= 2 && info.term.is_none())
+                .count();
+            if (stops as f32) < FOREIGN_SHARE * lead_len as f32 {
+                let words = summary_info[..lead_len].iter().map(|i| i.word);
+                if let Some(other) = language::by_stop_words(words, lead_len) {
+                    slot = other;
+                    summary_info =
+                        self.infos(slot, &summary_words[..needed.min(summary_words.len())]);
+                }
+            }
+        }
+        let title_info = self.infos(slot, &title_words);
         out.title.reserve(title_info.len());
         out.lead.reserve(lead_len);
         out.words
@@ -222,6 +199,11 @@ impl Tokenizer {
         out
     }
 
+    /// Looks words up in the stem cache of a language slot.
+    fn infos(&mut self, slot: usize, words: &[Word]) -> Vec<WordInfo> {
+        words.iter().map(|w| self.info(slot, w.raw)).collect()
+    }
+
     /// Looks a word up in the stem cache, stemming it on a miss.
     fn info(&mut self, slot: usize, raw: &str) -> WordInfo {
         let key = hash(RAW_NS, raw);
@@ -229,10 +211,10 @@ impl Tokenizer {
             return *info;
         }
         let lower = raw.to_lowercase();
-        let word = hash(WORD_NS, &lower);
-        let term = if STOP_WORDS.contains(&lower.as_str()) || lower.chars().count() < 2 {
+        let word = hashing::word(&lower);
+        let term = if language::is_stop_word(slot, &lower) || lower.chars().count() < 2 {
             None
-        } else if let Some(stemmer) = self.stemmers.get(slot) {
+        } else if let Some(Some(stemmer)) = self.stemmers.get(slot) {
             Some(feature(TERM_NS, &stemmer.stem(&lower)))
         } else {
             Some(feature(TERM_NS, &lower))
@@ -386,25 +368,6 @@ fn is_title_cased(words: &[Word]) -> bool {
         .collect();
     let caps = long.iter().filter(|w| w.capitalized).count();
     long.len() >= 3 && caps * 10 >= long.len() * 7
-}
-
-/// The stem-cache slot for a text: English for plain ASCII, else whatlang's guess.
-fn language_slot(title: &str, summary: &str) -> usize {
-    if title.is_ascii() && summary.is_ascii() {
-        return 0;
-    }
-    let sample: String = if summary.len() > 400 {
-        let mut end = 400;
-        while !summary.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{title} {}", &summary[..end])
-    } else {
-        format!("{title} {summary}")
-    };
-    whatlang::detect_lang(&sample)
-        .and_then(|lang| LANGS.iter().position(|(l, _)| *l == lang))
-        .unwrap_or(LANGS.len())
 }
 
 /// Scripts written without spaces between words: split into character bigrams.
@@ -580,6 +543,30 @@ mod tests {
             "counted under the term of the word"
         );
         assert!(g.quantities.is_empty());
+    }
+
+    #[test]
+    fn plain_ascii_in_another_language_loses_its_function_words() {
+        let mut t = Tokenizer::default();
+        // Taken as English, the three are terms; in an Indonesian lead, stop words.
+        let function_words = t.features("bahwa yang untuk", "", None).title;
+        assert_eq!(function_words.len(), 3);
+        let f = t.features(
+            "Jalan utama ditutup",
+            "Pemerintah kota mengumumkan bahwa jalan itu akan ditutup untuk perbaikan dan \
+             warga yang ada di utara diminta untuk bersabar.",
+            None,
+        );
+        assert!(f.lead.len() >= 6, "{:?}", f.lead);
+        assert!(f.lead.iter().all(|w| !function_words.contains(w)));
+        // An English lead stays English: its function words were never terms.
+        let g = t.features(
+            "Main road closed",
+            "The city said that the main road will be closed for repairs and that people \
+             in the north should be patient with the works.",
+            None,
+        );
+        assert_eq!(g.lead.len(), 9, "{:?}", g.lead);
     }
 
     #[test]
