@@ -88,17 +88,17 @@ const ENGLISH_STOP_WORDS: &[&str] = &[
     "pm", "et", "gmt",
 ];
 
-/// A text of plain ASCII reads as English unless fewer than this share of its lead's
-/// words are English stop words (English prose runs at 30-50%) ...
+/// A text of plain ASCII reads as English unless fewer than this share of the words of its
+/// title and lead are English stop words (English prose runs at 30-50%) ...
 pub(crate) const FOREIGN_SHARE: f32 = 0.12;
-/// ... and then as another language if at least this share of the lead's words are that
-/// language's stop words ...
-const FOREIGN_STOP_SHARE: f32 = 0.3;
-/// ... and at least this many different ones (a made-up word or a name can look like
-/// one, over and over).
-const FOREIGN_DISTINCT: usize = 5;
-/// ... over a lead of at least this many words (a headline alone says too little).
-pub(crate) const FOREIGN_MIN_WORDS: usize = 15;
+/// ... and then as another language if at least this share of them are that language's
+/// stop words ...
+const FOREIGN_STOP_SHARE: f32 = 0.25;
+/// ... and at least one different one in this many words, from 2 to 5 (a made-up word or
+/// a name can look like one, over and over).
+const FOREIGN_DISTINCT_PER: usize = 6;
+/// ... over at least this many words (a short headline says too little).
+pub(crate) const FOREIGN_MIN_WORDS: usize = 6;
 
 /// The Snowball stemmer of a slot's language, if it has one.
 pub(crate) fn stemmer(slot: usize) -> Option<Algorithm> {
@@ -170,11 +170,13 @@ pub(crate) fn by_stop_words(words: impl Iterator<Item = u64>, len: usize) -> Opt
         }
     }
     // The first of the best wins a tie (the table's order).
-    let (best, n) = hits
-        .iter()
-        .enumerate()
-        .fold((ENGLISH, 0), |acc, (i, n)| if *n > acc.1 { (i, *n) } else { acc });
-    let enough = n as f32 >= FOREIGN_STOP_SHARE * len as f32 && distinct[best] >= FOREIGN_DISTINCT;
+    let (best, n) =
+        hits.iter().enumerate().fold(
+            (ENGLISH, 0),
+            |acc, (i, n)| if *n > acc.1 { (i, *n) } else { acc },
+        );
+    let enough = n as f32 >= FOREIGN_STOP_SHARE * len as f32
+        && distinct[best] >= (len / FOREIGN_DISTINCT_PER).clamp(2, 5);
     (best != ENGLISH && n > hits[ENGLISH] && enough).then_some(best)
 }
 
@@ -245,7 +247,10 @@ mod tests {
     #[test]
     fn plain_ascii_is_english_unless_its_function_words_say_otherwise() {
         assert_eq!(guess("Bagong tulay", "Sinabi ng mga opisyal."), ENGLISH);
-        assert_ne!(guess("Neuer Zugverkehr", "Die Züge fahren wieder."), ENGLISH);
+        assert_ne!(
+            guess("Neuer Zugverkehr", "Die Züge fahren wieder."),
+            ENGLISH
+        );
         let tagalog = "Sinabi ng mga opisyal na ang bagong tulay ay bubuksan sa susunod na \
                        buwan matapos ang mahabang pagkukumpuni sa lungsod.";
         assert_eq!(profile(tagalog), Some(slot(Lang::Tgl)));
@@ -257,7 +262,14 @@ mod tests {
         assert_eq!(profile(english), None);
         // Words of no language at all (names, made-up words) leave the text English, even
         // when a few look like another language's stop words, over and over.
-        assert_eq!(profile("Kalomi tenra vosdi belnu sarpe grito famzu lerqui"), None);
-        assert_eq!(profile("ka lo mi ka vos ka lo mi ka ten lo ka mi lo ka"), None);
+        assert_eq!(
+            profile("Kalomi tenra vosdi belnu sarpe grito famzu lerqui"),
+            None
+        );
+        let repeated = "ka lo mi ka vos ka lo mi ka ten lo ka mi lo ka ".repeat(2);
+        assert_eq!(profile(&repeated), None);
+        // A Tagalog headline has fewer words, and fewer different function words.
+        let headline = "Mga bahay ng may sakit at mga kapitbahay sa Pateros, minamarkahan";
+        assert_eq!(profile(headline), Some(slot(Lang::Tgl)));
     }
 }

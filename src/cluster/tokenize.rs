@@ -119,27 +119,32 @@ impl Tokenizer {
         // Each word is looked up once; the entities below reuse what the lookup found.
         // Summary words past both the lead and the shingles are not needed.
         let needed = LEAD_WORDS.max(SHINGLE_WORDS.saturating_sub(title_words.len()));
-        let mut summary_info = self.infos(slot, &summary_words[..needed.min(summary_words.len())]);
+        let summary_used = &summary_words[..needed.min(summary_words.len())];
+        let mut title_info = self.infos(slot, &title_words);
+        let mut summary_info = self.infos(slot, summary_used);
         let lead_len = summary_info.len().min(LEAD_WORDS);
-        // Plain ASCII was taken as English: a long lead with almost no English function
-        // word is in the language whose function words it uses (if any).
-        if slot == ENGLISH && lead_len >= FOREIGN_MIN_WORDS {
-            // A word of two letters or more without a term is a stop word.
-            let stops = summary_words[..lead_len]
-                .iter()
-                .zip(&summary_info)
-                .filter(|(w, info)| w.raw.len() >= 2 && info.term.is_none())
-                .count();
-            if (stops as f32) < FOREIGN_SHARE * lead_len as f32 {
-                let words = summary_info[..lead_len].iter().map(|i| i.word);
-                if let Some(other) = language::by_stop_words(words, lead_len) {
-                    slot = other;
-                    summary_info =
-                        self.infos(slot, &summary_words[..needed.min(summary_words.len())]);
-                }
+        // Plain ASCII was taken as English: a text with almost no English function word is
+        // in the language whose function words it uses (if any). Words of one letter are
+        // left out: they are initials and clipped forms ("Jos. A. Bank", "Men's") as often.
+        if slot == ENGLISH {
+            let text = || {
+                let raws = title_words.iter().chain(&summary_words[..lead_len]);
+                raws.zip(title_info.iter().chain(&summary_info[..lead_len]))
+                    .filter(|(w, _)| w.raw.chars().nth(1).is_some())
+                    .map(|(_, info)| info)
+            };
+            let (len, stops) = text().fold((0, 0), |(len, stops), info| {
+                (len + 1, stops + usize::from(info.term.is_none()))
+            });
+            if len >= FOREIGN_MIN_WORDS
+                && (stops as f32) < FOREIGN_SHARE * len as f32
+                && let Some(other) = language::by_stop_words(text().map(|i| i.word), len)
+            {
+                slot = other;
+                title_info = self.infos(slot, &title_words);
+                summary_info = self.infos(slot, summary_used);
             }
         }
-        let title_info = self.infos(slot, &title_words);
         out.title.reserve(title_info.len());
         out.lead.reserve(lead_len);
         out.words
