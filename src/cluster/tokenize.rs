@@ -18,6 +18,8 @@ use rust_stemmers::Stemmer;
 const TERM_NS: u64 = 0x7465_726d;
 /// Namespace of surface words as written (the stem cache's keys).
 const RAW_NS: u64 = 0x7261_7777;
+/// Namespace of source names (the language each last wrote in).
+const SOURCE_NS: u64 = 0x7372_6365;
 /// Namespace of entity-like phrases.
 const ENTITY_NS: u64 = 0x656e_7469;
 /// Words of the summary that count as the lead.
@@ -95,6 +97,9 @@ pub(crate) struct Tokenizer {
     /// How often each word (by its lowercase hash) was seen capitalized inside a sentence,
     /// and in lower case: names are the words that are almost always capitalized.
     case: IdMap<(u32, u32)>,
+    /// The language each source (by the hash of its name) was last seen writing in, when
+    /// a text of its could tell.
+    sources: IdMap<usize>,
 }
 
 impl Default for Tokenizer {
@@ -105,13 +110,26 @@ impl Default for Tokenizer {
                 .collect(),
             caches: (0..SLOTS).map(|_| IdMap::default()).collect(),
             case: IdMap::default(),
+            sources: IdMap::default(),
         }
     }
 }
 
 impl Tokenizer {
     /// Extracts the features of an article from its title, summary and URL.
+    #[cfg(test)]
     pub fn features(&mut self, title: &str, summary: &str, url: Option<&str>) -> Features {
+        self.features_from("", title, summary, url)
+    }
+
+    /// Extracts the features of an article of `source` from its title, summary and URL.
+    pub fn features_from(
+        &mut self,
+        source: &str,
+        title: &str,
+        summary: &str,
+        url: Option<&str>,
+    ) -> Features {
         let mut slot = language::guess(title, summary);
         let mut out = Features::default();
         let title_words = split_words(title);
@@ -136,10 +154,29 @@ impl Tokenizer {
             let (len, stops) = text().fold((0, 0), |(len, stops), info| {
                 (len + 1, stops + usize::from(info.term.is_none()))
             });
-            if len >= FOREIGN_MIN_WORDS
-                && (stops as f32) < FOREIGN_SHARE * len as f32
-                && let Some(other) = language::by_stop_words(text().map(|i| i.word), len)
-            {
+            let english = (stops as f32) >= FOREIGN_SHARE * len as f32;
+            let known = if len < FOREIGN_MIN_WORDS {
+                None
+            } else if english {
+                Some(ENGLISH)
+            } else {
+                language::by_stop_words(text().map(|i| i.word), len)
+            };
+            // A text that tells its language tells its source's; one too short to tell
+            // (and with no English function word) is in its source's last one.
+            let source = hash(SOURCE_NS, source);
+            let other = match known {
+                Some(lang) => {
+                    if self.sources.len() >= CACHE_LIMIT {
+                        self.sources.clear();
+                    }
+                    self.sources.insert(source, lang);
+                    lang
+                }
+                None if !english => self.sources.get(&source).copied().unwrap_or(ENGLISH),
+                None => ENGLISH,
+            };
+            if other != ENGLISH {
                 slot = other;
                 title_info = self.infos(slot, &title_words);
                 summary_info = self.infos(slot, summary_used);
@@ -572,6 +609,24 @@ mod tests {
             None,
         );
         assert_eq!(g.lead.len(), 9, "{:?}", g.lead);
+    }
+
+    #[test]
+    fn a_headline_too_short_to_tell_is_in_its_sources_language() {
+        let mut t = Tokenizer::default();
+        let function_words = t.features("sa ng", "", None).title;
+        assert_eq!(function_words.len(), 2, "English takes them for terms");
+        let lead = "Sinabi ng mga opisyal na ang bagong tulay ay bubuksan sa susunod na buwan \
+                    matapos ang mahabang pagkukumpuni sa lungsod.";
+        t.features_from("balita", "Bagong tulay", lead, None);
+        let headline = "Alkalde nagpositibo sa sakit";
+        let f = t.features_from("balita", headline, "", None);
+        assert_eq!(f.title.len(), 3, "{:?}", f.title);
+        assert!(f.title.iter().all(|w| !function_words.contains(w)));
+        // Another source has told nothing, and an English headline stays English.
+        assert_eq!(t.features_from("herald", headline, "", None).title.len(), 4);
+        let english = t.features_from("balita", "The mayor of the city is ill", "", None);
+        assert_eq!(english.title.len(), 3, "{:?}", english.title);
     }
 
     #[test]
