@@ -29,7 +29,8 @@ pub(crate) struct Story {
     pub text: Centroid,
     /// Features under which the inverted index lists this story.
     pub indexed: FeatureSet,
-    /// Engine-clock seconds of its first and latest article.
+    /// Engine-clock seconds of its earliest and latest article (by the articles' own
+    /// times, not the order they came in).
     pub created: i64,
     pub updated: i64,
     /// Articles that joined on their own merit (not as duplicates).
@@ -88,7 +89,9 @@ impl Story {
     /// [`Sketch::similarities`] gives them).
     pub fn similarity_of(&self, sims: &[f32], config: &EngineConfig, now: i64) -> f32 {
         let window = config.window.as_secs().max(1) as f32;
-        let gap = (now - self.updated).max(0) as f32;
+        // An article older than the story (a feed's backlog, filed after newer ones) is as
+        // far from it as one as much newer.
+        let gap = (now - self.updated).max(self.created - now).max(0) as f32;
         top_k(sims, config.top_k) - config.time_penalty * gap / window
     }
 
@@ -167,6 +170,7 @@ impl Story {
     /// Notes an article at time `now` without changing what the story is about.
     pub fn touch(&mut self, now: i64) {
         self.updated = self.updated.max(now);
+        self.created = self.created.min(now);
     }
 
     /// Makes the article the headline if it now represents the story better than the
@@ -329,6 +333,27 @@ mod tests {
             story.add(&v(terms), i as u64, 60 * i as i64, 86_400.0);
         }
         story
+    }
+
+    #[test]
+    fn an_article_older_than_the_story_is_as_far_from_it_as_one_as_much_newer() {
+        let config = EngineConfig::default();
+        let window = config.window.as_secs() as i64;
+        // Articles a minute apart, from 0 to 120 s.
+        let mut story = story_of("s", &[&[1, 2], &[1, 3], &[2, 3]], &config);
+        let sims = [0.5, 0.5, 0.5];
+        let inside = story.similarity_of(&sims, &config, 60);
+        let after = story.similarity_of(&sims, &config, 120 + window);
+        let before = story.similarity_of(&sims, &config, -window);
+        assert_eq!(inside, 0.5);
+        assert!(
+            (after - (0.5 - config.time_penalty)).abs() < 1e-6,
+            "{after}"
+        );
+        assert_eq!(before, after);
+        // Once such an article joins, the story reaches back to it.
+        story.touch(-window);
+        assert_eq!(story.similarity_of(&sims, &config, -window), inside);
     }
 
     #[test]
