@@ -163,7 +163,8 @@ impl Tokenizer {
                 language::by_stop_words(text().map(|i| i.word), len)
             };
             // A text that tells its language tells its source's; one too short to tell
-            // (and with no English function word) is in its source's last one.
+            // (under FOREIGN_MIN_WORDS words, no English function word among them) is in
+            // its source's last one.
             let source = hash(SOURCE_NS, source);
             let other = match known {
                 Some(lang) => {
@@ -173,8 +174,9 @@ impl Tokenizer {
                     self.sources.insert(source, lang);
                     lang
                 }
-                None if !english => self.sources.get(&source).copied().unwrap_or(ENGLISH),
-                None => ENGLISH,
+                // Long enough to tell, and it tells of no other language.
+                None if english || len >= FOREIGN_MIN_WORDS => ENGLISH,
+                None => self.sources.get(&source).copied().unwrap_or(ENGLISH),
             };
             if other != ENGLISH {
                 slot = other;
@@ -625,6 +627,13 @@ mod tests {
         assert!(f.title.iter().all(|w| !function_words.contains(w)));
         // Another source has told nothing, and an English headline stays English.
         assert_eq!(t.features_from("herald", headline, "", None).title.len(), 4);
+        // A text long enough to tell that tells of no other language is not the source's:
+        // names and made-up words are read as English, as from any other source.
+        let names = "Kalomis Tenraing Vosdied Belnus Sarpes Gritoing Famzued";
+        assert_eq!(
+            t.features_from("balita", names, "", None).title,
+            t.features_from("herald", names, "", None).title
+        );
         let english = t.features_from("balita", "The mayor of the city is ill", "", None);
         assert_eq!(english.title.len(), 3, "{:?}", english.title);
     }
