@@ -93,9 +93,13 @@ impl Engine {
         {
             return done;
         }
-        let features =
-            self.tokenizer
-                .features_from(&doc.source, &doc.title, &doc.summary, doc.url.as_deref());
+        let features = self.tokenizer.features_from(
+            &doc.source,
+            Some(doc.published.date_naive()),
+            &doc.title,
+            &doc.summary,
+            doc.url.as_deref(),
+        );
         let vectors = self.vectors(&features, now);
         let shingles = dedup::shingles(&features.words);
         let bands = dedup::bands(&shingles);
@@ -116,9 +120,13 @@ impl Engine {
     /// restart), deciding nothing.
     pub fn restore(&mut self, doc: &Doc, story_id: &str) {
         let now = self.advance(doc);
-        let features =
-            self.tokenizer
-                .features_from(&doc.source, &doc.title, &doc.summary, doc.url.as_deref());
+        let features = self.tokenizer.features_from(
+            &doc.source,
+            Some(doc.published.date_naive()),
+            &doc.title,
+            &doc.summary,
+            doc.url.as_deref(),
+        );
         let vectors = self.vectors(&features, now);
         let shingles = dedup::shingles(&features.words);
         let bands = dedup::bands(&shingles);

@@ -17,6 +17,7 @@
 //! own times, so the same input in the same order always gives the same stories, and
 //! `storyd cluster` / `storyd eval` run exactly what the daemon runs.
 
+mod dates;
 mod dedup;
 mod engine;
 mod hashing;

@@ -360,3 +360,37 @@ fn function_words_of_other_languages_make_no_story() {
     assert_eq!(story["de2"], story["de3"], "the storm is one story");
     assert_ne!(story["de1"], story["de2"], "the budget is another");
 }
+
+#[test]
+fn the_day_an_article_names_as_its_own_makes_no_story() {
+    // The test epoch is 8 January 2022: these items name their own day and nothing else
+    // in common.
+    let mut docs = background();
+    docs.extend([
+        doc(
+            "d1",
+            "gazette",
+            10,
+            "Best of the week's cartoons, January 8, 2022",
+            "",
+        ),
+        doc(
+            "d2",
+            "citytv",
+            20,
+            "Mayor's address to the city (8 January 2022)",
+            "",
+        ),
+        doc(
+            "d3",
+            "radio",
+            30,
+            "Live blog for Jan 8: ferries back on time",
+            "",
+        ),
+    ]);
+    let (story, _) = run(&docs);
+    assert_ne!(story["d1"], story["d2"]);
+    assert_ne!(story["d2"], story["d3"]);
+    assert_ne!(story["d1"], story["d3"]);
+}

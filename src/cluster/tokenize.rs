@@ -1,17 +1,20 @@
 //! Text to features: the first thing the engine does with an article.
 //!
-//! Words are split on Unicode boundaries (numbers keep their `.`/`,` separators), scripts
-//! written without spaces (CJK, Thai) become character bigrams so they neither vanish nor
-//! collapse into one token, and the language picks the stemmer and the stop words (see
-//! [`super::language`]). Entity-like
-//! phrases (capitalized runs, acronyms, numbers with what follows them) are a separate
-//! signal because they are what tells two look-alike events apart, and so are years and
-//! counts (a number and the word after it: "23 pirates"). A headline In Title Case
-//! capitalizes every word, so when it has no lead its names are the words that the stream
-//! has shown to be names (written capitalized inside sentences, rarely in lower case).
+//! Words are split on Unicode boundaries (numbers keep their `.`/`,` separators, and names
+//! their number: `COVID-19`), and the article's own day named in its text is left out (see
+//! [`super::dates`]). Scripts written without spaces (CJK, Thai) become character bigrams so
+//! they neither vanish nor collapse into one token, and the language picks the stemmer and
+//! the stop words (see [`super::language`]). Entity-like phrases (capitalized runs,
+//! acronyms, numbers with what follows them) are a separate signal because they are what
+//! tells two look-alike events apart, and so are years and counts (a number and the word
+//! after it: "23 pirates"). A headline In Title Case capitalizes every word, so when it has
+//! no lead its names are the words that the stream has shown to be names (written
+//! capitalized inside sentences, rarely in lower case).
 
+use super::dates;
 use super::hashing::{self, Feature, IdMap, feature, fold, hash};
 use super::language::{self, ENGLISH, FOREIGN_MIN_WORDS, FOREIGN_SHARE, SLOTS};
+use chrono::NaiveDate;
 use rust_stemmers::Stemmer;
 
 /// Namespace of stemmed terms.
@@ -119,21 +122,33 @@ impl Tokenizer {
     /// Extracts the features of an article from its title, summary and URL.
     #[cfg(test)]
     pub fn features(&mut self, title: &str, summary: &str, url: Option<&str>) -> Features {
-        self.features_from("", title, summary, url)
+        self.features_from("", None, title, summary, url)
     }
 
-    /// Extracts the features of an article of `source` from its title, summary and URL.
+    /// Extracts the features of an article of `source`, published on `day`, from its
+    /// title, summary and URL.
     pub fn features_from(
         &mut self,
         source: &str,
+        day: Option<NaiveDate>,
         title: &str,
         summary: &str,
         url: Option<&str>,
     ) -> Features {
         let mut slot = language::guess(title, summary);
         let mut out = Features::default();
-        let title_words = split_words(title);
-        let summary_words = split_words(summary);
+        // The article's own day, named in its text, says nothing the clock does not.
+        let words = |text| {
+            let mut words = split_words(text);
+            if let Some(day) = day {
+                let raws: Vec<&str> = words.iter().map(|w| w.raw).collect();
+                let mut own = dates::own_dates(&raws, day).into_iter();
+                words.retain(|_| !own.next().unwrap_or(false));
+            }
+            words
+        };
+        let title_words = words(title);
+        let summary_words = words(summary);
         // Each word is looked up once; the entities below reuse what the lookup found.
         // Summary words past both the lead and the shingles are not needed.
         let needed = LEAD_WORDS.max(SHINGLE_WORDS.saturating_sub(title_words.len()));
@@ -451,9 +466,12 @@ fn split_words(text: &str) -> Vec<Word<'_>> {
         }
         let mut end = start + c.len_utf8();
         while let Some(&(j, d)) = chars.peek() {
-            let separator = matches!(d, '.' | ',')
-                && bytes[j - 1].is_ascii_digit()
-                && bytes.get(j + 1).is_some_and(u8::is_ascii_digit);
+            // A number keeps its separators ("6.1", "2,000"), and a name its number
+            // ("COVID-19", "F-35": the number alone is no count, and would be shared by
+            // every article naming the same thing).
+            let next_digit = bytes.get(j + 1).is_some_and(u8::is_ascii_digit);
+            let separator = (matches!(d, '.' | ',') && bytes[j - 1].is_ascii_digit() && next_digit)
+                || (d == '-' && bytes[j - 1].is_ascii_alphabetic() && next_digit);
             if (d.is_alphanumeric() && !is_unspaced(d)) || separator {
                 end = j + d.len_utf8();
                 chars.next();
@@ -495,12 +513,16 @@ mod tests {
     }
 
     #[test]
-    fn splits_words_and_keeps_number_separators() {
+    fn splits_words_and_keeps_number_separators_and_names_with_numbers() {
         assert_eq!(
             raws("A 6.1 quake, 2,000 hurt."),
             ["A", "6.1", "quake", "2,000", "hurt"]
         );
-        assert_eq!(raws("Apple's iOS-7"), ["Apple", "s", "iOS", "7"]);
+        assert_eq!(raws("Apple's iOS-7"), ["Apple", "s", "iOS-7"]);
+        assert_eq!(
+            raws("COVID-19 cases, 11-17 May"),
+            ["COVID-19", "cases", "11", "17", "May"]
+        );
     }
 
     #[test]
@@ -620,21 +642,26 @@ mod tests {
         assert_eq!(function_words.len(), 2, "English takes them for terms");
         let lead = "Sinabi ng mga opisyal na ang bagong tulay ay bubuksan sa susunod na buwan \
                     matapos ang mahabang pagkukumpuni sa lungsod.";
-        t.features_from("balita", "Bagong tulay", lead, None);
+        t.features_from("balita", None, "Bagong tulay", lead, None);
         let headline = "Alkalde nagpositibo sa sakit";
-        let f = t.features_from("balita", headline, "", None);
+        let f = t.features_from("balita", None, headline, "", None);
         assert_eq!(f.title.len(), 3, "{:?}", f.title);
         assert!(f.title.iter().all(|w| !function_words.contains(w)));
         // Another source has told nothing, and an English headline stays English.
-        assert_eq!(t.features_from("herald", headline, "", None).title.len(), 4);
+        assert_eq!(
+            t.features_from("herald", None, headline, "", None)
+                .title
+                .len(),
+            4
+        );
         // A text long enough to tell that tells of no other language is not the source's:
         // names and made-up words are read as English, as from any other source.
         let names = "Kalomis Tenraing Vosdied Belnus Sarpes Gritoing Famzued";
         assert_eq!(
-            t.features_from("balita", names, "", None).title,
-            t.features_from("herald", names, "", None).title
+            t.features_from("balita", None, names, "", None).title,
+            t.features_from("herald", None, names, "", None).title
         );
-        let english = t.features_from("balita", "The mayor of the city is ill", "", None);
+        let english = t.features_from("balita", None, "The mayor of the city is ill", "", None);
         assert_eq!(english.title.len(), 3, "{:?}", english.title);
     }
 

@@ -1,0 +1,151 @@
+//! Dates a text names that are its own day of publication, give or take two days: part of
+//! tokenizing (see [`super::tokenize`]).
+//!
+//! "Best of cartoons, October 11, 2021" and "The President's address (11 October 2021)"
+//! share nothing but the day they were written, and the engine's clock already knows that
+//! day. Left in, such dates make one day's unrelated items look alike; so the words of a
+//! date within [`SLACK_DAYS`] of the article's own day are left out of its features. A date
+//! further off says something the clock does not ("the March 2013 quake") and stays.
+//! English month names only; a date without a year is taken in the year that puts it
+//! nearest the article's day.
+
+use chrono::{Datelike, NaiveDate};
+
+/// Days between a date in the text and the article's own day within which the date only
+/// says when the article was written.
+const SLACK_DAYS: i64 = 2;
+
+/// English month names (a word of 3 or 4 letters that begins one counts too: `Oct`,
+/// `Sept`).
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// Which of the words (as split, punctuation gone) belong to a date within
+/// [`SLACK_DAYS`] of `day`: "October 11, 2021", "11 October", "Oct 11th".
+pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
+    let mut mask = vec![false; words.len()];
+    let mut i = 0;
+    while i + 1 < words.len() {
+        // Month Day, or Day Month; then perhaps a year.
+        let found = match (month(words[i]), month(words[i + 1])) {
+            (Some(m), _) => day_of_month(words[i + 1]).map(|d| (m, d)),
+            (None, Some(m)) => day_of_month(words[i]).map(|d| (m, d)),
+            _ => None,
+        };
+        let Some((m, d)) = found else {
+            i += 1;
+            continue;
+        };
+        let year = words.get(i + 2).and_then(|w| year_of(w));
+        let date = match year {
+            Some(y) => NaiveDate::from_ymd_opt(y, m, d),
+            None => nearest(day, m, d),
+        };
+        let end = i + 2 + usize::from(year.is_some());
+        if date.is_some_and(|date| (date - day).num_days().abs() <= SLACK_DAYS) {
+            mask[i..end].iter_mut().for_each(|w| *w = true);
+        }
+        i = end;
+    }
+    mask
+}
+
+/// The month (1-12) a word names, if any.
+fn month(word: &str) -> Option<u32> {
+    let lower = word.to_ascii_lowercase();
+    let abbreviation = (3..=4).contains(&lower.len());
+    MONTHS
+        .iter()
+        .position(|m| *m == lower || (abbreviation && m.starts_with(&lower)))
+        .map(|i| i as u32 + 1)
+}
+
+/// The day of the month a word gives ("11", "11th"), if any.
+fn day_of_month(word: &str) -> Option<u32> {
+    let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &word[digits.len()..];
+    if digits.is_empty() || digits.len() > 2 || !["", "st", "nd", "rd", "th"].contains(&suffix) {
+        return None;
+    }
+    digits.parse().ok().filter(|d| (1..=31).contains(d))
+}
+
+/// The year a word gives, if it is a plain four-digit year from 1900 to 2099.
+fn year_of(word: &str) -> Option<i32> {
+    (word.len() == 4)
+        .then(|| word.parse().ok())
+        .flatten()
+        .filter(|y| (1900..2100).contains(y))
+}
+
+/// The date of month `m`, day `d` nearest to `day` (the year before, of, or after it).
+fn nearest(day: NaiveDate, m: u32, d: u32) -> Option<NaiveDate> {
+    (day.year() - 1..=day.year() + 1)
+        .filter_map(|y| NaiveDate::from_ymd_opt(y, m, d))
+        .min_by_key(|date| (*date - day).num_days().abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(text: &str, day: (i32, u32, u32)) -> Vec<&str> {
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let day = NaiveDate::from_ymd_opt(day.0, day.1, day.2).expect("a date");
+        let mask = own_dates(&words, day);
+        words
+            .iter()
+            .zip(mask)
+            .filter(|(_, m)| !m)
+            .map(|(w, _)| *w)
+            .collect()
+    }
+
+    #[test]
+    fn the_articles_own_day_is_left_out() {
+        let day = (2021, 10, 11);
+        assert_eq!(
+            masked("Best of cartoons, October 12, 2021", day),
+            ["Best", "of", "cartoons"]
+        );
+        assert_eq!(
+            masked("Address to the nation (11 October 2021)", day),
+            ["Address", "to", "the", "nation"]
+        );
+        assert_eq!(
+            masked("Updates for Oct 9th as it happened", day),
+            ["Updates", "for", "as", "it", "happened"]
+        );
+        // New Year's Eve, written on the 1st.
+        assert_eq!(
+            masked("Fireworks on December 31", (2022, 1, 1)),
+            ["Fireworks", "on"]
+        );
+    }
+
+    #[test]
+    fn other_dates_and_numbers_stay() {
+        let day = (2021, 10, 11);
+        let kept = |t: &str| masked(t, day).len() == t.split_whitespace().count();
+        assert!(kept("The quake of March 14 2013 returns"));
+        assert!(kept("Polls close on November 3"));
+        assert!(kept("Record 1284 cases in May"));
+        assert!(kept("May 40 people gather"));
+        assert!(kept("Oct 2021 figures"));
+    }
+}
