@@ -64,11 +64,15 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
 
 /// The month (1-12) a word names, if any.
 fn month(word: &str) -> Option<u32> {
-    let lower = word.to_ascii_lowercase();
-    let abbreviation = (3..=4).contains(&lower.len());
+    let w = word.as_bytes();
+    let abbreviation = (3..=4).contains(&w.len());
     MONTHS
         .iter()
-        .position(|m| *m == lower || (abbreviation && m.starts_with(&lower)))
+        .position(|m| {
+            let m = m.as_bytes();
+            m.eq_ignore_ascii_case(w)
+                || (abbreviation && m.len() > w.len() && m[..w.len()].eq_ignore_ascii_case(w))
+        })
         .map(|i| i as u32 + 1)
 }
 

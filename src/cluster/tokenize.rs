@@ -140,7 +140,8 @@ impl Tokenizer {
         // The article's own day, named in its text, says nothing the clock does not.
         let words = |text| {
             let mut words = split_words(text);
-            if let Some(day) = day {
+            // A date has a day number: most texts have no number at all.
+            if let Some(day) = day.filter(|_| words.iter().any(|w| w.number)) {
                 let raws: Vec<&str> = words.iter().map(|w| w.raw).collect();
                 let mut own = dates::own_dates(&raws, day).into_iter();
                 words.retain(|_| !own.next().unwrap_or(false));
