@@ -9,6 +9,7 @@
 use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
 use super::hashing::{Feature, IdMap, IdSet};
 use super::index::StoryIndex;
+use super::language;
 use super::sketch::{DocVectors, Query};
 use super::split;
 use super::story::Story;
@@ -25,6 +26,9 @@ const QUERY_TERMS: usize = 10;
 const INDEX_TERMS: usize = 12;
 /// Entity features used for lookup and indexing.
 const MAX_ENTITIES: usize = 12;
+/// The document-frequency scope of names (past the languages' scopes, which are their
+/// slots).
+const NAMES_SCOPE: usize = language::SLOTS;
 /// Runner-up stories checked for a merge after an article joins.
 const MERGE_CHECKS: usize = 2;
 
@@ -191,16 +195,22 @@ impl Engine {
 
     /// Counts the article in document frequencies and builds its signal vectors.
     fn vectors(&mut self, f: &Features, now: i64) -> DocVectors {
-        let mut distinct: Vec<Feature> = f.title.iter().chain(&f.lead).copied().collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        let terms = distinct.len();
-        distinct.extend(&f.entities);
-        distinct.extend(&f.slug);
-        distinct.sort_unstable();
-        distinct.dedup();
-        let idf = self.df.observe(&distinct, now);
-        let idf = |k: Feature| distinct.binary_search(&k).map_or(0.0, |i| idf[i]);
+        let mut words: Vec<Feature> = f.title.iter().chain(&f.lead).copied().collect();
+        words.sort_unstable();
+        words.dedup();
+        let terms = words.len();
+        words.extend(&f.slug);
+        words.sort_unstable();
+        words.dedup();
+        let mut names = f.entities.clone();
+        names.sort_unstable();
+        names.dedup();
+        // Words are counted among the documents of their language, names among all.
+        let word_idf = self.df.observe(&words, f.lang, now);
+        let name_idf = self.df.observe(&names, NAMES_SCOPE, now);
+        let idf_in = |keys: &[Feature], idf: &[f32], k: Feature| {
+            keys.binary_search(&k).map_or(0.0, |i| idf[i])
+        };
         // The title says what the article is about more densely than the lead: count it twice.
         let text: Vec<(Feature, f32)> = f
             .title
@@ -211,8 +221,8 @@ impl Engine {
             .collect();
         let entities: Vec<(Feature, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
         DocVectors {
-            text: tfidf(&text, idf),
-            entities: tfidf(&entities, idf),
+            text: tfidf(&text, |k| idf_in(&words, &word_idf, k)),
+            entities: tfidf(&entities, |k| idf_in(&names, &name_idf, k)),
             terms,
             years: f.years.clone(),
             quantities: f.quantities.clone(),

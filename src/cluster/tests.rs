@@ -394,3 +394,62 @@ fn the_day_an_article_names_as_its_own_makes_no_story() {
     assert_ne!(story["d2"], story["d3"]);
     assert_ne!(story["d1"], story["d3"]);
 }
+
+#[test]
+fn a_language_few_feeds_write_in_has_common_words_of_its_own() {
+    // Mostly English, and a few Tagalog items, all about something new in a city ("bagong",
+    // "lungsod"): common words among Tagalog articles, rare among all of them.
+    let mut docs = background();
+    let (things, places) = (
+        [
+            "bridge", "school", "market", "road", "port", "library", "clinic", "stadium",
+        ],
+        [
+            "north", "south", "east", "west", "coast", "valley", "harbour", "hills",
+        ],
+    );
+    for (i, thing) in things.iter().enumerate() {
+        for (j, place) in places.iter().enumerate() {
+            let title = format!("Work on the {place} {thing} goes on for week {}", i + j);
+            docs.push(doc(
+                &format!("en{i}-{j}"),
+                "wire",
+                60 + (8 * i + j) as i64,
+                &title,
+                "",
+            ));
+        }
+    }
+    let tagalog = [
+        "Bagong parke binuksan sa lungsod ng Cavite",
+        "Bagong paaralan itinayo sa lungsod ng Batangas",
+        "Bagong palengke sa lungsod ng Laguna, handa na",
+        "Mga bagong bus sa lungsod ng Cebu ang dumating",
+        "Bagong ilaw sa mga kalye ng lungsod ng Bacolod",
+        "Bagong aklatan sa lungsod ng Baguio ang binuksan",
+    ];
+    for (i, title) in tagalog.iter().enumerate() {
+        docs.push(doc(&format!("tl{i}"), "balita", 200 + i as i64, title, ""));
+    }
+    docs.extend([
+        doc(
+            "a",
+            "balita",
+            300,
+            "Bagong tulay sa lungsod ng Iloilo, sarado muna",
+            "",
+        ),
+        doc(
+            "b",
+            "radyo",
+            310,
+            "Bagong ospital sa lungsod ng Davao, bukas na",
+            "",
+        ),
+    ]);
+    let (story, _) = run(&docs);
+    assert_ne!(
+        story["a"], story["b"],
+        "a bridge closed and a hospital opened"
+    );
+}

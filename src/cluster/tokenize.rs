@@ -59,6 +59,8 @@ pub(crate) struct Features {
     /// Counts in title and lead: (term of the word, number) for a number followed in the
     /// same sentence by a content word ("23 pirates"), years aside; sorted and distinct.
     pub quantities: Vec<Count>,
+    /// The language slot the text was read in (see [`super::language`]).
+    pub lang: usize,
 }
 
 /// What the cache knows about one surface word in one language.
@@ -256,6 +258,7 @@ impl Tokenizer {
         };
         self.entities(&title_words, &title_info, capitals, &mut out.entities);
         self.entities(lead.0, lead.1, Capitals::Runs, &mut out.entities);
+        out.lang = slot;
         out
     }
 

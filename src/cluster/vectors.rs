@@ -291,12 +291,17 @@ impl TermFilter {
 
 /// Document frequencies that decay with time, so yesterday's big story does not make its
 /// words look common forever; entries that fade away are pruned to bound memory.
+///
+/// Counts are kept per scope: the words of each language among the documents in that
+/// language (a language few feeds write in has common words of its own, which would look
+/// rare among all the documents), and names among all documents.
 #[derive(Debug, Default)]
 pub(crate) struct DocFreq {
-    /// Per feature: decayed count and when it was last brought up to date.
+    /// Per feature (salted by its scope): decayed count and when it was last brought up
+    /// to date.
     df: FeatureMap<(f32, i64)>,
-    docs: f64,
-    docs_at: i64,
+    /// Per scope: decayed count of documents and when it was last brought up to date.
+    docs: Vec<(f64, i64)>,
     half_life: f64,
     updates: u64,
 }
@@ -310,19 +315,27 @@ impl DocFreq {
         }
     }
 
-    /// Counts one document with the given distinct features at time `now`; returns their
-    /// inverse document frequencies just after, in order (0 for a feature in every
-    /// document: it tells nothing apart). They are taken while each entry is at hand: the
-    /// table is large, and a second lookup of every feature would cost another cache miss.
-    pub fn observe(&mut self, features: &[Feature], now: i64) -> Vec<f32> {
-        self.docs = self.docs * decay(now - self.docs_at, self.half_life) + 1.0;
-        self.docs_at = self.docs_at.max(now);
-        // The clock is now at least `now`, so neither the documents nor an entry just
-        // brought up to date decay any further before the idf is taken.
-        let docs = self.docs;
+    /// The key of a feature in a scope (scope 0 keeps the feature as it is).
+    fn key(feature: Feature, scope: usize) -> Feature {
+        feature ^ (scope as Feature).wrapping_mul(0x9E37_79B9)
+    }
+
+    /// Counts one document of `scope` with the given distinct features at time `now`;
+    /// returns their inverse document frequencies just after, in order (0 for a feature
+    /// in every document of the scope: it tells nothing apart). They are taken while each
+    /// entry is at hand: the table is large, and a second lookup of every feature would
+    /// cost another cache miss.
+    pub fn observe(&mut self, features: &[Feature], scope: usize, now: i64) -> Vec<f32> {
+        if self.docs.len() <= scope {
+            self.docs.resize(scope + 1, (0.0, now));
+        }
+        let (docs, at) = &mut self.docs[scope];
+        *docs = *docs * decay(now - *at, self.half_life) + 1.0;
+        *at = (*at).max(now);
+        let docs = *docs;
         let mut idf = Vec::with_capacity(features.len());
         for f in features {
-            let e = self.df.entry(*f).or_insert((0.0, now));
+            let e = self.df.entry(Self::key(*f, scope)).or_insert((0.0, now));
             e.0 = (f64::from(e.0) * decay(now - e.1, self.half_life)) as f32 + 1.0;
             e.1 = e.1.max(now);
             idf.push(idf_of(docs, f64::from(e.0)));
@@ -334,13 +347,21 @@ impl DocFreq {
         idf
     }
 
-    /// The inverse document frequency of a feature at time `now`, looked up again.
+    /// The inverse document frequency of a feature in a scope at time `now`, looked up
+    /// again.
     #[cfg(test)]
-    pub fn idf(&self, feature: Feature, now: i64) -> f32 {
-        let df = self.df.get(&feature).map_or(0.0, |(c, at)| {
-            f64::from(*c) * decay(now - at, self.half_life)
-        });
-        idf_of(self.docs * decay(now - self.docs_at, self.half_life), df)
+    pub fn idf(&self, feature: Feature, scope: usize, now: i64) -> f32 {
+        let df = self
+            .df
+            .get(&Self::key(feature, scope))
+            .map_or(0.0, |(c, at)| {
+                f64::from(*c) * decay(now - at, self.half_life)
+            });
+        let docs = self
+            .docs
+            .get(scope)
+            .map_or(0.0, |(d, at)| d * decay(now - at, self.half_life));
+        idf_of(docs, df)
     }
 
     /// Drops features whose decayed count has faded below a fraction of one document.
@@ -429,15 +450,29 @@ mod tests {
     }
 
     #[test]
+    fn each_scope_counts_its_own_documents() {
+        let mut df = DocFreq::new(3600.0);
+        // Feature 1 is in every document of scope 1, and in none of scope 0's ten.
+        for _ in 0..10 {
+            df.observe(&[2], 0, 0);
+        }
+        for _ in 0..3 {
+            df.observe(&[1], 1, 0);
+        }
+        assert_eq!(df.idf(1, 1, 0), (4.0f64 / 3.5).ln() as f32);
+        assert_eq!(df.idf(1, 0, 0), (11.0f64 / 0.5).ln() as f32);
+    }
+
+    #[test]
     fn rare_features_weigh_more_and_faded_ones_are_pruned() {
         let mut df = DocFreq::new(3600.0);
         for _ in 0..10 {
-            df.observe(&[1], 0);
+            df.observe(&[1], 0, 0);
         }
-        let seen = df.observe(&[1, 2], 3600);
-        assert!(df.idf(2, 3600) > df.idf(1, 3600));
+        let seen = df.observe(&[1, 2], 0, 3600);
+        assert!(df.idf(2, 0, 3600) > df.idf(1, 0, 3600));
         // What counting returns is what a lookup just after gives.
-        assert_eq!(seen, [df.idf(1, 3600), df.idf(2, 3600)]);
+        assert_eq!(seen, [df.idf(1, 0, 3600), df.idf(2, 0, 3600)]);
         df.prune(100 * 3600);
         assert_eq!(df.len(), 0);
     }
