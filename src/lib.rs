@@ -23,8 +23,10 @@
 //! Operating it: [`live`] is the feed set that changes while the daemon runs (reload, feeds
 //! added through the API), [`discover`] finds a site's feeds, [`opml`] reads and writes
 //! subscription lists, and [`systemd`] reports readiness and liveness to the supervisor.
+//! [`calendar`] reads English dates for both normalize and the engine.
 
 pub mod api;
+pub mod calendar;
 pub mod cli;
 pub mod cluster;
 pub mod config;

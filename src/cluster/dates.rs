@@ -9,28 +9,12 @@
 //! English month names only; a date without a year is taken in the year that puts it
 //! nearest the article's day.
 
+use crate::calendar::{day_of_month, month, year};
 use chrono::{Datelike, NaiveDate};
 
 /// Days between a date in the text and the article's own day within which the date only
 /// says when the article was written.
 const SLACK_DAYS: i64 = 2;
-
-/// English month names (a word of 3 or 4 letters that begins one counts too: `Oct`,
-/// `Sept`).
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
 
 /// Which of the words (as split, punctuation gone) belong to a date within
 /// [`SLACK_DAYS`] of `day`: "October 11, 2021", "11 October", "Oct 11th".
@@ -48,9 +32,9 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
             i += 1;
             continue;
         };
-        let year = words.get(i + 2).and_then(|w| year_of(w));
+        let year = words.get(i + 2).and_then(|w| year(w));
         let date = match year {
-            Some(y) => NaiveDate::from_ymd_opt(y, m, d),
+            Some(y) => NaiveDate::from_ymd_opt(i32::from(y), m, d),
             None => nearest(day, m, d),
         };
         let end = i + 2 + usize::from(year.is_some());
@@ -60,38 +44,6 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
         i = end;
     }
     mask
-}
-
-/// The month (1-12) a word names, if any.
-fn month(word: &str) -> Option<u32> {
-    let w = word.as_bytes();
-    let abbreviation = (3..=4).contains(&w.len());
-    MONTHS
-        .iter()
-        .position(|m| {
-            let m = m.as_bytes();
-            m.eq_ignore_ascii_case(w)
-                || (abbreviation && m.len() > w.len() && m[..w.len()].eq_ignore_ascii_case(w))
-        })
-        .map(|i| i as u32 + 1)
-}
-
-/// The day of the month a word gives ("11", "11th"), if any.
-fn day_of_month(word: &str) -> Option<u32> {
-    let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = &word[digits.len()..];
-    if digits.is_empty() || digits.len() > 2 || !["", "st", "nd", "rd", "th"].contains(&suffix) {
-        return None;
-    }
-    digits.parse().ok().filter(|d| (1..=31).contains(d))
-}
-
-/// The year a word gives, if it is a plain four-digit year from 1900 to 2099.
-fn year_of(word: &str) -> Option<i32> {
-    (word.len() == 4)
-        .then(|| word.parse().ok())
-        .flatten()
-        .filter(|y| (1900..2100).contains(y))
 }
 
 /// The date of month `m`, day `d` nearest to `day` (the year before, of, or after it).

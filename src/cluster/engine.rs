@@ -97,16 +97,7 @@ impl Engine {
         {
             return done;
         }
-        let features = self.tokenizer.features_from(
-            &doc.source,
-            Some(doc.published.date_naive()),
-            &doc.title,
-            &doc.summary,
-            doc.url.as_deref(),
-        );
-        let vectors = self.vectors(&features, now);
-        let shingles = dedup::shingles(&features.words);
-        let bands = dedup::bands(&shingles);
+        let (vectors, shingles, bands) = self.read(doc, now);
         let rec = ArticleRec {
             id: doc.id.clone(),
             story: 0,
@@ -124,16 +115,7 @@ impl Engine {
     /// restart), deciding nothing.
     pub fn restore(&mut self, doc: &Doc, story_id: &str) {
         let now = self.advance(doc);
-        let features = self.tokenizer.features_from(
-            &doc.source,
-            Some(doc.published.date_naive()),
-            &doc.title,
-            &doc.summary,
-            doc.url.as_deref(),
-        );
-        let vectors = self.vectors(&features, now);
-        let shingles = dedup::shingles(&features.words);
-        let bands = dedup::bands(&shingles);
+        let (vectors, shingles, bands) = self.read(doc, now);
         let exact = ExactKeys::new(doc.guid.as_deref(), doc.url.as_deref());
         let known = self.ids.get(story_id).and_then(|s| self.resolve(*s));
         let key = self.alloc();
@@ -191,6 +173,22 @@ impl Engine {
             slot = *self.aliases.get(&slot)?;
         }
         None
+    }
+
+    /// Reads an article: its signal vectors (counting it in document frequencies), and the
+    /// shingles and MinHash bands that find its near duplicates.
+    fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Vec<u64>, Option<Bands>) {
+        let features = self.tokenizer.features_from(
+            &doc.source,
+            Some(doc.published.date_naive()),
+            &doc.title,
+            &doc.summary,
+            doc.url.as_deref(),
+        );
+        let vectors = self.vectors(&features, now);
+        let shingles = dedup::shingles(&features.words);
+        let bands = dedup::bands(&shingles);
+        (vectors, shingles, bands)
     }
 
     /// Counts the article in document frequencies and builds its signal vectors.

@@ -14,6 +14,7 @@
 use super::dates;
 use super::hashing::{self, Feature, IdMap, feature, fold, hash};
 use super::language::{self, ENGLISH, FOREIGN_MIN_WORDS, FOREIGN_SHARE, SLOTS};
+use crate::calendar::year;
 use chrono::NaiveDate;
 use rust_stemmers::Stemmer;
 
@@ -413,14 +414,6 @@ fn slug_words(url: &str) -> Vec<&str> {
         }
     }
     out
-}
-
-/// The year a word names, if it is a plain four-digit number from 1900 to 2099.
-fn year(raw: &str) -> Option<u16> {
-    if raw.len() != 4 || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    raw.parse().ok().filter(|y| (1900..2100).contains(y))
 }
 
 /// Headlines In Title Case capitalize every word, so capitals say nothing about names there.

@@ -2,32 +2,7 @@
 //! every lead ("October 17, 2021 8:00 PM The initiative aims..."), is cut. The entry's own
 //! date already says when; the words would make unrelated articles of one day look alike.
 
-/// English month names (a word of 3 or 4 letters that begins one counts too: `Oct`, `Sept`).
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
-/// Weekday names (their first 3 letters count too: `Sun`).
-const WEEKDAYS: [&str; 7] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
+use crate::calendar;
 
 /// Separators that may follow a dateline.
 const SEPARATORS: [&str; 5] = ["|", "-", "–", "—", ":"];
@@ -90,38 +65,20 @@ fn bare(word: &str) -> &str {
     word.trim_end_matches([',', '.', ';'])
 }
 
-/// Whether `w` is `name` or (when `short` allows its length) the start of it, in any case.
-fn names(name: &str, w: &str, short: std::ops::RangeInclusive<usize>) -> bool {
-    name.eq_ignore_ascii_case(w)
-        || (short.contains(&w.len())
-            && name
-                .get(..w.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(w)))
-}
-
 fn is_weekday(word: &str) -> bool {
-    let w = bare(word);
-    WEEKDAYS.iter().any(|d| names(d, w, 3..=3))
+    calendar::is_weekday(bare(word))
 }
 
 fn is_month(word: &str) -> bool {
-    let w = bare(word);
-    MONTHS.iter().any(|m| names(m, w, 3..=4))
+    calendar::month(bare(word)).is_some()
 }
 
 fn is_day(word: &str) -> bool {
-    let w = bare(word);
-    let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = &w[digits.len()..];
-    ["", "st", "nd", "rd", "th"]
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(suffix))
-        && digits.parse::<u8>().is_ok_and(|d| (1..=31).contains(&d))
+    calendar::day_of_month(bare(word)).is_some()
 }
 
 fn is_year(word: &str) -> bool {
-    let w = bare(word);
-    w.len() == 4 && w.parse::<u16>().is_ok_and(|y| (1900..=2100).contains(&y))
+    calendar::year(bare(word)).is_some()
 }
 
 fn is_iso_date(word: &str) -> bool {

@@ -1,0 +1,98 @@
+//! English calendar words as news text writes them (month and weekday names, days of the
+//! month, years), read in two places: normalize, which cuts a dateline that opens a summary
+//! ([`crate::feed`]), and the engine, which leaves out the day an article names as its own
+//! ([`crate::cluster`]).
+
+/// Month names, January first.
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// Weekday names.
+const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// Whether `w` is `name` or (when `short` allows its length) the start of it, in any case.
+fn names(name: &str, w: &str, short: std::ops::RangeInclusive<usize>) -> bool {
+    name.eq_ignore_ascii_case(w)
+        || (short.contains(&w.len())
+            && name
+                .get(..w.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(w)))
+}
+
+/// The month (1 to 12) a word names, in full or by its first 3 or 4 letters (`Oct`,
+/// `Sept`), in any case.
+pub fn month(word: &str) -> Option<u32> {
+    MONTHS
+        .iter()
+        .position(|m| names(m, word, 3..=4))
+        .map(|i| i as u32 + 1)
+}
+
+/// Whether a word names a weekday, in full or by its first 3 letters, in any case.
+pub fn is_weekday(word: &str) -> bool {
+    WEEKDAYS.iter().any(|d| names(d, word, 3..=3))
+}
+
+/// The day of the month (1 to 31) a word gives: `11`, `11th`, `1ST`.
+pub fn day_of_month(word: &str) -> Option<u32> {
+    let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &word[digits.len()..];
+    let ordinal = ["", "st", "nd", "rd", "th"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(suffix));
+    if !ordinal || digits.is_empty() || digits.len() > 2 {
+        return None;
+    }
+    digits.parse().ok().filter(|d| (1..=31).contains(d))
+}
+
+/// The year a word gives: four digits from 1900 to 2099.
+pub fn year(word: &str) -> Option<u16> {
+    if word.len() != 4 || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    word.parse().ok().filter(|y| (1900..2100).contains(y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_names_days_and_years() {
+        assert_eq!(month("October"), Some(10));
+        assert_eq!(month("SEPT"), Some(9));
+        assert_eq!(month("oct"), Some(10));
+        assert_eq!(month("Octopus"), None);
+        assert_eq!(month("ma"), None);
+        assert!(is_weekday("Sun") && is_weekday("MONDAY") && !is_weekday("Sund"));
+        assert_eq!(day_of_month("11th"), Some(11));
+        assert_eq!(day_of_month("1ST"), Some(1));
+        assert_eq!(day_of_month("32"), None);
+        assert_eq!(day_of_month("011"), None);
+        assert_eq!(day_of_month("11pm"), None);
+        assert_eq!(year("2021"), Some(2021));
+        assert_eq!(year("2100"), None);
+        assert_eq!(year("+202"), None);
+    }
+}
