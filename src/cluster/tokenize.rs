@@ -160,44 +160,11 @@ impl Tokenizer {
         let mut title_info = self.infos(slot, &title_words);
         let mut summary_info = self.infos(slot, summary_used);
         let lead_len = summary_info.len().min(LEAD_WORDS);
-        // Plain ASCII was taken as English: a text with almost no English function word is
-        // in the language whose function words it uses (if any). Words of one letter are
-        // left out: they are initials and clipped forms ("Jos. A. Bank", "Men's") as often.
+        // Plain ASCII was taken as English without asking: it may be another language.
         if slot == ENGLISH {
-            let text = || {
-                let raws = title_words.iter().chain(&summary_words[..lead_len]);
-                raws.zip(title_info.iter().chain(&summary_info[..lead_len]))
-                    .filter(|(w, _)| w.raw.chars().nth(1).is_some())
-                    .map(|(_, info)| info)
-            };
-            let (len, stops) = text().fold((0, 0), |(len, stops), info| {
-                (len + 1, stops + usize::from(info.term.is_none()))
-            });
-            let english = (stops as f32) >= FOREIGN_SHARE * len as f32;
-            let known = if len < FOREIGN_MIN_WORDS {
-                None
-            } else if english {
-                Some(ENGLISH)
-            } else {
-                language::by_stop_words(text().map(|i| i.word), len)
-            };
-            // A text that tells its language tells its source's; one too short to tell
-            // (under FOREIGN_MIN_WORDS words, no English function word among them) is in
-            // its source's last one.
-            let source = hash(SOURCE_NS, source);
-            let other = match known {
-                Some(lang) => {
-                    if self.sources.len() >= CACHE_LIMIT {
-                        self.sources.clear();
-                    }
-                    self.sources.insert(source, lang);
-                    lang
-                }
-                // Long enough to tell, and it tells of no other language.
-                None if english || len >= FOREIGN_MIN_WORDS => ENGLISH,
-                None => self.sources.get(&source).copied().unwrap_or(ENGLISH),
-            };
-            if other != ENGLISH {
+            let raws = title_words.iter().chain(&summary_words[..lead_len]);
+            let infos = title_info.iter().chain(&summary_info[..lead_len]);
+            if let Some(other) = self.other_language(source, raws.zip(infos)) {
                 slot = other;
                 title_info = self.infos(slot, &title_words);
                 summary_info = self.infos(slot, summary_used);
@@ -261,6 +228,46 @@ impl Tokenizer {
         self.entities(lead.0, lead.1, Capitals::Runs, &mut out.entities);
         out.lang = slot;
         out
+    }
+
+    /// For a text first read as English (its words, as looked up in English): the language
+    /// it is in if another, from the function words it uses; a text too short to tell
+    /// (under [`FOREIGN_MIN_WORDS`] words, no English function word among them) is in its
+    /// source's last language. Words of one letter are left out: they are initials and
+    /// clipped forms ("Jos. A. Bank", "Men's") as often.
+    fn other_language<'w>(
+        &mut self,
+        source: &str,
+        words: impl Iterator<Item = (&'w Word<'w>, &'w WordInfo)> + Clone,
+    ) -> Option<usize> {
+        let text = words
+            .filter(|(w, _)| w.raw.chars().nth(1).is_some())
+            .map(|(_, info)| info);
+        let (len, stops) = text.clone().fold((0, 0), |(len, stops), info| {
+            (len + 1, stops + usize::from(info.term.is_none()))
+        });
+        let english = (stops as f32) >= FOREIGN_SHARE * len as f32;
+        let source = hash(SOURCE_NS, source);
+        if len < FOREIGN_MIN_WORDS {
+            return (!english)
+                .then(|| self.sources.get(&source).copied())
+                .flatten()
+                .filter(|slot| *slot != ENGLISH);
+        }
+        // Long enough to tell; what its function words tell is its source's language too
+        // (names and numbers alone tell nothing: English, the source's left as it was).
+        let told = if english {
+            Some(ENGLISH)
+        } else {
+            language::by_stop_words(text.map(|i| i.word), len)
+        };
+        if let Some(lang) = told {
+            if self.sources.len() >= CACHE_LIMIT {
+                self.sources.clear();
+            }
+            self.sources.insert(source, lang);
+        }
+        told.filter(|lang| *lang != ENGLISH)
     }
 
     /// Looks words up in the stem cache of a language slot.
