@@ -3,12 +3,13 @@
 //!
 //! Plain ASCII text is taken as English without asking whatlang, which keeps the common
 //! case cheap (whatlang costs several times what the rest of the engine does). When such
-//! a text reads as no English does (few English function words in a long lead: Tagalog,
-//! Indonesian, French without accents), the tokenizer asks [`by_stop_words`], which picks
-//! the language whose function words the lead uses. A language's stop words are those of the `stop-words` crate
-//! (NLTK's list where it has one, else Stopwords ISO's), always with storyd's English
-//! list beside them: news in any language quotes English, and a text whatlang misreads
-//! keeps losing its English function words.
+//! a text reads as no English does (few English function words in its title and lead:
+//! Tagalog, Indonesian, French without accents), the tokenizer asks [`by_stop_words`],
+//! which picks the language whose function words it uses; a headline too short to tell is
+//! taken in its source's last language. A language's stop words are those of the
+//! `stop-words` crate (NLTK's list where it has one, else Stopwords ISO's), always with
+//! storyd's English list beside them: news in any language quotes English, and a text
+//! whatlang misreads keeps losing its English function words.
 
 use super::hashing::{self, IdMap};
 use rust_stemmers::Algorithm;
@@ -64,6 +65,9 @@ const LANGUAGES: [(Lang, Option<Algorithm>, &str); 44] = [
     (Lang::Mar, None, "mr"),
     (Lang::Guj, None, "gu"),
 ];
+
+// A language is one bit of a stop word's profile (see `by_stop_words`).
+const _: () = assert!(LANGUAGES.len() <= 64);
 
 /// Language slots: one per known language, and the last for text in any other.
 pub(crate) const SLOTS: usize = LANGUAGES.len() + 1;
