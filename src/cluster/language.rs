@@ -1,12 +1,13 @@
 //! Which language an article is written in, and that language's stemmer and stop words:
 //! the first decision of tokenizing (see [`super::tokenize`]).
 //!
-//! Plain ASCII text is taken as English without asking whatlang, which keeps the common
-//! case cheap (whatlang costs several times what the rest of the engine does). When such
-//! a text reads as no English does (few English function words in its title and lead:
-//! Tagalog, Indonesian, French without accents), the tokenizer asks [`by_stop_words`],
-//! which picks the language whose function words it uses; a headline too short to tell is
-//! taken in its source's last language. A language's stop words are those of the
+//! Text whose letters are all ASCII is taken as English without asking whatlang, which
+//! keeps the common case cheap (whatlang costs several times what the rest of the engine
+//! does; curly quotes and dashes alone do not send a text to it). When such a text reads
+//! as no English does (few English function words in its title and lead: Tagalog,
+//! Indonesian, French without accents), the tokenizer asks [`by_stop_words`], which picks
+//! the language whose function words it uses; a headline too short to tell is taken in
+//! its source's last language. A language's stop words are those of the
 //! `stop-words` crate (NLTK's list where it has one, else Stopwords ISO's), always with
 //! storyd's English list beside them: news in any language quotes English, and a text
 //! whatlang misreads keeps losing its English function words.
@@ -184,9 +185,11 @@ pub(crate) fn by_stop_words(words: impl Iterator<Item = u64>, len: usize) -> Opt
     (best != ENGLISH && n > hits[ENGLISH] && enough).then_some(best)
 }
 
-/// The slot for a text as a cheap first guess: English for plain ASCII, else [`detect`].
+/// The slot for a text as a cheap first guess: English when every letter is ASCII (curly
+/// quotes and dashes are no sign of another language), else [`detect`].
 pub(crate) fn guess(title: &str, summary: &str) -> usize {
-    if title.is_ascii() && summary.is_ascii() {
+    let plain = |t: &str| t.is_ascii() || t.chars().all(|c| c.is_ascii() || !c.is_alphabetic());
+    if plain(title) && plain(summary) {
         return ENGLISH;
     }
     detect(title, summary)
@@ -255,6 +258,12 @@ mod tests {
             guess("Neuer Zugverkehr", "Die Züge fahren wieder."),
             ENGLISH
         );
+        // Curly quotes and dashes are no sign of another language.
+        let (title, lead) = (
+            "‘Relief’ in Sydney — lockdown ends",
+            "“We’re back,” one said.",
+        );
+        assert_eq!(guess(title, lead), ENGLISH);
         let tagalog = "Sinabi ng mga opisyal na ang bagong tulay ay bubuksan sa susunod na \
                        buwan matapos ang mahabang pagkukumpuni sa lungsod.";
         assert_eq!(profile(tagalog), Some(slot(Lang::Tgl)));
