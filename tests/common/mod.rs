@@ -340,11 +340,25 @@ impl Running {
 /// A private copy of the storyd binary under test (`$STORYD_BIN`, e.g. a release build for a
 /// soak, else the one cargo built), so a rebuild in a shared target directory cannot swap it
 /// while a test runs it.
+///
+/// The copy is run once (`--version`) before it is handed out: while it was being written,
+/// another test's thread may have forked a child that still holds the writing descriptor
+/// until it execs, and running the copy then fails with "Text file busy" (ETXTBSY). That
+/// lasts microseconds, so a few tries a few milliseconds apart outlast it.
 pub fn storyd_binary(dir: &Path) -> PathBuf {
     let source = std::env::var_os("STORYD_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_storyd")));
     let copy = dir.join("storyd");
     std::fs::copy(&source, &copy).expect("copy the storyd binary");
-    copy
+    for _ in 0..100 {
+        match std::process::Command::new(&copy).arg("--version").output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("run the copied storyd binary: {e}"),
+            Ok(_) => return copy,
+        }
+    }
+    panic!("the copied storyd binary stayed busy");
 }
