@@ -1,6 +1,8 @@
 //! The real binary: exit codes, check-config, once on the offline demo, serve with a
 //! graceful SIGTERM.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -129,10 +131,7 @@ fn serve_logging(cfg: &Path) -> (std::process::Child, std::thread::JoinHandle<Ve
 #[test]
 fn serve_answers_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = common::free_port();
     let cfg = demo_config(dir.path(), &format!("127.0.0.1:{port}"));
     let (mut child, lines) = serve_logging(&cfg);
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -209,10 +208,7 @@ fn silent_server() -> (String, std::sync::mpsc::Receiver<()>) {
 #[test]
 fn serve_stops_within_10_s_abandoning_a_refresh_that_hangs() {
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = common::free_port();
     let (feed, fetched) = silent_server();
     let cfg = dir.path().join("storyd.toml");
     std::fs::write(

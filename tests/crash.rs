@@ -97,14 +97,9 @@ async fn start_feed_server() -> String {
     base
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
 /// Writes the daemon's config (a fresh port each round) and returns its path and base URL.
 fn write_config(dir: &Path, feeds: &str) -> (PathBuf, String) {
-    let port = free_port();
+    let port = common::free_port();
     let mut text = format!(
         "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\npath = {:?}\n[scheduler]\n\
          interval = \"1s\"\nmin_interval = \"1s\"\nmax_interval = \"1m\"\ntimeout = \"5s\"\n\

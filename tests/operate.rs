@@ -23,11 +23,6 @@ fn storyd() -> Command {
     c
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 fn write_config(path: &Path, port: u16, feeds: &[String]) {
     let mut text = format!(
         "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\npath = {:?}\n\
@@ -123,7 +118,7 @@ async fn sighup_adds_and_removes_feeds_and_keeps_the_old_config_when_invalid() {
     let (a, b) = (server.url("/wire.xml"), server.url("/globe.atom"));
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("storyd.toml");
-    let port = free_port();
+    let port = common::free_port();
     write_config(&config, port, std::slice::from_ref(&a));
     let daemon = Served::start(&config, port, &[]);
     daemon
@@ -183,7 +178,7 @@ async fn systemd_hears_ready_watchdog_reloading_and_stopping() {
         .set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
     let config = dir.path().join("storyd.toml");
-    let port = free_port();
+    let port = common::free_port();
     write_config(&config, port, &[]);
     let env = [
         ("NOTIFY_SOCKET", socket_path.display().to_string()),

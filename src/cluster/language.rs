@@ -14,7 +14,6 @@
 
 use super::hashing::{self, IdMap};
 use rust_stemmers::Algorithm;
-use std::collections::HashSet;
 use std::sync::OnceLock;
 use whatlang::Lang;
 
@@ -67,7 +66,7 @@ const LANGUAGES: [(Lang, Option<Algorithm>, &str); 44] = [
     (Lang::Guj, None, "gu"),
 ];
 
-// A language is one bit of a stop word's profile (see `by_stop_words`).
+// A language is one bit of a stop word's profile (see `profiles`).
 const _: () = assert!(LANGUAGES.len() <= 64);
 
 /// Language slots: one per known language, and the last for text in any other.
@@ -110,20 +109,32 @@ pub(crate) fn stemmer(slot: usize) -> Option<Algorithm> {
     LANGUAGES.get(slot).and_then(|l| l.1)
 }
 
-/// Whether a lowercase word is a stop word in a slot's language (or in English).
-pub(crate) fn is_stop_word(slot: usize, lower: &str) -> bool {
-    static SETS: [OnceLock<HashSet<&'static str>>; SLOTS] = [const { OnceLock::new() }; SLOTS];
-    let Some(set) = SETS.get(slot) else {
-        return false;
-    };
-    set.get_or_init(|| {
-        let mut set: HashSet<&'static str> = ENGLISH_STOP_WORDS.iter().copied().collect();
-        if let Some((_, _, code)) = LANGUAGES.get(slot).filter(|l| l.0 != Lang::Eng) {
-            set.extend(stop_words_of(code));
+/// Whether a word (its lowercase form hashed with [`hashing::word`]) is a stop word in a
+/// slot's language or in English.
+pub(crate) fn is_stop_word(slot: usize, word: u64) -> bool {
+    let own = if slot < LANGUAGES.len() { 1 << slot } else { 0 };
+    profiles()
+        .get(&word)
+        .is_some_and(|bits| bits & (own | 1 << ENGLISH) != 0)
+}
+
+/// Each stop word of any list (by its hash, see [`hashing::word`]) to the slots whose list
+/// has it, as bits: one table for telling stop words and for telling languages apart.
+fn profiles() -> &'static IdMap<u64> {
+    static PROFILES: OnceLock<IdMap<u64>> = OnceLock::new();
+    PROFILES.get_or_init(|| {
+        let mut map = IdMap::default();
+        let lists = LANGUAGES.iter().enumerate().map(|(slot, l)| match l.0 {
+            Lang::Eng => (slot, ENGLISH_STOP_WORDS),
+            _ => (slot, stop_words_of(l.2)),
+        });
+        for (slot, list) in lists {
+            for w in list {
+                *map.entry(hashing::word(w)).or_insert(0u64) |= 1 << slot;
+            }
         }
-        set
+        map
     })
-    .contains(lower)
 }
 
 /// The stop-word list of an ISO 639-1 code (empty for a language without one). Every code
@@ -139,21 +150,7 @@ fn stop_words_of(code: &str) -> &'static [&'static str] {
 /// [`hashing::word`]), if that share of `len` and the number of different ones are
 /// enough to tell, and larger than English's.
 pub(crate) fn by_stop_words(words: impl Iterator<Item = u64>, len: usize) -> Option<usize> {
-    // Each stop word of any list to the slots (as bits) whose list has it.
-    static PROFILES: OnceLock<IdMap<u64>> = OnceLock::new();
-    let profiles = PROFILES.get_or_init(|| {
-        let mut map = IdMap::default();
-        let lists = LANGUAGES.iter().enumerate().map(|(slot, l)| match l.0 {
-            Lang::Eng => (slot, ENGLISH_STOP_WORDS),
-            _ => (slot, stop_words_of(l.2)),
-        });
-        for (slot, list) in lists {
-            for w in list {
-                *map.entry(hashing::word(w)).or_insert(0u64) |= 1 << slot;
-            }
-        }
-        map
-    });
+    let profiles = profiles();
     // Per language: the words that are its stop words, and how many of them differ.
     let mut hits = [0usize; LANGUAGES.len()];
     let mut distinct = [0usize; LANGUAGES.len()];
@@ -197,7 +194,7 @@ pub(crate) fn guess(title: &str, summary: &str) -> usize {
 
 /// The slot of whatlang's guess at a text's language (its title and the start of its
 /// summary), the last slot for a language storyd does not know.
-pub(crate) fn detect(title: &str, summary: &str) -> usize {
+fn detect(title: &str, summary: &str) -> usize {
     let mut end = summary.len().min(400);
     while !summary.is_char_boundary(end) {
         end -= 1;
@@ -226,7 +223,7 @@ mod tests {
 
     #[test]
     fn stop_words_are_per_language_with_english_beside_them() {
-        let slot = |lang: Lang| LANGUAGES.iter().position(|l| l.0 == lang).unwrap_or(SLOTS);
+        let is_stop_word = |slot: usize, w: &str| is_stop_word(slot, hashing::word(w));
         let (de, tl) = (slot(Lang::Deu), slot(Lang::Tgl));
         assert!(is_stop_word(de, "und") && is_stop_word(de, "der"));
         assert!(is_stop_word(tl, "ng") && is_stop_word(tl, "mga"));

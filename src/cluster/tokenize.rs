@@ -283,7 +283,7 @@ impl Tokenizer {
         }
         let lower = raw.to_lowercase();
         let word = hashing::word(&lower);
-        let term = if language::is_stop_word(slot, &lower) || lower.chars().count() < 2 {
+        let term = if language::is_stop_word(slot, word) || lower.chars().count() < 2 {
             None
         } else if let Some(Some(stemmer)) = self.stemmers.get(slot) {
             Some(feature(TERM_NS, &stemmer.stem(&lower)))

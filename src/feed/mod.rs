@@ -5,7 +5,8 @@
 //! ([`sniff`]), parsed by feed-rs (RSS 0.9x/1.0/2.0, Atom, JSON Feed), and each entry is
 //! normalized ([`entry`]): plain text ([`text`]), canonical URL ([`urls`]), stable key, sane
 //! date; then a summary's leading dateline ([`dateline`]) and text the document repeats under
-//! many entries ([`boilerplate`]) are cut. Nothing here does I/O or keeps state between documents.
+//! many entries ([`boilerplate`]) are cut. Nothing here does I/O or keeps state between
+//! documents.
 
 pub mod boilerplate;
 pub mod dateline;

@@ -337,6 +337,12 @@ impl Running {
     }
 }
 
+/// A port on 127.0.0.1 that was free a moment ago (for a storyd process to listen on).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
 /// A private copy of the storyd binary under test (`$STORYD_BIN`, e.g. a release build for a
 /// soak, else the one cargo built), so a rebuild in a shared target directory cannot swap it
 /// while a test runs it.
