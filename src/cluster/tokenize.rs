@@ -17,6 +17,7 @@ use super::language::{self, ENGLISH, FOREIGN_MIN_WORDS, FOREIGN_SHARE, SLOTS};
 use crate::calendar::year;
 use chrono::NaiveDate;
 use rust_stemmers::Stemmer;
+use std::borrow::Cow;
 
 /// Namespace of stemmed terms.
 const TERM_NS: u64 = 0x7465_726d;
@@ -151,8 +152,9 @@ impl Tokenizer {
             }
             words
         };
-        let title_words = words(title);
-        let summary_words = words(summary);
+        let (title, summary) = (rejoin_decimals(title), rejoin_decimals(summary));
+        let title_words = words(&title);
+        let summary_words = words(&summary);
         // Each word is looked up once; the entities below reuse what the lookup found.
         // Summary words past both the lead and the shingles are not needed.
         let needed = LEAD_WORDS.max(SHINGLE_WORDS.saturating_sub(title_words.len()));
@@ -444,6 +446,35 @@ fn is_unspaced(c: char) -> bool {
         | 0xF900..=0xFAFF) // CJK compatibility ideographs
 }
 
+/// Text with the decimals that a tokenized corpus split at the point joined again ("a 5. 9
+/// magnitude quake", "2. 6 million"), so that they count as the numbers they are; borrowed
+/// unchanged when it has none. Only a number of one or two digits before the point is
+/// joined: "in 2005. 10 people" stays two sentences.
+fn rejoin_decimals(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let number_start = |i: usize| i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.');
+    let split_point = |i: usize| {
+        b[i] == b'.'
+            && b.get(i + 1) == Some(&b' ')
+            && digit(i + 2)
+            && i >= 1
+            && digit(i - 1)
+            && (number_start(i - 1) || (i >= 2 && digit(i - 2) && number_start(i - 2)))
+    };
+    if !(0..b.len()).any(split_point) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for i in (0..b.len()).filter(|i| split_point(*i)) {
+        out.push_str(&text[last..=i]);
+        last = i + 2;
+    }
+    out.push_str(&text[last..]);
+    Cow::Owned(out)
+}
+
 /// Splits text into words (and bigrams of unspaced scripts), remembering case and position.
 fn split_words(text: &str) -> Vec<Word<'_>> {
     let bytes = text.as_bytes();
@@ -613,6 +644,22 @@ mod tests {
             "counted under the term of the word"
         );
         assert!(g.quantities.is_empty());
+    }
+
+    #[test]
+    fn decimals_split_at_the_point_count_as_one_number() {
+        assert_eq!(
+            rejoin_decimals("A 5. 9 magnitude quake; 12. 5 million; in 2005. 10 died; v1. 2"),
+            "A 5.9 magnitude quake; 12.5 million; in 2005. 10 died; v1. 2"
+        );
+        assert!(matches!(rejoin_decimals("No split 6.1 here. 3 more"), Cow::Borrowed(_)));
+        let mut t = Tokenizer::default();
+        let split = t.features("Quake", "A 5. 9 magnitude quake hit the island.", None);
+        let whole = t.features("Quake", "A 5.9 magnitude quake hit the island.", None);
+        let other = t.features("Quake", "A 5.6 magnitude quake hit the island.", None);
+        assert_eq!(split.quantities.len(), 1, "{:?}", split.quantities);
+        assert_eq!(split.quantities, whole.quantities);
+        assert_ne!(split.quantities, other.quantities);
     }
 
     #[test]
