@@ -283,7 +283,11 @@ impl Tokenizer {
         if let Some(info) = self.caches[slot].get(&key) {
             return *info;
         }
-        let lower = raw.to_lowercase();
+        let mut lower = raw.to_lowercase();
+        if raw.contains('.') && !raw.starts_with(|c: char| c.is_ascii_digit()) {
+            // Initials: "u.s." is "us".
+            lower.retain(|c| c != '.');
+        }
         let word = hashing::word(&lower);
         let term = if language::is_stop_word(slot, word) || lower.chars().count() < 2 {
             None
@@ -475,6 +479,18 @@ fn rejoin_decimals(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The end of the capital initials starting at byte `start`, each with its point, when
+/// there are two or more ("U.S.", "L.A.", "F.D.A.").
+fn initials(b: &[u8], start: usize) -> Option<usize> {
+    let initial =
+        |i: usize| b.get(i).is_some_and(u8::is_ascii_uppercase) && b.get(i + 1) == Some(&b'.');
+    let mut end = start;
+    while initial(end) {
+        end += 2;
+    }
+    (end - start >= 4 && !b.get(end).is_some_and(u8::is_ascii_alphanumeric)).then_some(end)
+}
+
 /// Splits text into words (and bigrams of unspaced scripts), remembering case and position.
 fn split_words(text: &str) -> Vec<Word<'_>> {
     let bytes = text.as_bytes();
@@ -497,6 +513,19 @@ fn split_words(text: &str) -> Vec<Word<'_>> {
             if matches!(c, '.' | '!' | '?' | ':' | '"' | '\u{201c}' | '|' | '-') {
                 sentence_start = true;
             }
+            continue;
+        }
+        if let Some(end) = initials(bytes, start) {
+            // "U.S." is the acronym "US": one word, and no sentence ends at its points.
+            while chars.next_if(|(j, _)| *j < end).is_some() {}
+            words.push(Word {
+                raw: &text[start..end],
+                capitalized: true,
+                acronym: true,
+                number: false,
+                sentence_start,
+            });
+            sentence_start = false;
             continue;
         }
         let mut end = start + c.len_utf8();
@@ -652,7 +681,10 @@ mod tests {
             rejoin_decimals("A 5. 9 magnitude quake; 12. 5 million; in 2005. 10 died; v1. 2"),
             "A 5.9 magnitude quake; 12.5 million; in 2005. 10 died; v1. 2"
         );
-        assert!(matches!(rejoin_decimals("No split 6.1 here. 3 more"), Cow::Borrowed(_)));
+        assert!(matches!(
+            rejoin_decimals("No split 6.1 here. 3 more"),
+            Cow::Borrowed(_)
+        ));
         let mut t = Tokenizer::default();
         let split = t.features("Quake", "A 5. 9 magnitude quake hit the island.", None);
         let whole = t.features("Quake", "A 5.9 magnitude quake hit the island.", None);
@@ -660,6 +692,27 @@ mod tests {
         assert_eq!(split.quantities.len(), 1, "{:?}", split.quantities);
         assert_eq!(split.quantities, whole.quantities);
         assert_ne!(split.quantities, other.quantities);
+    }
+
+    #[test]
+    fn initials_with_points_are_the_acronym() {
+        let mut t = Tokenizer::default();
+        let lead = "Lawmakers in the capital voted on Tuesday after a long debate on the bill.";
+        let dotted = t.features(
+            "Senate vote",
+            &format!("The U.S. Senate passed it. {lead}"),
+            None,
+        );
+        let plain = t.features(
+            "Senate vote",
+            &format!("The US Senate passed it. {lead}"),
+            None,
+        );
+        assert_eq!(dotted.entities, plain.entities);
+        // "US Senate", "US" and "Senate".
+        assert_eq!(dotted.entities.len(), 3, "{:?}", dotted.entities);
+        assert_eq!(split_words("In L.A. Police").len(), 3);
+        assert!(split_words("U.S.").iter().all(|w| w.acronym));
     }
 
     #[test]
