@@ -112,7 +112,10 @@ fn real_feeds_make_the_stories_the_corpus_names() {
     }
     // A topic is not one story. A feed's backlog, filed after other feeds' newer articles,
     // joined Covid stories days newer than itself as if at the same hour: 35 of the 261
-    // articles naming Covid made one story, from 11 feeds in four countries.
+    // articles naming Covid made one story, from 11 feeds in four countries. With that
+    // fixed, 14, from 5 feeds: feeds that name Covid in most of their titles glued their
+    // daily updates together, until a word a source uses that often weighed little in its
+    // own articles (9, from 3 feeds).
     let covid: Vec<_> = all
         .iter()
         .filter(|(_, a)| a.title.to_lowercase().contains("covid"))
@@ -123,7 +126,7 @@ fn real_feeds_make_the_stories_the_corpus_names() {
         covid.len(),
         in_feeds.len()
     );
-    assert!(held <= 20, "{held} Covid articles in one story");
+    assert!(held <= 12, "{held} Covid articles in one story");
     let (amess, _, _) = main_story(&mentions("Amess"));
     let (shatner, _, _) = main_story(&mentions("Shatner"));
     assert_ne!(amess, shatner);

@@ -7,7 +7,7 @@
 //! articles' own clock) leaves every index, so memory follows the window, not the history.
 
 use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
-use super::hashing::{Feature, IdMap, IdSet};
+use super::hashing::{Feature, IdMap, IdSet, hash};
 use super::index::StoryIndex;
 use super::language;
 use super::sketch::{DocVectors, Query};
@@ -31,6 +31,12 @@ const MAX_ENTITIES: usize = 12;
 const NAMES_SCOPE: usize = language::SLOTS;
 /// Runner-up stories checked for a merge after an article joins.
 const MERGE_CHECKS: usize = 2;
+/// Empty articles added to a source's count when taking a word's share of it.
+const SOURCE_PRIOR: f64 = 10.0;
+/// Articles a source has (decayed) before its words' shares count.
+const SOURCE_MIN_ARTICLES: f64 = 20.0;
+/// Namespace of a source's name hash.
+const SOURCE_NS: u64 = 0x736f_7572;
 
 /// What the engine remembers of an article inside the window.
 struct ArticleRec {
@@ -61,6 +67,11 @@ pub struct Engine {
     article_expiry: BinaryHeap<Reverse<(i64, u64)>>,
     story_expiry: BinaryHeap<Reverse<(i64, u64)>>,
     next_slot: u64,
+    /// Document frequencies of title words and names within each source, for
+    /// [`Engine::damp_boilerplate`] (one scope per source), and each source's scope by
+    /// the hash of its name.
+    source_df: DocFreq,
+    source_scopes: IdMap<usize>,
 }
 
 impl Engine {
@@ -70,6 +81,7 @@ impl Engine {
             window: config.window.as_secs() as i64,
             half_life: config.centroid_half_life.as_secs_f64(),
             df: DocFreq::new(config.df_half_life.as_secs_f64()),
+            source_df: DocFreq::new(config.df_half_life.as_secs_f64()),
             config,
             tokenizer: Tokenizer::default(),
             clock: None,
@@ -83,6 +95,7 @@ impl Engine {
             article_expiry: BinaryHeap::new(),
             story_expiry: BinaryHeap::new(),
             next_slot: 0,
+            source_scopes: IdMap::default(),
         }
     }
 
@@ -185,14 +198,14 @@ impl Engine {
             &doc.summary,
             doc.url.as_deref(),
         );
-        let vectors = self.vectors(&features, now);
+        let vectors = self.vectors(&features, &doc.source, now);
         let shingles = dedup::shingles(&features.words);
         let bands = dedup::bands(&shingles);
         (vectors, shingles, bands)
     }
 
     /// Counts the article in document frequencies and builds its signal vectors.
-    fn vectors(&mut self, f: &Features, now: i64) -> DocVectors {
+    fn vectors(&mut self, f: &Features, source: &str, now: i64) -> DocVectors {
         let mut words: Vec<Feature> = f.title.iter().chain(&f.lead).copied().collect();
         words.sort_unstable();
         words.dedup();
@@ -218,12 +231,50 @@ impl Engine {
             .chain(f.slug.iter().map(|t| (*t, 1.0)))
             .collect();
         let entities: Vec<(Feature, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
+        let mut text_v = tfidf(&text, |k| idf_in(&words, &word_idf, k));
+        let mut entities_v = tfidf(&entities, |k| idf_in(&names, &name_idf, k));
+        self.damp_boilerplate(f, source, now, &mut text_v, &mut entities_v);
         DocVectors {
-            text: tfidf(&text, |k| idf_in(&words, &word_idf, k)),
-            entities: tfidf(&entities, |k| idf_in(&names, &name_idf, k)),
+            text: text_v,
+            entities: entities_v,
             terms,
             years: f.years.clone(),
             quantities: f.quantities.clone(),
+        }
+    }
+
+    /// Scales down, in this source's article, the title words and names that the source
+    /// puts in a large share of its recent articles (a show's name, a series label, the
+    /// topic a whole feed is about): by one less their share, counted with decay among the
+    /// source's articles once it has [`SOURCE_MIN_ARTICLES`]. They say little about which
+    /// event one of its articles reports, and glued the source's unrelated items to each
+    /// other and to other sources'. Weights are not renormalized, so similarities only fall.
+    fn damp_boilerplate(
+        &mut self,
+        f: &Features,
+        source: &str,
+        now: i64,
+        text: &mut SparseVec,
+        entities: &mut SparseVec,
+    ) {
+        if source.is_empty() {
+            return;
+        }
+        let next = self.source_scopes.len();
+        let scope = *self
+            .source_scopes
+            .entry(hash(SOURCE_NS, source))
+            .or_insert(next);
+        let mut own: Vec<Feature> = f.title.iter().chain(&f.entities).copied().collect();
+        own.sort_unstable();
+        own.dedup();
+        let shares = self
+            .source_df
+            .shares(&own, scope, now, SOURCE_PRIOR, SOURCE_MIN_ARTICLES);
+        for (k, w) in text.0.iter_mut().chain(entities.0.iter_mut()) {
+            if let Ok(i) = own.binary_search(k) {
+                *w *= (1.0 - shares[i]).max(0.0);
+            }
         }
     }
 

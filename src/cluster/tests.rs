@@ -453,3 +453,58 @@ fn a_language_few_feeds_write_in_has_common_words_of_its_own() {
         "a bridge closed and a hospital opened"
     );
 }
+
+#[test]
+fn a_show_name_on_every_title_of_a_feed_makes_no_story() {
+    // One channel titles every clip "TV Patrol: ..."; the clips are about unrelated things.
+    const THINGS: [&str; 30] = [
+        "flooded rice fields",
+        "jeepney fare hike",
+        "typhoon signal raised",
+        "basketball finals tonight",
+        "onion prices soar",
+        "school reopening plan",
+        "bridge repair delayed",
+        "fishermen rescued offshore",
+        "power outage hits city",
+        "new mayor sworn in",
+        "hospital beds shortage",
+        "traffic rerouting downtown",
+        "volcano alert lowered",
+        "teachers demand raises",
+        "airport runway closed",
+        "cooking contest winner",
+        "landslide buries road",
+        "water rationing begins",
+        "stray dogs adopted",
+        "festival parade canceled",
+        "fuel smuggling arrest",
+        "farmers receive loans",
+        "subway tunnel flooded",
+        "library opens extension",
+        "dengue cases climb",
+        "bank heist foiled",
+        "marathon record broken",
+        "ferry capsizes near port",
+        "coral reef protected",
+        "telescope spots comet",
+    ];
+    let mut docs = background();
+    for (i, thing) in THINGS.iter().enumerate() {
+        let minutes = 60 + 20 * i as i64;
+        docs.push(doc(
+            &format!("p{i}"),
+            "tvpatrol",
+            minutes,
+            &format!("TV Patrol: {thing}"),
+            "",
+        ));
+    }
+    let (story, _) = run(&docs);
+    // Once the channel has enough clips to show the name is its own, none share a story.
+    let late: Vec<&String> = (20..THINGS.len())
+        .map(|i| &story[&format!("p{i}")])
+        .collect();
+    let distinct: std::collections::HashSet<_> = late.iter().collect();
+    assert_eq!(distinct.len(), late.len(), "{late:?}");
+}

@@ -326,25 +326,73 @@ impl DocFreq {
     /// entry is at hand: the table is large, and a second lookup of every feature would
     /// cost another cache miss.
     pub fn observe(&mut self, features: &[Feature], scope: usize, now: i64) -> Vec<f32> {
+        let docs = self.count_document(scope, now);
+        let idf = features
+            .iter()
+            .map(|f| idf_of(docs, self.count(*f, scope, now)))
+            .collect();
+        self.updated(now);
+        idf
+    }
+
+    /// Notes one update, pruning faded features every so often.
+    fn updated(&mut self, now: i64) {
+        self.updates += 1;
+        if self.updates % 50_000 == 0 {
+            self.prune(now);
+        }
+    }
+
+    /// Counts one more document of `scope` at time `now`; returns the scope's decayed
+    /// count of documents.
+    fn count_document(&mut self, scope: usize, now: i64) -> f64 {
         if self.docs.len() <= scope {
             self.docs.resize(scope + 1, (0.0, now));
         }
         let (docs, at) = &mut self.docs[scope];
         *docs = *docs * decay(now - *at, self.half_life) + 1.0;
         *at = (*at).max(now);
-        let docs = *docs;
-        let mut idf = Vec::with_capacity(features.len());
-        for f in features {
-            let e = self.df.entry(Self::key(*f, scope)).or_insert((0.0, now));
-            e.0 = (f64::from(e.0) * decay(now - e.1, self.half_life)) as f32 + 1.0;
-            e.1 = e.1.max(now);
-            idf.push(idf_of(docs, f64::from(e.0)));
-        }
-        self.updates += 1;
-        if self.updates % 50_000 == 0 {
-            self.prune(now);
-        }
-        idf
+        *docs
+    }
+
+    /// Counts a feature in one more document of `scope` at time `now`; returns its decayed
+    /// count. The entry is read while at hand: the table is large, and a second lookup
+    /// would cost another cache miss.
+    fn count(&mut self, feature: Feature, scope: usize, now: i64) -> f64 {
+        let e = self
+            .df
+            .entry(Self::key(feature, scope))
+            .or_insert((0.0, now));
+        e.0 = (f64::from(e.0) * decay(now - e.1, self.half_life)) as f32 + 1.0;
+        e.1 = e.1.max(now);
+        f64::from(e.0)
+    }
+
+    /// Counts one document of `scope` with the given distinct features at time `now`;
+    /// returns the share of the scope's documents (with `prior` empty ones added) that hold
+    /// each feature, this one included, or all 0 while the scope has under `min_docs`.
+    pub fn shares(
+        &mut self,
+        features: &[Feature],
+        scope: usize,
+        now: i64,
+        prior: f64,
+        min_docs: f64,
+    ) -> Vec<f32> {
+        let docs = self.count_document(scope, now);
+        let shares = features
+            .iter()
+            .map(|f| {
+                let count = self.count(*f, scope, now);
+                if docs < min_docs {
+                    0.0
+                } else {
+                    (count / (docs + prior)) as f32
+                }
+            })
+            .collect();
+        self.updated(now);
+        shares
     }
 
     /// The inverse document frequency of a feature in a scope at time `now`, looked up
@@ -461,6 +509,23 @@ mod tests {
         }
         assert_eq!(df.idf(1, 1, 0), (4.0f64 / 3.5).ln() as f32);
         assert_eq!(df.idf(1, 0, 0), (11.0f64 / 0.5).ln() as f32);
+    }
+
+    #[test]
+    fn shares_count_once_a_scope_has_enough_documents() {
+        let mut df = DocFreq::new(3600.0);
+        // Feature 1 in every document, feature 2 in every other; shares count from the
+        // fourth document, with 2 empty documents added.
+        let mut last = Vec::new();
+        for i in 0..4 {
+            let features: &[Feature] = if i % 2 == 0 { &[1, 2] } else { &[1] };
+            last = df.shares(features, 0, 0, 2.0, 4.0);
+            if i < 3 {
+                assert_eq!(last, vec![0.0; features.len()], "document {i}");
+            }
+        }
+        assert_eq!(last, [4.0 / 6.0]);
+        assert_eq!(df.shares(&[1, 2], 0, 0, 2.0, 4.0), [5.0 / 7.0, 3.0 / 7.0]);
     }
 
     #[test]
