@@ -81,7 +81,9 @@ impl Engine {
             window: config.window.as_secs() as i64,
             half_life: config.centroid_half_life.as_secs_f64(),
             df: DocFreq::new(config.df_half_life.as_secs_f64()),
-            source_df: DocFreq::new(config.df_half_life.as_secs_f64()),
+            // What a source repeats is what it was seen to use twice before it faded: the
+            // once-seen pairs of source and word, most of them, are forgotten at once.
+            source_df: DocFreq::forgetting(config.df_half_life.as_secs_f64(), 1.0, 10_000),
             config,
             tokenizer: Tokenizer::default(),
             clock: None,

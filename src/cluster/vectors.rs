@@ -304,13 +304,26 @@ pub(crate) struct DocFreq {
     docs: Vec<(f64, i64)>,
     half_life: f64,
     updates: u64,
+    /// Every this many updates, features whose decayed count is under `floor` are dropped.
+    prune_every: u64,
+    floor: f64,
 }
 
 impl DocFreq {
-    /// An empty table with the given half-life in seconds.
+    /// An empty table with the given half-life in seconds, which forgets a feature once
+    /// it has faded to a small fraction of one document.
     pub fn new(half_life_secs: f64) -> Self {
+        Self::forgetting(half_life_secs, 0.05, 50_000)
+    }
+
+    /// An empty table with the given half-life in seconds that drops the features counted
+    /// under `floor`, every `every` updates: with a floor of one document, only features
+    /// seen again before they faded stay, so the table holds what recurs.
+    pub fn forgetting(half_life_secs: f64, floor: f64, every: u64) -> Self {
         DocFreq {
             half_life: half_life_secs,
+            prune_every: every.max(1),
+            floor,
             ..Default::default()
         }
     }
@@ -338,7 +351,7 @@ impl DocFreq {
     /// Notes one update, pruning faded features every so often.
     fn updated(&mut self, now: i64) {
         self.updates += 1;
-        if self.updates % 50_000 == 0 {
+        if self.updates % self.prune_every == 0 {
             self.prune(now);
         }
     }
@@ -414,9 +427,9 @@ impl DocFreq {
 
     /// Drops features whose decayed count has faded below a fraction of one document.
     fn prune(&mut self, now: i64) {
-        let hl = self.half_life;
+        let (hl, floor) = (self.half_life, self.floor);
         self.df
-            .retain(|_, (c, at)| f64::from(*c) * decay(now - *at, hl) >= 0.05);
+            .retain(|_, (c, at)| f64::from(*c) * decay(now - *at, hl) >= floor);
     }
 
     /// Number of features tracked (for tests and memory checks).
@@ -526,6 +539,21 @@ mod tests {
         }
         assert_eq!(last, [4.0 / 6.0]);
         assert_eq!(df.shares(&[1, 2], 0, 0, 2.0, 4.0), [5.0 / 7.0, 3.0 / 7.0]);
+    }
+
+    #[test]
+    fn a_forgetting_table_keeps_what_recurs() {
+        // Pruned every third update, under one document.
+        let mut df = DocFreq::forgetting(3600.0, 1.0, 3);
+        df.shares(&[1, 2], 0, 0, 0.0, 0.0);
+        df.shares(&[1], 0, 0, 0.0, 0.0);
+        assert_eq!(df.len(), 2);
+        df.shares(&[1], 0, 60, 0.0, 0.0);
+        assert_eq!(
+            df.len(),
+            1,
+            "feature 2, seen once, has faded under one document"
+        );
     }
 
     #[test]
