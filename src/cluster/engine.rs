@@ -67,10 +67,10 @@ pub struct Engine {
     article_expiry: BinaryHeap<Reverse<(i64, u64)>>,
     story_expiry: BinaryHeap<Reverse<(i64, u64)>>,
     next_slot: u64,
-    /// Document frequencies of title words and names within each source, for
-    /// [`Engine::damp_boilerplate`] (one scope per source), and each source's scope by
-    /// the hash of its name.
+    /// Document frequencies of title words and names within each source (one scope per
+    /// source), for [`Engine::damp_boilerplate`].
     source_df: DocFreq,
+    /// Each source's scope in `source_df`, by the hash of its name.
     source_scopes: IdMap<usize>,
 }
 
