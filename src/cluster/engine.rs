@@ -7,7 +7,7 @@
 //! articles' own clock) leaves every index, so memory follows the window, not the history.
 
 use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
-use super::hashing::{Feature, IdMap, IdSet, hash};
+use super::hashing::{self, Feature, IdMap, IdSet};
 use super::index::StoryIndex;
 use super::language;
 use super::sketch::{DocVectors, Query};
@@ -35,8 +35,6 @@ const MERGE_CHECKS: usize = 2;
 const SOURCE_PRIOR: f64 = 10.0;
 /// Articles a source has (decayed) before its words' shares count.
 const SOURCE_MIN_ARTICLES: f64 = 20.0;
-/// Namespace of a source's name hash.
-const SOURCE_NS: u64 = 0x736f_7572;
 
 /// What the engine remembers of an article inside the window.
 struct ArticleRec {
@@ -70,7 +68,7 @@ pub struct Engine {
     /// Document frequencies of title words and names within each source (one scope per
     /// source), for [`Engine::damp_boilerplate`].
     source_df: DocFreq,
-    /// Each source's scope in `source_df`, by the hash of its name.
+    /// Each source's scope in `source_df`, by its key ([`hashing::source`]).
     source_scopes: IdMap<usize>,
 }
 
@@ -81,8 +79,9 @@ impl Engine {
             window: config.window.as_secs() as i64,
             half_life: config.centroid_half_life.as_secs_f64(),
             df: DocFreq::new(config.df_half_life.as_secs_f64()),
-            // What a source repeats is what it was seen to use twice before it faded: the
-            // once-seen pairs of source and word, most of them, are forgotten at once.
+            // What a source repeats is what it was seen to use again before it faded: a
+            // pair of source and word seen once is under one article as soon as it decays,
+            // and goes at the next prune.
             source_df: DocFreq::forgetting(config.df_half_life.as_secs_f64(), 1.0, 10_000),
             config,
             tokenizer: Tokenizer::default(),
@@ -193,21 +192,24 @@ impl Engine {
     /// Reads an article: its signal vectors (counting it in document frequencies), and the
     /// shingles and MinHash bands that find its near duplicates.
     fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Vec<u64>, Option<Bands>) {
+        let source = hashing::source(&doc.source);
         let features = self.tokenizer.features_from(
-            &doc.source,
+            source,
             Some(doc.published.date_naive()),
             &doc.title,
             &doc.summary,
             doc.url.as_deref(),
         );
-        let vectors = self.vectors(&features, &doc.source, now);
+        // A source without a name is no one source: nothing it repeats is its own.
+        let named = (!doc.source.is_empty()).then_some(source);
+        let vectors = self.vectors(&features, named, now);
         let shingles = dedup::shingles(&features.words);
         let bands = dedup::bands(&shingles);
         (vectors, shingles, bands)
     }
 
     /// Counts the article in document frequencies and builds its signal vectors.
-    fn vectors(&mut self, f: &Features, source: &str, now: i64) -> DocVectors {
+    fn vectors(&mut self, f: &Features, source: Option<u64>, now: i64) -> DocVectors {
         let mut words: Vec<Feature> = f.title.iter().chain(&f.lead).copied().collect();
         words.sort_unstable();
         words.dedup();
@@ -254,19 +256,16 @@ impl Engine {
     fn damp_boilerplate(
         &mut self,
         f: &Features,
-        source: &str,
+        source: Option<u64>,
         now: i64,
         text: &mut SparseVec,
         entities: &mut SparseVec,
     ) {
-        if source.is_empty() {
+        let Some(source) = source else {
             return;
-        }
+        };
         let next = self.source_scopes.len();
-        let scope = *self
-            .source_scopes
-            .entry(hash(SOURCE_NS, source))
-            .or_insert(next);
+        let scope = *self.source_scopes.entry(source).or_insert(next);
         let mut own: Vec<Feature> = f.title.iter().chain(&f.entities).copied().collect();
         own.sort_unstable();
         own.dedup();

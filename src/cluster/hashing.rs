@@ -58,6 +58,15 @@ pub(crate) fn word(lower: &str) -> u64 {
     hash(WORD_NS, lower)
 }
 
+/// Namespace of source names.
+const SOURCE_NS: u64 = 0x736f_7572;
+
+/// The key of a source (an outlet's name), under which the engine remembers what it
+/// writes: its language, and the words it repeats.
+pub(crate) fn source(name: &str) -> u64 {
+    hash(SOURCE_NS, name)
+}
+
 /// The feature id of a string in a namespace.
 pub(crate) fn feature(namespace: u64, text: &str) -> Feature {
     fold(hash(namespace, text))

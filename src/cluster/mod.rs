@@ -6,8 +6,9 @@
 //! window), a near duplicate (syndicated copy under another URL, found with MinHash/LSH and
 //! verified on the shingles), or an article about the same event: sparse TF-IDF of the title
 //! (counted twice) with the lead (for a bare headline, the words of its URL's slug), blended
-//! with entity-like phrases (names, acronyms, numbers), less when the two name different
-//! years or different counts of the same thing, scored against the recent members of the
+//! with entity-like phrases (names, acronyms, numbers; what the article's own feed repeats
+//! in most of its titles weighing little), less when the two name different years or
+//! different counts of the same thing, scored against the recent members of the
 //! few active stories that an inverted index over their rarest words proposes.
 //! Otherwise it founds a new story. As a story grows, average link over its kept members
 //! checks that no single article has bridged two look-alike events, and splits off the

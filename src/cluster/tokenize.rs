@@ -1,8 +1,8 @@
 //! Text to features: the first thing the engine does with an article.
 //!
-//! Words are split on Unicode boundaries (numbers keep their `.`/`,` separators, and names
-//! their number: `COVID-19`), and the article's own day named in its text is left out (see
-//! [`super::dates`]). Scripts written without spaces (CJK, Thai) become character bigrams so
+//! Words are split on Unicode boundaries (numbers keep their `.`/`,` separators, names
+//! their number: `COVID-19`, and initials their points: `U.S.` is `US`), and the article's
+//! own day named in its text is left out (see [`super::dates`]). Scripts written without spaces (CJK, Thai) become character bigrams so
 //! they neither vanish nor collapse into one token, and the language picks the stemmer and
 //! the stop words (see [`super::language`]). Entity-like phrases (capitalized runs,
 //! acronyms, numbers with what follows them) are a separate signal because they are what
@@ -23,8 +23,6 @@ use std::borrow::Cow;
 const TERM_NS: u64 = 0x7465_726d;
 /// Namespace of surface words as written (the stem cache's keys).
 const RAW_NS: u64 = 0x7261_7777;
-/// Namespace of source names (the language each last wrote in).
-const SOURCE_NS: u64 = 0x7372_6365;
 /// Namespace of entity-like phrases.
 const ENTITY_NS: u64 = 0x656e_7469;
 /// Words of the summary that count as the lead.
@@ -104,7 +102,7 @@ pub(crate) struct Tokenizer {
     /// How often each word (by its lowercase hash) was seen capitalized inside a sentence,
     /// and in lower case: names are the words that are almost always capitalized.
     case: IdMap<(u32, u32)>,
-    /// The language each source (by the hash of its name) was last seen writing in, when
+    /// The language each source (by its key, [`hashing::source`]) was last seen writing in, when
     /// a text of its could tell.
     sources: IdMap<usize>,
 }
@@ -126,14 +124,14 @@ impl Tokenizer {
     /// Extracts the features of an article from its title, summary and URL.
     #[cfg(test)]
     pub fn features(&mut self, title: &str, summary: &str, url: Option<&str>) -> Features {
-        self.features_from("", None, title, summary, url)
+        self.features_from(hashing::source(""), None, title, summary, url)
     }
 
-    /// Extracts the features of an article of `source`, published on `day`, from its
-    /// title, summary and URL.
+    /// Extracts the features of an article of `source` (its key, [`hashing::source`]),
+    /// published on `day`, from its title, summary and URL.
     pub fn features_from(
         &mut self,
-        source: &str,
+        source: u64,
         day: Option<NaiveDate>,
         title: &str,
         summary: &str,
@@ -239,7 +237,7 @@ impl Tokenizer {
     /// clipped forms ("Jos. A. Bank", "Men's") as often.
     fn other_language<'w>(
         &mut self,
-        source: &str,
+        source: u64,
         words: impl Iterator<Item = (&'w Word<'w>, &'w WordInfo)> + Clone,
     ) -> Option<usize> {
         let text = words
@@ -249,7 +247,6 @@ impl Tokenizer {
             (len + 1, stops + usize::from(info.term.is_none()))
         });
         let english = (stops as f32) >= FOREIGN_SHARE * len as f32;
-        let source = hash(SOURCE_NS, source);
         if len < FOREIGN_MIN_WORDS {
             return (!english)
                 .then(|| self.sources.get(&source).copied())
@@ -466,12 +463,13 @@ fn rejoin_decimals(text: &str) -> Cow<'_, str> {
             && digit(i - 1)
             && (number_start(i - 1) || (i >= 2 && digit(i - 2) && number_start(i - 2)))
     };
-    if !(0..b.len()).any(split_point) {
+    let mut points = (0..b.len()).filter(|i| split_point(*i)).peekable();
+    if points.peek().is_none() {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for i in (0..b.len()).filter(|i| split_point(*i)) {
+    for i in points {
         out.push_str(&text[last..=i]);
         last = i + 2;
     }
@@ -746,14 +744,14 @@ mod tests {
         assert_eq!(function_words.len(), 2, "English takes them for terms");
         let lead = "Sinabi ng mga opisyal na ang bagong tulay ay bubuksan sa susunod na buwan \
                     matapos ang mahabang pagkukumpuni sa lungsod.";
-        t.features_from("balita", None, "Bagong tulay", lead, None);
+        t.features_from(hashing::source("balita"), None, "Bagong tulay", lead, None);
         let headline = "Alkalde nagpositibo sa sakit";
-        let f = t.features_from("balita", None, headline, "", None);
+        let f = t.features_from(hashing::source("balita"), None, headline, "", None);
         assert_eq!(f.title.len(), 3, "{:?}", f.title);
         assert!(f.title.iter().all(|w| !function_words.contains(w)));
         // Another source has told nothing, and an English headline stays English.
         assert_eq!(
-            t.features_from("herald", None, headline, "", None)
+            t.features_from(hashing::source("herald"), None, headline, "", None)
                 .title
                 .len(),
             4
@@ -762,10 +760,18 @@ mod tests {
         // names and made-up words are read as English, as from any other source.
         let names = "Kalomis Tenraing Vosdied Belnus Sarpes Gritoing Famzued";
         assert_eq!(
-            t.features_from("balita", None, names, "", None).title,
-            t.features_from("herald", None, names, "", None).title
+            t.features_from(hashing::source("balita"), None, names, "", None)
+                .title,
+            t.features_from(hashing::source("herald"), None, names, "", None)
+                .title
         );
-        let english = t.features_from("balita", None, "The mayor of the city is ill", "", None);
+        let english = t.features_from(
+            hashing::source("balita"),
+            None,
+            "The mayor of the city is ill",
+            "",
+            None,
+        );
         assert_eq!(english.title.len(), 3, "{:?}", english.title);
     }
 

@@ -290,12 +290,12 @@ impl TermFilter {
 }
 
 /// Document frequencies that decay with time, so yesterday's big story does not make its
-/// words look common forever; entries that fade away are pruned to bound memory.
+/// words look common forever; entries that fade under a floor are pruned to bound memory.
 ///
 /// Counts are kept per scope: the words of each language among the documents in that
 /// language (a language few feeds write in has common words of its own, which would look
 /// rare among all the documents), and names among all documents.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct DocFreq {
     /// Per feature (salted by its scope): decayed count and when it was last brought up
     /// to date.
@@ -321,10 +321,12 @@ impl DocFreq {
     /// seen again before they faded stay, so the table holds what recurs.
     pub fn forgetting(half_life_secs: f64, floor: f64, every: u64) -> Self {
         DocFreq {
+            df: FeatureMap::default(),
+            docs: Vec::new(),
             half_life: half_life_secs,
+            updates: 0,
             prune_every: every.max(1),
             floor,
-            ..Default::default()
         }
     }
 
@@ -393,15 +395,13 @@ impl DocFreq {
         min_docs: f64,
     ) -> Vec<f32> {
         let docs = self.count_document(scope, now);
+        // Out of how many documents a feature's count is taken, once there are enough.
+        let out_of = (docs >= min_docs).then_some(docs + prior);
         let shares = features
             .iter()
             .map(|f| {
                 let count = self.count(*f, scope, now);
-                if docs < min_docs {
-                    0.0
-                } else {
-                    (count / (docs + prior)) as f32
-                }
+                out_of.map_or(0.0, |d| (count / d) as f32)
             })
             .collect();
         self.updated(now);
@@ -425,7 +425,7 @@ impl DocFreq {
         idf_of(docs, df)
     }
 
-    /// Drops features whose decayed count has faded below a fraction of one document.
+    /// Drops features whose decayed count has faded below the table's floor.
     fn prune(&mut self, now: i64) {
         let (hl, floor) = (self.half_life, self.floor);
         self.df
