@@ -90,6 +90,9 @@ pub struct EngineConfig {
     pub top_k: usize,
     /// Similarity lost when the article is a whole window newer than the story's last one.
     pub time_penalty: f32,
+    /// Similarity lost per window that a story has run past its first window (a running
+    /// topic, fed by daily updates, stops absorbing each new day's articles).
+    pub age_penalty: f32,
     /// Half-life of the decay of story centroids (older members count less).
     pub centroid_half_life: Duration,
     /// Half-life of document frequencies.
@@ -127,6 +130,7 @@ impl Default for EngineConfig {
             sketch: 48,
             top_k: 3,
             time_penalty: 0.1,
+            age_penalty: 0.1,
             centroid_half_life: Duration::from_secs(24 * 3600),
             df_half_life: Duration::from_secs(7 * 24 * 3600),
             near_duplicate_containment: 0.8,

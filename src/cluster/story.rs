@@ -80,7 +80,7 @@ impl Story {
     }
 
     /// How well an article fits this story at time `now`: the mean of its `k` best member
-    /// similarities (fewer when the story is smaller), less the time penalty.
+    /// similarities (fewer when the story is smaller), less the time and age penalties.
     pub fn similarity(&self, q: &Query, config: &EngineConfig, now: i64) -> f32 {
         self.similarity_of(&self.sketch.similarities(q, config), config, now)
     }
@@ -92,7 +92,11 @@ impl Story {
         // An article older than the story (a feed's backlog, filed after newer ones) is as
         // far from it as one as much newer.
         let gap = (now - self.updated).max(self.created - now).max(0) as f32;
-        top_k(sims, config.top_k) - config.time_penalty * gap / window
+        // A story that has run longer than a window is a running topic rather than one event.
+        let overrun = (now - self.created - config.window.as_secs() as i64).max(0) as f32;
+        top_k(sims, config.top_k)
+            - config.time_penalty * gap / window
+            - config.age_penalty * overrun / window
     }
 
     /// The founder's vectors while the story has no other member.
@@ -337,7 +341,10 @@ mod tests {
 
     #[test]
     fn an_article_older_than_the_story_is_as_far_from_it_as_one_as_much_newer() {
-        let config = EngineConfig::default();
+        let config = EngineConfig {
+            age_penalty: 0.0,
+            ..EngineConfig::default()
+        };
         let window = config.window.as_secs() as i64;
         // Articles a minute apart, from 0 to 120 s.
         let mut story = story_of("s", &[&[1, 2], &[1, 3], &[2, 3]], &config);
@@ -354,6 +361,33 @@ mod tests {
         // Once such an article joins, the story reaches back to it.
         story.touch(-window);
         assert_eq!(story.similarity_of(&sims, &config, -window), inside);
+    }
+
+    #[test]
+    fn a_story_that_runs_past_its_window_loses_similarity_by_its_age() {
+        let config = EngineConfig::default();
+        let window = config.window.as_secs() as i64;
+        let mut story = story_of("s", &[&[1, 2], &[1, 3]], &config);
+        let sims = [0.5, 0.5];
+        // Kept alive by an article a minute before each check, so no quiet-time penalty.
+        let at = |story: &mut Story, now: i64| {
+            story.touch(now - 60);
+            story.similarity_of(&sims, &config, now) + config.time_penalty * 60.0 / window as f32
+        };
+        let young = at(&mut story, window / 2);
+        let one_window = at(&mut story, window);
+        let two_windows = at(&mut story, 2 * window);
+        let three_windows = at(&mut story, 3 * window);
+        assert!((young - 0.5).abs() < 1e-6, "{young}");
+        assert!((one_window - 0.5).abs() < 1e-6, "{one_window}");
+        assert!(
+            (two_windows - (0.5 - config.age_penalty)).abs() < 1e-5,
+            "{two_windows}"
+        );
+        assert!(
+            (three_windows - (0.5 - 2.0 * config.age_penalty)).abs() < 1e-5,
+            "{three_windows}"
+        );
     }
 
     #[test]
