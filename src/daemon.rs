@@ -37,6 +37,10 @@ use crate::scheduler::DueQueue;
 use crate::store::Store;
 use crate::systemd;
 
+/// What `once` and `serve` say when the config names no feed.
+pub const NO_FEEDS: &str =
+    "no feeds configured: add [[feeds]] entries or an `opml` file to the config";
+
 /// How long a shutdown may take, from the signal to the store flushed (SPEC: 10 s).
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -199,6 +203,9 @@ impl Daemon {
         });
         let feeds = self.table.feeds().len();
         info!(%addr, feeds, "storyd serving");
+        if feeds == 0 {
+            warn!("{NO_FEEDS}");
+        }
         systemd::ready(&format!("serving on {addr}, {feeds} feeds"));
         tokio::spawn(async move {
             shutdown.await;

@@ -1,6 +1,6 @@
 //! `storyd once`, the real binary against a loopback feed server and a temporary store: its
 //! lines name statuses as the JSON does, one dead feed among working ones exits 0, and a run
-//! where every feed fails exits 1.
+//! where every feed fails exits 1, and a config with no feeds says so and exits 0.
 
 mod common;
 
@@ -90,4 +90,17 @@ async fn every_feed_failing_exits_1() {
     assert!(out.contains("2 feeds, 2 failed;"), "{out}");
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("every feed failed"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_without_feeds_says_so_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = common::storyd_binary(dir.path());
+    let config = write_config(dir.path(), &[]);
+    let run = once(&binary, &config).await;
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(out.contains("0 feeds, 0 failed;"), "{out}");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("no feeds configured"), "{err}");
 }

@@ -12,13 +12,17 @@ use anyhow::bail;
 
 use super::{clip, ops};
 use crate::config::{Config, FeedConfig};
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, NO_FEEDS};
 use crate::refresh::RefreshReport;
 
 /// Runs `storyd once` on a validated config.
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let daemon = Daemon::open(config)?;
     let total = daemon.snapshot().borrow().feeds.len();
+    if total == 0 {
+        // Nothing to poll is a valid state (exit 0, for cron), but rarely what a user meant.
+        eprintln!("storyd: {NO_FEEDS}");
+    }
     let progress = ops::Progress::new(total);
     let results = daemon
         .once_with(|feed, result| progress.line(&summary_line(feed, result)))
