@@ -1,5 +1,6 @@
-//! English calendar words as news text writes them (month and weekday names, days of the
-//! month, years), read in two places: normalize, which cuts a dateline that opens a summary
+//! Calendar words as news text writes them (month names in English, in full or short, and
+//! in full in the other languages of the feeds storyd meets most; English weekday names;
+//! days of the month; years), read in two places: normalize, which cuts a dateline that opens a summary
 //! ([`crate::feed`]), and the engine, which leaves out the day an article names as its own
 //! ([`crate::cluster`]).
 
@@ -17,6 +18,110 @@ const MONTHS: [&str; 12] = [
     "october",
     "november",
     "december",
+];
+
+/// Month names in French, German, Spanish, Portuguese, Italian, Dutch and Tagalog, in full
+/// and in lower case, January first. Only full names: their short forms are English words
+/// ("mar", "ago") too often.
+const OTHER_MONTHS: [[&str; 12]; 7] = [
+    [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    [
+        "januar",
+        "februar",
+        "märz",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "dezember",
+    ],
+    [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    [
+        "janeiro",
+        "fevereiro",
+        "março",
+        "abril",
+        "maio",
+        "junho",
+        "julho",
+        "agosto",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
+    ],
+    [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ],
+    [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    [
+        "enero",
+        "pebrero",
+        "marso",
+        "abril",
+        "mayo",
+        "hunyo",
+        "hulyo",
+        "agosto",
+        "setyembre",
+        "oktubre",
+        "nobyembre",
+        "disyembre",
+    ],
 ];
 
 /// Weekday names.
@@ -39,13 +144,21 @@ fn names(name: &str, w: &str, short: std::ops::RangeInclusive<usize>) -> bool {
                 .is_some_and(|p| p.eq_ignore_ascii_case(w)))
 }
 
-/// The month (1 to 12) a word names, in full or by its first 3 or 4 letters (`Oct`,
-/// `Sept`), in any case.
+/// The month (1 to 12) a word names, in any case: in English in full or by its first 3 or
+/// 4 letters (`Oct`, `Sept`), in the other languages in full (`octobre`, `März`).
 pub fn month(word: &str) -> Option<u32> {
-    MONTHS
-        .iter()
-        .position(|m| names(m, word, 3..=4))
-        .map(|i| i as u32 + 1)
+    let english = MONTHS.iter().position(|m| names(m, word, 3..=4));
+    // The longest name, "septiembre", has 10 bytes.
+    let other = || {
+        if !(3..=10).contains(&word.len()) {
+            return None;
+        }
+        let lower = || word.chars().flat_map(char::to_lowercase);
+        OTHER_MONTHS
+            .iter()
+            .find_map(|names| names.iter().position(|m| m.chars().eq(lower())))
+    };
+    english.or_else(other).map(|i| i as u32 + 1)
 }
 
 /// Whether a word names a weekday, in full or by its first 3 letters, in any case.
@@ -85,6 +198,13 @@ mod tests {
         assert_eq!(month("oct"), Some(10));
         assert_eq!(month("Octopus"), None);
         assert_eq!(month("ma"), None);
+        assert_eq!(month("octobre"), Some(10));
+        assert_eq!(month("MÄRZ"), Some(3));
+        assert_eq!(month("Décembre"), Some(12));
+        assert_eq!(month("Oktubre"), Some(10));
+        assert_eq!(month("agosto"), Some(8));
+        assert_eq!(month("ago"), None);
+        assert_eq!(month("agos"), None);
         assert!(is_weekday("Sun") && is_weekday("MONDAY") && !is_weekday("Sund"));
         assert_eq!(day_of_month("11th"), Some(11));
         assert_eq!(day_of_month("1ST"), Some(1));

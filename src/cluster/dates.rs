@@ -6,8 +6,9 @@
 //! day. Left in, such dates make one day's unrelated items look alike; so the words of a
 //! date within [`SLACK_DAYS`] of the article's own day are left out of its features. A date
 //! further off says something the clock does not ("the March 2013 quake") and stays.
-//! English month names only; a date without a year is taken in the year that puts it
-//! nearest the article's day.
+//! Month names as [`crate::calendar::month`] reads them (English, and in full in several
+//! other languages), with the "de" of "11 de octubre de 2021"; a date without a year is
+//! taken in the year that puts it nearest the article's day.
 
 use crate::calendar::{day_of_month, month, year};
 use chrono::{Datelike, NaiveDate};
@@ -16,32 +17,49 @@ use chrono::{Datelike, NaiveDate};
 /// says when the article was written.
 const SLACK_DAYS: i64 = 2;
 
+/// Words that may stand between a day, its month and its year ("11 de octubre de 2021").
+const LINKS: [&str; 2] = ["de", "del"];
+
 /// Which of the words (as split, punctuation gone) belong to a date within
-/// [`SLACK_DAYS`] of `day`: "October 11, 2021", "11 October", "Oct 11th".
+/// [`SLACK_DAYS`] of `day`: "October 11, 2021", "11 October", "Oct 11th", "11 de octubre".
 pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
     let mut mask = vec![false; words.len()];
-    let mut i = 0;
-    while i + 1 < words.len() {
-        // Month Day, or Day Month; then perhaps a year.
-        let found = match (month(words[i]), month(words[i + 1])) {
-            (Some(m), _) => day_of_month(words[i + 1]).map(|d| (m, d)),
-            (None, Some(m)) => day_of_month(words[i]).map(|d| (m, d)),
-            _ => None,
-        };
-        let Some((m, d)) = found else {
-            i += 1;
+    // The position after a link word at `j`, or `j` itself.
+    let past_link = |j: usize| {
+        let link = words
+            .get(j)
+            .is_some_and(|w| LINKS.iter().any(|l| l.eq_ignore_ascii_case(w)));
+        j + usize::from(link)
+    };
+    // A date holds a day number: look around those (month names are slower to read).
+    let mut free = 0; // the first word not yet part of a date
+    for i in 0..words.len() {
+        let Some(d) = (i >= free).then(|| day_of_month(words[i])).flatten() else {
             continue;
         };
-        let year = words.get(i + 2).and_then(|w| year(w));
+        // Month Day, or Day [de] Month: where the date starts, its month, the word after it.
+        let before = i
+            .checked_sub(1)
+            .filter(|b| *b >= free)
+            .and_then(|b| Some((b, month(words[b])?, i + 1)));
+        let found = before.or_else(|| {
+            let at = past_link(i + 1);
+            Some((i, month(words.get(at)?)?, at + 1))
+        });
+        let Some((start, m, after)) = found else {
+            continue;
+        };
+        let at = past_link(after);
+        let year = words.get(at).and_then(|w| year(w));
         let date = match year {
             Some(y) => NaiveDate::from_ymd_opt(i32::from(y), m, d),
             None => nearest(day, m, d),
         };
-        let end = i + 2 + usize::from(year.is_some());
+        let end = if year.is_some() { at + 1 } else { after };
         if date.is_some_and(|date| (date - day).num_days().abs() <= SLACK_DAYS) {
-            mask[i..end].iter_mut().for_each(|w| *w = true);
+            mask[start..end].iter_mut().for_each(|w| *w = true);
         }
-        i = end;
+        free = end;
     }
     mask
 }
@@ -87,6 +105,23 @@ mod tests {
             masked("Updates for Oct 9th as it happened", day),
             ["Updates", "for", "as", "it", "happened"]
         );
+        // Other languages.
+        assert_eq!(
+            masked("Conférence de presse du 11 octobre 2021", day),
+            ["Conférence", "de", "presse", "du"]
+        );
+        assert_eq!(
+            masked("Rueda de prensa, 10 de octubre de 2021", day),
+            ["Rueda", "de", "prensa"]
+        );
+        assert_eq!(
+            masked("Pressekonferenz am 12. Oktober", day),
+            ["Pressekonferenz", "am"]
+        );
+        assert_eq!(
+            masked("Balita ngayong Oktubre 11", day),
+            ["Balita", "ngayong"]
+        );
         // New Year's Eve, written on the 1st.
         assert_eq!(
             masked("Fireworks on December 31", (2022, 1, 1)),
@@ -103,5 +138,8 @@ mod tests {
         assert!(kept("Record 1284 cases in May"));
         assert!(kept("May 40 people gather"));
         assert!(kept("Oct 2021 figures"));
+        assert!(kept("Terremoto del 14 de marzo de 2013"));
+        assert!(kept("Elecciones el 3 de noviembre"));
+        assert!(kept("Rover lands 3 weeks ago"));
     }
 }
