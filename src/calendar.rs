@@ -1,6 +1,6 @@
-//! Calendar words as news text writes them (month names in English, in full or short, and
-//! in full in the other languages of the feeds storyd meets most; English weekday names;
-//! days of the month; years), read in two places: normalize, which cuts a dateline that opens a summary
+//! Calendar words as news text writes them (month and weekday names, in English in full or
+//! short and in full in the other languages of the feeds storyd meets most; days of the
+//! month; years), read in two places: normalize, which cuts a dateline that opens a summary
 //! ([`crate::feed`]), and the engine, which leaves out the day an article names as its own
 //! ([`crate::cluster`]).
 
@@ -135,6 +135,79 @@ const WEEKDAYS: [&str; 7] = [
     "sunday",
 ];
 
+/// Weekday names in the same languages as [`OTHER_MONTHS`], in full and in lower case.
+const OTHER_WEEKDAYS: [[&str; 7]; 7] = [
+    [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ],
+    [
+        "montag",
+        "dienstag",
+        "mittwoch",
+        "donnerstag",
+        "freitag",
+        "samstag",
+        "sonntag",
+    ],
+    [
+        "lunes",
+        "martes",
+        "miércoles",
+        "jueves",
+        "viernes",
+        "sábado",
+        "domingo",
+    ],
+    [
+        "segunda-feira",
+        "terça-feira",
+        "quarta-feira",
+        "quinta-feira",
+        "sexta-feira",
+        "sábado",
+        "domingo",
+    ],
+    [
+        "lunedì",
+        "martedì",
+        "mercoledì",
+        "giovedì",
+        "venerdì",
+        "sabato",
+        "domenica",
+    ],
+    [
+        "maandag",
+        "dinsdag",
+        "woensdag",
+        "donderdag",
+        "vrijdag",
+        "zaterdag",
+        "zondag",
+    ],
+    [
+        "lunes",
+        "martes",
+        "miyerkules",
+        "huwebes",
+        "biyernes",
+        "sabado",
+        "linggo",
+    ],
+];
+
+/// The position of `word` (in any case) in the first of the lists that holds it in full.
+fn position_in<const N: usize>(lists: &[[&str; N]], word: &str) -> Option<usize> {
+    // The longest name, "segunda-feira", has 13 bytes.
+    if !(3..=14).contains(&word.len()) {
+        return None;
+    }
+    let lower = || word.chars().flat_map(char::to_lowercase);
+    lists
+        .iter()
+        .find_map(|names| names.iter().position(|n| n.chars().eq(lower())))
+}
+
 /// Whether `w` is `name` or (when `short` allows its length) the start of it, in any case.
 fn names(name: &str, w: &str, short: std::ops::RangeInclusive<usize>) -> bool {
     name.eq_ignore_ascii_case(w)
@@ -147,23 +220,17 @@ fn names(name: &str, w: &str, short: std::ops::RangeInclusive<usize>) -> bool {
 /// The month (1 to 12) a word names, in any case: in English in full or by its first 3 or
 /// 4 letters (`Oct`, `Sept`), in the other languages in full (`octobre`, `März`).
 pub fn month(word: &str) -> Option<u32> {
-    let english = MONTHS.iter().position(|m| names(m, word, 3..=4));
-    // The longest name, "septiembre", has 10 bytes.
-    let other = || {
-        if !(3..=10).contains(&word.len()) {
-            return None;
-        }
-        let lower = || word.chars().flat_map(char::to_lowercase);
-        OTHER_MONTHS
-            .iter()
-            .find_map(|names| names.iter().position(|m| m.chars().eq(lower())))
-    };
-    english.or_else(other).map(|i| i as u32 + 1)
+    MONTHS
+        .iter()
+        .position(|m| names(m, word, 3..=4))
+        .or_else(|| position_in(&OTHER_MONTHS, word))
+        .map(|i| i as u32 + 1)
 }
 
-/// Whether a word names a weekday, in full or by its first 3 letters, in any case.
+/// Whether a word names a weekday, in any case: in English in full or by its first 3
+/// letters, in the other languages in full (`lundi`, `Sábado`).
 pub fn is_weekday(word: &str) -> bool {
-    WEEKDAYS.iter().any(|d| names(d, word, 3..=3))
+    WEEKDAYS.iter().any(|d| names(d, word, 3..=3)) || position_in(&OTHER_WEEKDAYS, word).is_some()
 }
 
 /// The day of the month (1 to 31) a word gives: `11`, `11th`, `1ST`.
@@ -206,6 +273,8 @@ mod tests {
         assert_eq!(month("ago"), None);
         assert_eq!(month("agos"), None);
         assert!(is_weekday("Sun") && is_weekday("MONDAY") && !is_weekday("Sund"));
+        assert!(is_weekday("lundi") && is_weekday("Sábado") && is_weekday("segunda-feira"));
+        assert!(!is_weekday("lun") && !is_weekday("Domin"));
         assert_eq!(day_of_month("11th"), Some(11));
         assert_eq!(day_of_month("1ST"), Some(1));
         assert_eq!(day_of_month("32"), None);

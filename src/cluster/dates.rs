@@ -34,7 +34,7 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
     // A date holds a day number: look around those (month names are slower to read).
     let mut free = 0; // the first word not yet part of a date
     for i in 0..words.len() {
-        let Some(d) = (i >= free).then(|| day_of_month(words[i])).flatten() else {
+        let Some(d) = day_of_month(words[i]).filter(|_| i >= free) else {
             continue;
         };
         // Month Day, or Day [de] Month: where the date starts, its month, the word after it.

@@ -135,7 +135,10 @@ mod tests {
             ("Aug 2, 2013 08:06 PT - A host returns.", "A host returns."),
             ("2021-10-17 12:00 UTC: Markets open.", "Markets open."),
             ("Oct. 11 — Rain is due.", "Rain is due."),
-            ("17 octobre 2021 - Le marché ouvre.", "Le marché ouvre."),
+            (
+                "lundi 17 octobre 2021 - Le marché ouvre.",
+                "Le marché ouvre.",
+            ),
         ] {
             assert_eq!(strip(text), want, "{text}");
         }
