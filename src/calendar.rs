@@ -199,7 +199,7 @@ const OTHER_WEEKDAYS: [[&str; 7]; 7] = [
 /// The position of `word` (in any case) in the first of the lists that holds it in full.
 fn position_in<const N: usize>(lists: &[[&str; N]], word: &str) -> Option<usize> {
     // The longest name, "segunda-feira", has 13 bytes.
-    if !(3..=14).contains(&word.len()) {
+    if !(3..=13).contains(&word.len()) {
         return None;
     }
     let lower = || word.chars().flat_map(char::to_lowercase);

@@ -15,8 +15,8 @@ use std::fs;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use storyd::cluster::EngineConfig;
-use storyd::cluster::{Doc, Engine};
+use storyd::cluster::{Doc, EngineConfig};
+use storyd::eval::{LabeledDoc, cluster_docs};
 use storyd::feed::parse;
 use storyd::ingest::Ingestor;
 use storyd::model::{Article, Entry, FeedState};
@@ -189,14 +189,14 @@ fn in_time_order_a_running_topic_is_not_one_story() {
         return;
     };
     // The corpus's articles as a daemon polling every feed all along would have seen them:
-    // each once, in the order they were published.
-    let mut docs: Vec<Doc> = Vec::new();
+    // each once, in the order they were published (the order `cluster_docs` files them in).
+    let mut docs: Vec<LabeledDoc> = Vec::new();
     let mut seen = HashSet::new();
     each_capture(&replay, |_, feed_name, _, entries| {
         for e in entries {
             let id = format!("{feed_name}|{}", e.key);
             if seen.insert(id.clone()) {
-                docs.push(Doc {
+                let doc = Doc {
                     id,
                     title: e.title,
                     summary: e.summary,
@@ -204,35 +204,17 @@ fn in_time_order_a_running_topic_is_not_one_story() {
                     guid: e.guid,
                     source: feed_name.to_string(),
                     published: e.published,
-                });
+                };
+                docs.push(LabeledDoc { doc, event: None });
             }
         }
     });
-    docs.sort_by_key(|d| d.published);
-    let mut engine = Engine::new(EngineConfig::default());
-    let mut story_of: HashMap<String, String> = HashMap::new();
-    for d in &docs {
-        let a = engine.add(d);
-        for gone in &a.merged {
-            for s in story_of.values_mut() {
-                if s == gone {
-                    s.clone_from(&a.story_id);
-                }
-            }
-        }
-        for split in &a.splits {
-            for article in &split.articles {
-                story_of.insert(article.clone(), split.to.clone());
-            }
-        }
-        story_of.insert(d.id.clone(), a.story_id.clone());
-    }
+    let stories = cluster_docs(&docs, &EngineConfig::default());
     let mut covid: HashMap<&str, usize> = HashMap::new();
-    for d in docs
-        .iter()
-        .filter(|d| d.title.to_lowercase().contains("covid"))
-    {
-        *covid.entry(story_of[&d.id].as_str()).or_default() += 1;
+    for (d, (_, story)) in docs.iter().zip(&stories) {
+        if d.doc.title.to_lowercase().contains("covid") {
+            *covid.entry(story.as_str()).or_default() += 1;
+        }
     }
     let most = covid.values().max().copied().unwrap_or(0);
     println!("covid in time order: at most {most} in one story");

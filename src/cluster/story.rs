@@ -88,15 +88,17 @@ impl Story {
     /// [`Story::similarity`] from the article's similarity to each member (as
     /// [`Sketch::similarities`] gives them).
     pub fn similarity_of(&self, sims: &[f32], config: &EngineConfig, now: i64) -> f32 {
-        let window = config.window.as_secs().max(1) as f32;
+        let window = config.window.as_secs().max(1) as i64;
         // An article older than the story (a feed's backlog, filed after newer ones) is as
         // far from it as one as much newer.
-        let gap = (now - self.updated).max(self.created - now).max(0) as f32;
+        let gap = (now - self.updated).max(self.created - now).max(0);
         // A story that has run longer than a window is a running topic rather than one event.
-        let overrun = (now - self.created - config.window.as_secs() as i64).max(0) as f32;
+        let overrun = (now - self.created - window).max(0);
+        // Each penalty is its rate times the time in windows.
+        let over = |rate: f32, secs: i64| rate * secs as f32 / window as f32;
         top_k(sims, config.top_k)
-            - config.time_penalty * gap / window
-            - config.age_penalty * overrun / window
+            - over(config.time_penalty, gap)
+            - over(config.age_penalty, overrun)
     }
 
     /// The founder's vectors while the story has no other member.
