@@ -254,6 +254,54 @@ pub fn year(word: &str) -> Option<u16> {
     word.parse().ok().filter(|y| (1900..2100).contains(y))
 }
 
+/// Words that may stand between a day, its month and its year ("11 de octubre de 2021").
+const LINKS: [&str; 2] = ["de", "del"];
+
+/// A date as a text writes it, read from its first word by [`date_at`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrittenDate {
+    /// The month, 1 to 12.
+    pub month: u32,
+    /// The day of the month, 1 to 31.
+    pub day: u32,
+    /// The year, when the text gives one.
+    pub year: Option<u16>,
+    /// How many words the date takes.
+    pub words: usize,
+}
+
+/// The date that starts at `words[i]`, if one does: Month Day or Day [de] Month, then the
+/// year if given, [de] Year ("October 17, 2021", "Oct. 11", "11 October", "17 de octubre
+/// de 2021"). Commas, full stops, semicolons and colons that end a word are not part of it.
+pub fn date_at(words: &[&str], i: usize) -> Option<WrittenDate> {
+    let word = |j: usize| {
+        words
+            .get(j)
+            .map(|w| w.trim_end_matches([',', '.', ';', ':']))
+    };
+    let is_link =
+        |j: usize| word(j).is_some_and(|w| LINKS.iter().any(|l| l.eq_ignore_ascii_case(w)));
+    let past_link = |j: usize| j + usize::from(is_link(j));
+    let first = word(i)?;
+    let (month, day, after) = match month(first) {
+        Some(m) => (m, day_of_month(word(i + 1)?)?, i + 2),
+        None => {
+            let day = day_of_month(first)?;
+            let at = past_link(i + 1);
+            (month(word(at)?)?, day, at + 1)
+        }
+    };
+    let at = past_link(after);
+    let year = word(at).and_then(year);
+    let end = if year.is_some() { at + 1 } else { after };
+    Some(WrittenDate {
+        month,
+        day,
+        year,
+        words: end - i,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,5 +331,33 @@ mod tests {
         assert_eq!(year("2021"), Some(2021));
         assert_eq!(year("2100"), None);
         assert_eq!(year("+202"), None);
+    }
+
+    #[test]
+    fn reads_a_date_from_its_first_word() {
+        let read = |text: &str, i: usize| {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            date_at(&words, i).map(|d| (d.month, d.day, d.year, d.words))
+        };
+        assert_eq!(
+            read("October 17, 2021 8:00 PM", 0),
+            Some((10, 17, Some(2021), 3))
+        );
+        assert_eq!(read("Oct. 11 — Rain", 0), Some((10, 11, None, 2)));
+        assert_eq!(read("on 11 October the", 1), Some((10, 11, None, 2)));
+        assert_eq!(
+            read("17 de octubre de 2021 -", 0),
+            Some((10, 17, Some(2021), 5))
+        );
+        assert_eq!(read("3 de noviembre de los", 0), Some((11, 3, None, 3)));
+        assert_eq!(read("12. Oktober 2021", 0), Some((10, 12, Some(2021), 3)));
+        for text in [
+            "May 2021 be",
+            "17 people were",
+            "de octubre 17",
+            "2021 October 17",
+        ] {
+            assert_eq!(read(text, 0), None, "{text}");
+        }
     }
 }

@@ -10,52 +10,37 @@
 //! other languages), with the "de" of "11 de octubre de 2021"; a date without a year is
 //! taken in the year that puts it nearest the article's day.
 
-use crate::calendar::{day_of_month, month, year};
+use crate::calendar::{date_at, day_of_month};
 use chrono::{Datelike, NaiveDate};
 
 /// Days between a date in the text and the article's own day within which the date only
 /// says when the article was written.
 const SLACK_DAYS: i64 = 2;
 
-/// Words that may stand between a day, its month and its year ("11 de octubre de 2021").
-const LINKS: [&str; 2] = ["de", "del"];
-
 /// Which of the words (as split, punctuation gone) belong to a date within
 /// [`SLACK_DAYS`] of `day`: "October 11, 2021", "11 October", "Oct 11th", "11 de octubre".
 pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
     let mut mask = vec![false; words.len()];
-    // The position after a link word at `j`, or `j` itself.
-    let past_link = |j: usize| {
-        let link = words
-            .get(j)
-            .is_some_and(|w| LINKS.iter().any(|l| l.eq_ignore_ascii_case(w)));
-        j + usize::from(link)
-    };
     // A date holds a day number: look around those (month names are slower to read).
     let mut free = 0; // the first word not yet part of a date
     for i in 0..words.len() {
-        let Some(d) = day_of_month(words[i]).filter(|_| i >= free) else {
+        if i < free || day_of_month(words[i]).is_none() {
             continue;
-        };
-        // Month Day, or Day [de] Month: where the date starts, its month, the word after it.
-        let before = i
+        }
+        // Month Day (the date starts before the number), or Day [de] Month.
+        let found = i
             .checked_sub(1)
             .filter(|b| *b >= free)
-            .and_then(|b| Some((b, month(words[b])?, i + 1)));
-        let found = before.or_else(|| {
-            let at = past_link(i + 1);
-            Some((i, month(words.get(at)?)?, at + 1))
-        });
-        let Some((start, m, after)) = found else {
+            .and_then(|b| Some((b, date_at(words, b)?)))
+            .or_else(|| Some((i, date_at(words, i)?)));
+        let Some((start, written)) = found else {
             continue;
         };
-        let at = past_link(after);
-        let year = words.get(at).and_then(|w| year(w));
-        let date = match year {
-            Some(y) => NaiveDate::from_ymd_opt(i32::from(y), m, d),
-            None => nearest(day, m, d),
+        let date = match written.year {
+            Some(y) => NaiveDate::from_ymd_opt(i32::from(y), written.month, written.day),
+            None => nearest(day, written.month, written.day),
         };
-        let end = if year.is_some() { at + 1 } else { after };
+        let end = start + written.words;
         if date.is_some_and(|date| (date - day).num_days().abs() <= SLACK_DAYS) {
             mask[start..end].iter_mut().for_each(|w| *w = true);
         }

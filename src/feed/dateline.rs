@@ -30,16 +30,14 @@ fn dateline_words(words: &[(usize, &str)]) -> usize {
     if word(i).is_some_and(is_weekday) {
         i += 1;
     }
-    // Month Day[,] [Year[,]] | Day Month[,] [Year[,]] | YYYY-MM-DD
-    let date = match (word(i), word(i + 1)) {
-        (Some(a), Some(b)) if is_month(a) && is_day(b) => 2,
-        (Some(a), Some(b)) if is_day(a) && is_month(b) => 2,
-        (Some(a), _) if is_iso_date(a) => 1,
-        _ => return 0,
-    };
-    i += date;
-    if date == 2 && word(i).is_some_and(is_year) {
+    // Month Day[,] [Year[,]] | Day [de] Month[,] [[de] Year[,]] | YYYY-MM-DD
+    let bare_words: Vec<&str> = words.iter().map(|(_, w)| *w).collect();
+    if let Some(date) = calendar::date_at(&bare_words, i) {
+        i += date.words;
+    } else if word(i).is_some_and(is_iso_date) {
         i += 1;
+    } else {
+        return 0;
     }
     // [at] H:MM [AM|PM] [zone]
     if word(i).is_some_and(|w| w.eq_ignore_ascii_case("at")) && word(i + 1).is_some_and(is_time) {
@@ -67,14 +65,6 @@ fn bare(word: &str) -> &str {
 
 fn is_weekday(word: &str) -> bool {
     calendar::is_weekday(bare(word))
-}
-
-fn is_month(word: &str) -> bool {
-    calendar::month(bare(word)).is_some()
-}
-
-fn is_day(word: &str) -> bool {
-    calendar::day_of_month(bare(word)).is_some()
 }
 
 fn is_year(word: &str) -> bool {
@@ -139,6 +129,11 @@ mod tests {
                 "lundi 17 octobre 2021 - Le marché ouvre.",
                 "Le marché ouvre.",
             ),
+            (
+                "Lunes, 18 de octubre de 2021 - Abre el mercado.",
+                "Abre el mercado.",
+            ),
+            ("17 de outubro: O mercado abre.", "O mercado abre."),
         ] {
             assert_eq!(strip(text), want, "{text}");
         }
@@ -158,6 +153,8 @@ mod tests {
             "|",
             "—",
             "Sunday,",
+            "de",
+            "octubre",
             "2021-10-17",
             "ä",
             "語",
@@ -186,6 +183,7 @@ mod tests {
             "May 2021 be remembered as the year of the flood",
             "The summit ended on October 17, 2021 without a deal.",
             "October 17, 2021",
+            "17 de los heridos siguen en el hospital.",
         ] {
             assert_eq!(strip(text), text);
         }
