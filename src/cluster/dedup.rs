@@ -5,7 +5,7 @@
 //! verified on the shingles themselves: a candidate counts only when most of the shorter
 //! text's shingles appear in the longer one (containment, which survives truncation).
 
-use super::hashing::{IdMap, hash};
+use super::hashing::{IdMap, PairTable, hash};
 
 /// MinHash functions per signature.
 const HASHES: usize = 32;
@@ -152,36 +152,18 @@ pub(crate) fn containment(a: &[u64], b: &[u64]) -> f32 {
     common as f32 / small.len() as f32
 }
 
-/// LSH buckets: band key to the articles (by key) whose signature has that band.
-///
-/// One open-addressed table of (band, article) pairs, a band's articles in its probe run.
-/// Most bands hold a single article, and the table is the largest the engine keeps (a
-/// window's articles times [`BANDS`]): here an insert, a lookup or a removal costs one
-/// cache miss where a map of lists costs two (its control bytes, then the entry).
+/// LSH buckets: band key to the articles (by key) whose signature has that band, as
+/// (band, article) pairs in one [`PairTable`]: the table is the largest the engine keeps
+/// (a window's articles times [`BANDS`]), and most bands hold a single article.
 #[derive(Debug, Default)]
 pub(crate) struct NearIndex {
-    /// (band, article + 1) per slot, 0 for an empty slot; the length is a power of two.
-    slots: Vec<(u64, u64)>,
-    /// Pairs held.
-    len: usize,
+    buckets: PairTable,
 }
 
 impl NearIndex {
     /// Articles sharing at least one band with these, oldest first, without repeats.
     pub fn candidates(&self, bands: &Bands) -> Vec<u64> {
-        let mut out = Vec::new();
-        if self.slots.is_empty() {
-            return out;
-        }
-        for band in bands {
-            let mut i = self.home(*band);
-            while self.slots[i].1 != 0 {
-                if self.slots[i].0 == *band {
-                    out.push(self.slots[i].1 - 1);
-                }
-                i = self.next(i);
-            }
-        }
+        let mut out: Vec<u64> = bands.iter().flat_map(|b| self.buckets.values(*b)).collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -189,80 +171,15 @@ impl NearIndex {
 
     /// Files an article under its bands.
     pub fn insert(&mut self, bands: &Bands, article: u64) {
-        for band in bands {
-            if 2 * (self.len + 1) > self.slots.len() {
-                self.grow();
-            }
-            self.put(*band, article + 1);
+        for b in bands {
+            self.buckets.insert(*b, article);
         }
     }
 
     /// Removes an article from its bands (each insert of a band is undone by one remove).
     pub fn remove(&mut self, bands: &Bands, article: u64) {
-        if self.slots.is_empty() {
-            return;
-        }
-        for band in bands {
-            let mut i = self.home(*band);
-            while self.slots[i] != (*band, article + 1) {
-                if self.slots[i].1 == 0 {
-                    break;
-                }
-                i = self.next(i);
-            }
-            if self.slots[i].1 != 0 {
-                self.vacate(i);
-            }
-        }
-    }
-
-    /// The slot where a band's probe run starts (band keys end in a multiply, so their
-    /// high bits are the well-mixed ones).
-    fn home(&self, band: u64) -> usize {
-        band.rotate_left(32) as usize & (self.slots.len() - 1)
-    }
-
-    /// The slot after `i`, wrapping around.
-    fn next(&self, i: usize) -> usize {
-        (i + 1) & (self.slots.len() - 1)
-    }
-
-    /// Stores a pair in the first free slot of its band's run (the table has room).
-    fn put(&mut self, band: u64, value: u64) {
-        let mut i = self.home(band);
-        while self.slots[i].1 != 0 {
-            i = self.next(i);
-        }
-        self.slots[i] = (band, value);
-        self.len += 1;
-    }
-
-    /// Empties slot `i`, moving later pairs of the run back so every pair stays reachable
-    /// from its home (backward-shift deletion: no tombstones to pile up).
-    fn vacate(&mut self, mut hole: usize) {
-        let mask = self.slots.len() - 1;
-        let mut j = self.next(hole);
-        while self.slots[j].1 != 0 {
-            let home = self.home(self.slots[j].0);
-            // The pair at `j` may move into the hole if the hole lies between its home and
-            // `j` (cyclically).
-            if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
-                self.slots[hole] = self.slots[j];
-                hole = j;
-            }
-            j = self.next(j);
-        }
-        self.slots[hole] = (0, 0);
-        self.len -= 1;
-    }
-
-    /// Doubles the table (at least 64 slots) and puts every pair back.
-    fn grow(&mut self) {
-        let size = (2 * self.slots.len()).max(64);
-        let old = std::mem::replace(&mut self.slots, vec![(0, 0); size]);
-        self.len = 0;
-        for (band, value) in old.into_iter().filter(|(_, v)| *v != 0) {
-            self.put(band, value);
+        for b in bands {
+            self.buckets.remove(*b, article);
         }
     }
 }
@@ -310,39 +227,6 @@ mod tests {
         assert!(found.contains(&1));
         assert!(containment(&a, &b) > 0.99);
         assert!(containment(&c, &b) < 0.1);
-    }
-
-    #[test]
-    fn near_index_answers_like_a_map_of_lists() {
-        // Few distinct bands, so runs are long and removals shift pairs back.
-        let mut rng = fastrand::Rng::with_seed(5);
-        let mut idx = NearIndex::default();
-        let mut model: Vec<(Bands, u64)> = Vec::new();
-        for article in 0..4_000u64 {
-            let bands: Bands =
-                std::array::from_fn(|_| rng.u64(..40).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            idx.insert(&bands, article);
-            model.push((bands, article));
-            if rng.bool() {
-                let (gone_bands, gone) = model.swap_remove(rng.usize(..model.len()));
-                idx.remove(&gone_bands, gone);
-            }
-            if article % 97 == 0 && !model.is_empty() {
-                let probe = model[rng.usize(..model.len())].0;
-                let mut want: Vec<u64> = model
-                    .iter()
-                    .filter(|(b, _)| b.iter().any(|x| probe.contains(x)))
-                    .map(|(_, a)| *a)
-                    .collect();
-                want.sort_unstable();
-                assert_eq!(idx.candidates(&probe), want, "after article {article}");
-            }
-        }
-        for (bands, article) in &model {
-            idx.remove(bands, *article);
-        }
-        assert_eq!(idx.len, 0);
-        assert!(idx.slots.iter().all(|s| *s == (0, 0)));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Cheap hashing for the engine's maps, whose keys are already well-mixed feature
-//! hashes: SipHash would cost more than the rest of the lookup; and a multimap of ids
-//! ([`IdLists`]) that needs no heap list for the many keys holding a single value.
+//! hashes: SipHash would cost more than the rest of the lookup; a multimap of ids
+//! ([`IdLists`]) that needs no heap list for the many keys holding a single value; and a
+//! flat table of id pairs ([`PairTable`]) for the largest of them.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -77,10 +78,119 @@ pub(crate) fn fold(h: u64) -> Feature {
     (h ^ (h >> 32)) as Feature
 }
 
+/// An open-addressed multiset of (key, value) pairs, the values under a key in its probe
+/// run: for tables so large that every lookup is a cache miss, and where most keys hold a
+/// single value, an insert, a lookup or a removal here costs one miss where a general hash
+/// map costs two (its control bytes, then the entry). Values must not be [`VACANT`].
+#[derive(Debug, Default)]
+pub(crate) struct PairTable {
+    /// (key, value) per slot, value [`VACANT`] for an empty slot; the length is a power of
+    /// two (or zero).
+    slots: Vec<(u64, u64)>,
+    /// Pairs held.
+    len: usize,
+    /// 64 less the number of bits of a slot index.
+    shift: u32,
+}
+
+/// The value that marks an empty slot of a [`PairTable`].
+pub(crate) const VACANT: u64 = u64::MAX;
+
+impl PairTable {
+    /// The values held under a key, in no particular order.
+    pub fn values(&self, key: u64) -> impl Iterator<Item = u64> + '_ {
+        self.run(key)
+            .filter(move |i| self.slots[*i].0 == key)
+            .map(|i| self.slots[i].1)
+    }
+
+    /// Adds a pair (repeats are kept).
+    pub fn insert(&mut self, key: u64, value: u64) {
+        debug_assert!(value != VACANT);
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+        self.put(key, value);
+    }
+
+    /// Removes one occurrence of a pair; says whether there was one.
+    pub fn remove(&mut self, key: u64, value: u64) -> bool {
+        let Some(i) = self.run(key).find(|i| self.slots[*i] == (key, value)) else {
+            return false;
+        };
+        self.vacate(i);
+        true
+    }
+
+    /// Number of pairs held.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The slots of a key's probe run: from its home to the first empty slot.
+    fn run(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
+        let start = (!self.slots.is_empty()).then(|| self.home(key));
+        std::iter::successors(start, |i| Some(self.next(*i)))
+            .take_while(|i| self.slots[*i].1 != VACANT)
+    }
+
+    /// The slot where a key's probe run starts (Fibonacci hashing: the high bits of the
+    /// key times the golden ratio).
+    fn home(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The slot after `i`, wrapping around.
+    fn next(&self, i: usize) -> usize {
+        (i + 1) & (self.slots.len() - 1)
+    }
+
+    /// Stores a pair in the first empty slot of its key's run (the table has room).
+    fn put(&mut self, key: u64, value: u64) {
+        let mut i = self.home(key);
+        while self.slots[i].1 != VACANT {
+            i = self.next(i);
+        }
+        self.slots[i] = (key, value);
+        self.len += 1;
+    }
+
+    /// Empties slot `i`, moving later pairs of the run back so every pair stays reachable
+    /// from its home (backward-shift deletion: no tombstones to pile up).
+    fn vacate(&mut self, mut hole: usize) {
+        let mask = self.slots.len() - 1;
+        let mut j = self.next(hole);
+        while self.slots[j].1 != VACANT {
+            let home = self.home(self.slots[j].0);
+            // The pair at `j` may move into the hole if the hole lies between its home and
+            // `j` (cyclically).
+            if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
+                self.slots[hole] = self.slots[j];
+                hole = j;
+            }
+            j = self.next(j);
+        }
+        self.slots[hole] = (0, VACANT);
+        self.len -= 1;
+    }
+
+    /// Doubles the table (at least 64 slots) and puts every pair back.
+    fn grow(&mut self) {
+        let size = (2 * self.slots.len()).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![(0, VACANT); size]);
+        self.shift = 64 - size.trailing_zeros();
+        self.len = 0;
+        for (key, value) in old.into_iter().filter(|(_, v)| *v != VACANT) {
+            self.put(key, value);
+        }
+    }
+}
+
 /// A multimap from ids to ids, unordered within a key. Each key's entry in one flat table
 /// holds its value when it has one, and the number of its heap list when it has more, so
-/// the many keys holding a single value (most LSH buckets, most rare words) cost no
-/// allocation of their own, and any key costs one table lookup.
+/// the many keys holding a single value (most rare words) cost no allocation of their
+/// own, and any key costs one table lookup.
 #[derive(Debug, Default)]
 pub(crate) struct IdLists {
     /// Key to its value, or ([`LIST`] set) to the number of its list in `lists`.
@@ -164,6 +274,41 @@ impl IdLists {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pair_table_answers_like_a_list_of_pairs() {
+        // Few distinct keys, so runs are long and removals shift pairs back.
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut table = PairTable::default();
+        let mut model: Vec<(u64, u64)> = Vec::new();
+        for value in 0..6_000u64 {
+            let key = rng.u64(..300);
+            table.insert(key, value);
+            model.push((key, value));
+            if rng.bool() {
+                let (key, value) = model.swap_remove(rng.usize(..model.len()));
+                assert!(table.remove(key, value));
+                assert!(!table.remove(key, value));
+            }
+            if value % 97 == 0 {
+                let key = rng.u64(..300);
+                let mut got: Vec<u64> = table.values(key).collect();
+                got.sort_unstable();
+                let mut want: Vec<u64> = model
+                    .iter()
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, v)| *v)
+                    .collect();
+                want.sort_unstable();
+                assert_eq!(got, want, "key {key} after {value}");
+            }
+        }
+        for (key, value) in model {
+            assert!(table.remove(key, value));
+        }
+        assert_eq!(table.len(), 0);
+        assert!(table.slots.iter().all(|s| s.1 == VACANT));
+    }
 
     #[test]
     fn id_lists_keep_every_value_until_removed() {
