@@ -42,7 +42,8 @@ struct ArticleRec {
     story: u64,
     exact: ExactKeys,
     shingles: Vec<u64>,
-    bands: Option<Bands>,
+    /// Boxed: most lookups of a record never read them, and the map holds records inline.
+    bands: Option<Box<Bands>>,
 }
 
 /// The story engine; see the module docs of [`crate::cluster`].
@@ -191,7 +192,7 @@ impl Engine {
 
     /// Reads an article: its signal vectors (counting it in document frequencies), and the
     /// shingles and MinHash bands that find its near duplicates.
-    fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Vec<u64>, Option<Bands>) {
+    fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Vec<u64>, Option<Box<Bands>>) {
         let source = hashing::source(&doc.source);
         let features = self.tokenizer.features_from(
             source,
@@ -204,7 +205,7 @@ impl Engine {
         let named = (!doc.source.is_empty()).then_some(source);
         let vectors = self.vectors(&features, named, now);
         let shingles = dedup::shingles(&features.words);
-        let bands = dedup::bands(&shingles);
+        let bands = dedup::bands(&shingles).map(Box::new);
         (vectors, shingles, bands)
     }
 
