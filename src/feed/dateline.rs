@@ -25,14 +25,14 @@ pub fn strip(summary: &str) -> &str {
 
 /// How many of the leading words form a dateline (0 when they do not).
 fn dateline_words(words: &[(usize, &str)]) -> usize {
-    let word = |i: usize| words.get(i).map(|(_, w)| *w);
+    let texts: Vec<&str> = words.iter().map(|(_, w)| *w).collect();
+    let word = |i: usize| texts.get(i).copied();
     let mut i = 0;
     if word(i).is_some_and(is_weekday) {
         i += 1;
     }
     // Month Day[,] [Year[,]] | Day [de] Month[,] [[de] Year[,]] | YYYY-MM-DD
-    let bare_words: Vec<&str> = words.iter().map(|(_, w)| *w).collect();
-    if let Some(date) = calendar::date_at(&bare_words, i) {
+    if let Some(date) = calendar::date_at(&texts, i) {
         i += date.words;
     } else if word(i).is_some_and(is_iso_date) {
         i += 1;
