@@ -20,10 +20,11 @@ const MONTHS: [&str; 12] = [
     "december",
 ];
 
-/// Month names in French, German, Spanish, Portuguese, Italian, Dutch and Tagalog, in full
-/// and in lower case, January first. Only full names: their short forms are English words
-/// ("mar", "ago") too often.
-const OTHER_MONTHS: [[&str; 12]; 7] = [
+/// Month names in French, German, Spanish, Portuguese, Italian, Dutch, Tagalog, and (in the
+/// form a date takes, "17 октября") Russian, Ukrainian and Polish, in full and in lower case,
+/// January first. Only full names: their short forms are English words ("mar", "ago") too
+/// often.
+const OTHER_MONTHS: [[&str; 12]; 10] = [
     [
         "janvier",
         "février",
@@ -122,6 +123,48 @@ const OTHER_MONTHS: [[&str; 12]; 7] = [
         "nobyembre",
         "disyembre",
     ],
+    [
+        "января",
+        "февраля",
+        "марта",
+        "апреля",
+        "мая",
+        "июня",
+        "июля",
+        "августа",
+        "сентября",
+        "октября",
+        "ноября",
+        "декабря",
+    ],
+    [
+        "січня",
+        "лютого",
+        "березня",
+        "квітня",
+        "травня",
+        "червня",
+        "липня",
+        "серпня",
+        "вересня",
+        "жовтня",
+        "листопада",
+        "грудня",
+    ],
+    [
+        "stycznia",
+        "lutego",
+        "marca",
+        "kwietnia",
+        "maja",
+        "czerwca",
+        "lipca",
+        "sierpnia",
+        "września",
+        "października",
+        "listopada",
+        "grudnia",
+    ],
 ];
 
 /// Weekday names.
@@ -136,7 +179,7 @@ const WEEKDAYS: [&str; 7] = [
 ];
 
 /// Weekday names in the same languages as [`OTHER_MONTHS`], in full and in lower case.
-const OTHER_WEEKDAYS: [[&str; 7]; 7] = [
+const OTHER_WEEKDAYS: [[&str; 7]; 10] = [
     [
         "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
     ],
@@ -194,12 +237,39 @@ const OTHER_WEEKDAYS: [[&str; 7]; 7] = [
         "sabado",
         "linggo",
     ],
+    [
+        "понедельник",
+        "вторник",
+        "среда",
+        "четверг",
+        "пятница",
+        "суббота",
+        "воскресенье",
+    ],
+    [
+        "понеділок",
+        "вівторок",
+        "середа",
+        "четвер",
+        "п'ятниця",
+        "субота",
+        "неділя",
+    ],
+    [
+        "poniedziałek",
+        "wtorek",
+        "środa",
+        "czwartek",
+        "piątek",
+        "sobota",
+        "niedziela",
+    ],
 ];
 
 /// The position of `word` (in any case) in the first of the lists that holds it in full.
 fn position_in<const N: usize>(lists: &[[&str; N]], word: &str) -> Option<usize> {
-    // The longest name, "segunda-feira", has 13 bytes.
-    if !(3..=13).contains(&word.len()) {
+    // The longest name, "воскресенье", has 22 bytes (Cyrillic letters take two).
+    if !(3..=22).contains(&word.len()) {
         return None;
     }
     let lower = || word.chars().flat_map(char::to_lowercase);
@@ -323,6 +393,11 @@ mod tests {
         assert!(is_weekday("Sun") && is_weekday("MONDAY") && !is_weekday("Sund"));
         assert!(is_weekday("lundi") && is_weekday("Sábado") && is_weekday("segunda-feira"));
         assert!(!is_weekday("lun") && !is_weekday("Domin"));
+        assert_eq!(month("октября"), Some(10));
+        assert_eq!(month("ЛИСТОПАДА"), Some(11));
+        assert_eq!(month("Października"), Some(10));
+        assert_eq!(month("окт"), None);
+        assert!(is_weekday("Воскресенье") && is_weekday("п'ятниця") && is_weekday("środa"));
         assert_eq!(day_of_month("11th"), Some(11));
         assert_eq!(day_of_month("1ST"), Some(1));
         assert_eq!(day_of_month("32"), None);

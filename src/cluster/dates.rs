@@ -107,6 +107,11 @@ mod tests {
             masked("Balita ngayong Oktubre 11", day),
             ["Balita", "ngayong"]
         );
+        assert_eq!(
+            masked("Пресс-конференция 11 октября 2021 года", day),
+            ["Пресс", "конференция", "года"]
+        );
+        assert_eq!(masked("Konferencja 10 października", day), ["Konferencja"]);
         // New Year's Eve, written on the 1st.
         assert_eq!(
             masked("Fireworks on December 31", (2022, 1, 1)),

@@ -134,6 +134,10 @@ mod tests {
                 "Abre el mercado.",
             ),
             ("17 de outubro: O mercado abre.", "O mercado abre."),
+            (
+                "понедельник, 18 октября 2021 - Рынок открылся.",
+                "Рынок открылся.",
+            ),
         ] {
             assert_eq!(strip(text), want, "{text}");
         }
