@@ -6,8 +6,8 @@
 //! day. Left in, such dates make one day's unrelated items look alike; so the words of a
 //! date within [`SLACK_DAYS`] of the article's own day are left out of its features. A date
 //! further off says something the clock does not ("the March 2013 quake") and stays.
-//! Month names as [`crate::calendar::month`] reads them (English, and in full in several
-//! other languages), with the "de" of "11 de octubre de 2021"; a date without a year is
+//! Dates as [`crate::calendar::date_at`] reads them (month names in English, and in full in
+//! several other languages; the "de" of "11 de octubre de 2021"); a date without a year is
 //! taken in the year that puts it nearest the article's day.
 
 use crate::calendar::{date_at, day_of_month};
