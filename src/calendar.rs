@@ -340,8 +340,8 @@ pub struct WrittenDate {
     pub words: usize,
 }
 
-/// The date that starts at `words[i]`, if one does: Month Day or Day [de] Month, then the
-/// year if given, [de] Year ("October 17, 2021", "Oct. 11", "11 October", "17 de octubre
+/// The date that starts at `words[i]`, if one does: Month Day or Day (de) Month, then the
+/// year if given, (de) Year ("October 17, 2021", "Oct. 11", "11 October", "17 de octubre
 /// de 2021"). Commas, full stops, semicolons and colons that end a word are not part of it.
 pub fn date_at(words: &[&str], i: usize) -> Option<WrittenDate> {
     let word = |j: usize| {
