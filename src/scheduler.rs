@@ -1,8 +1,9 @@
 //! The scheduler's decisions: when each feed is next due, and why.
 //!
-//! Pure logic, no I/O: [`next_delay`] and [`with_jitter`] turn what the last fetch observed into a due time and
-//! a [`NextFetchReason`], and [`DueQueue`] orders feeds by due time. The daemon's loop
-//! (`daemon`) sleeps until the head of the queue is due and hands the feed to `refresh`.
+//! Pure logic, no I/O: [`next_delay`] and [`with_jitter`] turn what the last fetch observed
+//! into a due time and a [`NextFetchReason`], and [`DueQueue`] orders feeds by due time. The
+//! daemon's loop (`daemon`) sleeps until the head of the queue is due and hands the feed to
+//! `refresh`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
