@@ -1,6 +1,6 @@
 //! Calendar words as news text writes them (month and weekday names, in English in full or
 //! short and in full in the other languages of the feeds storyd meets most; days of the
-//! month; years), read in two places: normalize, which cuts a dateline that opens a summary
+//! month; years; the marks of Chinese, Japanese and Korean dates), read in two places: normalize, which cuts a dateline that opens a summary
 //! ([`crate::feed`]), and the engine, which leaves out the day an article names as its own
 //! ([`crate::cluster`]).
 
@@ -327,6 +327,32 @@ pub fn year(word: &str) -> Option<u16> {
 /// Words that may stand between a day, its month and its year ("11 de octubre de 2021").
 const LINKS: [&str; 2] = ["de", "del"];
 
+/// The characters that follow a year, a month and a day number in Chinese and Japanese
+/// ("2021年10月17日") and in Korean ("10월 17일").
+const CJK_MARKS: [[char; 3]; 2] = [['年', '月', '日'], ['년', '월', '일']];
+
+/// What a word marks the number before it as in Chinese, Japanese or Korean, when it opens
+/// with a year's, a month's or a day's mark ("日", or "日电" where the tokenizer paired the
+/// mark with the next character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CjkMark {
+    /// 年, 년.
+    Year,
+    /// 月, 월.
+    Month,
+    /// 日, 일.
+    Day,
+}
+
+/// The date part a word marks in Chinese, Japanese or Korean, if it opens with a mark.
+pub fn cjk_mark(word: &str) -> Option<CjkMark> {
+    let first = word.chars().next()?;
+    let part = CJK_MARKS
+        .iter()
+        .find_map(|m| m.iter().position(|c| *c == first))?;
+    Some([CjkMark::Year, CjkMark::Month, CjkMark::Day][part])
+}
+
 /// A date as a text writes it, read from its first word by [`date_at`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WrittenDate {
@@ -342,13 +368,18 @@ pub struct WrittenDate {
 
 /// The date that starts at `words[i]`, if one does: Month Day or Day (de) Month, then the
 /// year if given, (de) Year ("October 17, 2021", "Oct. 11", "11 October", "17 de octubre
-/// de 2021"). Commas, full stops, semicolons and colons that end a word are not part of it.
+/// de 2021"), or a date in Chinese, Japanese or Korean split into its numbers and marks
+/// ("2021 年 10 月 17 日"). Commas, full stops, semicolons and colons that end a word are not
+/// part of it.
 pub fn date_at(words: &[&str], i: usize) -> Option<WrittenDate> {
     let word = |j: usize| {
         words
             .get(j)
             .map(|w| w.trim_end_matches([',', '.', ';', ':']))
     };
+    if let Some(date) = cjk_date_at(&word, i) {
+        return Some(date);
+    }
     let is_link =
         |j: usize| word(j).is_some_and(|w| LINKS.iter().any(|l| l.eq_ignore_ascii_case(w)));
     let past_link = |j: usize| j + usize::from(is_link(j));
@@ -369,6 +400,27 @@ pub fn date_at(words: &[&str], i: usize) -> Option<WrittenDate> {
         day,
         year,
         words: end - i,
+    })
+}
+
+/// The date in Chinese, Japanese or Korean that starts at word `i` ([Y 年] M 月 D 日, each
+/// number a word of its own and each mark opening the next word), read by `word`.
+fn cjk_date_at<'a>(word: &impl Fn(usize) -> Option<&'a str>, i: usize) -> Option<WrittenDate> {
+    let marked = |j: usize, part: CjkMark| word(j).and_then(cjk_mark) == Some(part);
+    let (year, at) = match word(i).and_then(year) {
+        Some(y) if marked(i + 1, CjkMark::Year) => (Some(y), i + 2),
+        _ => (None, i),
+    };
+    let month = word(at)
+        .filter(|w| w.len() <= 2)
+        .and_then(|w| w.parse::<u32>().ok())
+        .filter(|m| (1..=12).contains(m) && marked(at + 1, CjkMark::Month))?;
+    let day = day_of_month(word(at + 2)?).filter(|_| marked(at + 3, CjkMark::Day))?;
+    Some(WrittenDate {
+        month,
+        day,
+        year,
+        words: at + 4 - i,
     })
 }
 
@@ -426,11 +478,21 @@ mod tests {
         );
         assert_eq!(read("3 de noviembre de los", 0), Some((11, 3, None, 3)));
         assert_eq!(read("12. Oktober 2021", 0), Some((10, 12, Some(2021), 3)));
+        assert_eq!(
+            read("2021 年 10 月 17 日电", 0),
+            Some((10, 17, Some(2021), 6))
+        );
+        assert_eq!(read("北京 10 月 17 日", 1), Some((10, 17, None, 4)));
+        assert_eq!(read("10 월 17 일", 0), Some((10, 17, None, 4)));
+        assert_eq!(cjk_mark("日电"), Some(CjkMark::Day));
+        assert_eq!(cjk_mark("전일"), None);
         for text in [
             "May 2021 be",
             "17 people were",
             "de octubre 17",
             "2021 October 17",
+            "13 月 17 日",
+            "10 月 17 个",
         ] {
             assert_eq!(read(text, 0), None, "{text}");
         }

@@ -7,11 +7,12 @@
 //! date within [`SLACK_DAYS`] of the article's own day are left out of its features. A date
 //! further off says something the clock does not ("the March 2013 quake") and stays.
 //! Dates as [`crate::calendar::date_at`] reads them (month names in English, and in full in
-//! several other languages; the "de" of "11 de octubre de 2021"); a date without a year is
-//! taken in the year that puts it nearest the article's day.
+//! several other languages; the "de" of "11 de octubre de 2021"; "10月11日" and "10월 11일");
+//! a date without a year is taken in the year that puts it nearest the article's day, and a
+//! Chinese, Japanese or Korean day alone ("11日") in the month that does.
 
-use crate::calendar::{date_at, day_of_month};
-use chrono::{Datelike, NaiveDate};
+use crate::calendar::{CjkMark, WrittenDate, cjk_mark, date_at, day_of_month};
+use chrono::{Datelike, Months, NaiveDate};
 
 /// Days between a date in the text and the article's own day within which the date only
 /// says when the article was written.
@@ -24,29 +25,57 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
     // A date holds a day number: look around those (month names are slower to read).
     let mut free = 0; // the first word not yet part of a date
     for i in 0..words.len() {
-        if i < free || day_of_month(words[i]).is_none() {
+        if i < free {
             continue;
         }
-        // Month Day (the date starts before the number), or Day [de] Month.
-        let found = i
-            .checked_sub(1)
-            .filter(|b| *b >= free)
-            .and_then(|b| Some((b, date_at(words, b)?)))
-            .or_else(|| Some((i, date_at(words, i)?)));
-        let Some((start, written)) = found else {
+        let Some(d) = day_of_month(words[i]) else {
             continue;
         };
-        let date = match written.year {
-            Some(y) => NaiveDate::from_ymd_opt(i32::from(y), written.month, written.day),
-            None => nearest(day, written.month, written.day),
+        let in_year = |w: WrittenDate| match w.year {
+            Some(y) => NaiveDate::from_ymd_opt(i32::from(y), w.month, w.day),
+            None => nearest(day, w.month, w.day),
         };
-        let end = start + written.words;
+        // Where the date starts and ends, and the day it names.
+        let mark = words.get(i + 1).and_then(|w| cjk_mark(w));
+        let found = if matches!(mark, Some(CjkMark::Month | CjkMark::Day)) {
+            // Chinese, Japanese, Korean: [Y 年] M 月 D 日 around the number (a month's or a
+            // day's); or D 日 alone, in the month that puts it nearest the article's day.
+            let full = [i.checked_sub(4), i.checked_sub(2), Some(i)]
+                .into_iter()
+                .flatten()
+                .filter(|s| *s >= free)
+                .find_map(|s| Some((s, date_at(words, s).filter(|w| s + w.words > i)?)));
+            match full {
+                Some((s, w)) => Some((s, s + w.words, in_year(w))),
+                None if mark == Some(CjkMark::Day) => Some((i, i + 2, nearest_in_month(day, d))),
+                None => None,
+            }
+        } else {
+            // Month Day (the date starts before the number), or Day [de] Month.
+            i.checked_sub(1)
+                .filter(|b| *b >= free)
+                .and_then(|b| Some((b, date_at(words, b)?)))
+                .or_else(|| Some((i, date_at(words, i)?)))
+                .map(|(s, w)| (s, s + w.words, in_year(w)))
+        };
+        let Some((start, end, date)) = found else {
+            continue;
+        };
         if date.is_some_and(|date| (date - day).num_days().abs() <= SLACK_DAYS) {
             mask[start..end].iter_mut().for_each(|w| *w = true);
         }
         free = end;
     }
     mask
+}
+
+/// Day `d` of the month before, of, or after `day`'s, whichever is nearest to it.
+fn nearest_in_month(day: NaiveDate, d: u32) -> Option<NaiveDate> {
+    let first = day.with_day(1)?;
+    [first - Months::new(1), first, first + Months::new(1)]
+        .into_iter()
+        .filter_map(|month| month.with_day(d))
+        .min_by_key(|date| (*date - day).num_days().abs())
 }
 
 /// The date of month `m`, day `d` nearest to `day` (the year before, of, or after it).
@@ -59,6 +88,18 @@ fn nearest(day: NaiveDate, m: u32, d: u32) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The words (as the tokenizer split them) that are not the day's date.
+    fn masked_words<'a>(words: &[&'a str], day: (i32, u32, u32)) -> Vec<&'a str> {
+        let day = NaiveDate::from_ymd_opt(day.0, day.1, day.2).expect("a date");
+        let mask = own_dates(words, day);
+        words
+            .iter()
+            .zip(mask)
+            .filter(|(_, m)| !m)
+            .map(|(w, _)| *w)
+            .collect()
+    }
 
     fn masked(text: &str, day: (i32, u32, u32)) -> Vec<&str> {
         let words: Vec<&str> = text
@@ -112,6 +153,23 @@ mod tests {
             ["Пресс", "конференция", "года"]
         );
         assert_eq!(masked("Konferencja 10 października", day), ["Konferencja"]);
+        // Chinese, Japanese and Korean, split as the tokenizer splits them.
+        assert_eq!(
+            masked_words(&["新华", "华社", "北京", "10", "月", "11", "日电"], day),
+            ["新华", "华社", "北京"]
+        );
+        assert_eq!(
+            masked_words(&["2021", "年", "10", "月", "12", "日", "東京"], day),
+            ["東京"]
+        );
+        assert_eq!(
+            masked_words(&["政府", "府は", "10", "日の"], day),
+            ["政府", "府は"]
+        );
+        assert_eq!(
+            masked_words(&["10", "월", "11", "일", "서울"], day),
+            ["서울"]
+        );
         // New Year's Eve, written on the 1st.
         assert_eq!(
             masked("Fireworks on December 31", (2022, 1, 1)),
@@ -131,5 +189,7 @@ mod tests {
         assert!(kept("Terremoto del 14 de marzo de 2013"));
         assert!(kept("Elecciones el 3 de noviembre"));
         assert!(kept("Rover lands 3 weeks ago"));
+        assert_eq!(masked_words(&["3", "月", "14", "日"], day).len(), 4);
+        assert_eq!(masked_words(&["3", "日間"], day).len(), 2);
     }
 }

@@ -591,6 +591,9 @@ mod tests {
     fn unspaced_scripts_become_bigrams() {
         assert_eq!(raws("東京地震"), ["東京", "京地", "地震"]);
         assert_eq!(raws("震 x"), ["震", "x"]);
+        // A date's numbers stand alone, each mark opening the next word (see `dates`).
+        assert_eq!(raws("北京10月11日电"), ["北京", "10", "月", "11", "日电"]);
+        assert_eq!(raws("10월 11일 서울"), ["10", "월", "11", "일", "서울"]);
     }
 
     #[test]
