@@ -19,7 +19,8 @@ use chrono::{Datelike, Months, NaiveDate};
 const SLACK_DAYS: i64 = 2;
 
 /// Which of the words (as split, punctuation gone) belong to a date within
-/// [`SLACK_DAYS`] of `day`: "October 11, 2021", "11 October", "Oct 11th", "11 de octubre".
+/// [`SLACK_DAYS`] of `day`: "October 11, 2021", "11 October", "Oct 11th", "11 de octubre",
+/// "10 月 11 日".
 pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
     let mut mask = vec![false; words.len()];
     // A date holds a day number: look around those (month names are slower to read).
@@ -72,10 +73,16 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
 /// Day `d` of the month before, of, or after `day`'s, whichever is nearest to it.
 fn nearest_in_month(day: NaiveDate, d: u32) -> Option<NaiveDate> {
     let first = day.with_day(1)?;
-    [first - Months::new(1), first, first + Months::new(1)]
-        .into_iter()
-        .filter_map(|month| month.with_day(d))
-        .min_by_key(|date| (*date - day).num_days().abs())
+    let month = Months::new(1);
+    [
+        first.checked_sub_months(month),
+        Some(first),
+        first.checked_add_months(month),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|month| month.with_day(d))
+    .min_by_key(|date| (*date - day).num_days().abs())
 }
 
 /// The date of month `m`, day `d` nearest to `day` (the year before, of, or after it).
@@ -170,6 +177,8 @@ mod tests {
             masked_words(&["10", "월", "11", "일", "서울"], day),
             ["서울"]
         );
+        // A day alone, written on the 1st: the last day of the month before.
+        assert_eq!(masked_words(&["31", "日", "夜"], (2021, 11, 1)), ["夜"]);
         // New Year's Eve, written on the 1st.
         assert_eq!(
             masked("Fireworks on December 31", (2022, 1, 1)),
