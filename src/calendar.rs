@@ -1,8 +1,8 @@
 //! Calendar words as news text writes them (month and weekday names, in English in full or
 //! short and in full in the other languages of the feeds storyd meets most; days of the
-//! month; years; the marks of Chinese, Japanese and Korean dates), read in two places: normalize, which cuts a dateline that opens a summary
-//! ([`crate::feed`]), and the engine, which leaves out the day an article names as its own
-//! ([`crate::cluster`]).
+//! month; years; the marks of Chinese, Japanese and Korean dates), read in two places:
+//! normalize, which cuts a dateline that opens a summary ([`crate::feed`]), and the engine,
+//! which leaves out the day an article names as its own ([`crate::cluster`]).
 
 /// Month names, January first.
 const MONTHS: [&str; 12] = [
@@ -412,7 +412,7 @@ fn cjk_date_at<'a>(word: &impl Fn(usize) -> Option<&'a str>, i: usize) -> Option
         _ => (None, i),
     };
     let month = word(at)
-        .filter(|w| w.len() <= 2)
+        .filter(|w| w.len() <= 2 && w.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|w| w.parse::<u32>().ok())
         .filter(|m| (1..=12).contains(m) && marked(at + 1, CjkMark::Month))?;
     let day = day_of_month(word(at + 2)?).filter(|_| marked(at + 3, CjkMark::Day))?;

@@ -32,10 +32,6 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
         let Some(d) = day_of_month(words[i]) else {
             continue;
         };
-        let in_year = |w: WrittenDate| match w.year {
-            Some(y) => NaiveDate::from_ymd_opt(i32::from(y), w.month, w.day),
-            None => nearest(day, w.month, w.day),
-        };
         // Where the date starts and ends, and the day it names.
         let mark = words.get(i + 1).and_then(|w| cjk_mark(w));
         let found = if matches!(mark, Some(CjkMark::Month | CjkMark::Day)) {
@@ -47,7 +43,7 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
                 .filter(|s| *s >= free)
                 .find_map(|s| Some((s, date_at(words, s).filter(|w| s + w.words > i)?)));
             match full {
-                Some((s, w)) => Some((s, s + w.words, in_year(w))),
+                Some((s, w)) => Some((s, s + w.words, named_day(day, w))),
                 None if mark == Some(CjkMark::Day) => Some((i, i + 2, nearest_in_month(day, d))),
                 None => None,
             }
@@ -57,7 +53,7 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
                 .filter(|b| *b >= free)
                 .and_then(|b| Some((b, date_at(words, b)?)))
                 .or_else(|| Some((i, date_at(words, i)?)))
-                .map(|(s, w)| (s, s + w.words, in_year(w)))
+                .map(|(s, w)| (s, s + w.words, named_day(day, w)))
         };
         let Some((start, end, date)) = found else {
             continue;
@@ -68,6 +64,15 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
         free = end;
     }
     mask
+}
+
+/// The day a written date names: in its year, or without one in the year that puts it
+/// nearest `day`.
+fn named_day(day: NaiveDate, w: WrittenDate) -> Option<NaiveDate> {
+    match w.year {
+        Some(y) => NaiveDate::from_ymd_opt(i32::from(y), w.month, w.day),
+        None => nearest(day, w.month, w.day),
+    }
 }
 
 /// Day `d` of the month before, of, or after `day`'s, whichever is nearest to it.
@@ -108,19 +113,14 @@ mod tests {
             .collect()
     }
 
+    /// The words of a text (split at what is not a letter or digit) that are not the day's
+    /// date.
     fn masked(text: &str, day: (i32, u32, u32)) -> Vec<&str> {
         let words: Vec<&str> = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .collect();
-        let day = NaiveDate::from_ymd_opt(day.0, day.1, day.2).expect("a date");
-        let mask = own_dates(&words, day);
-        words
-            .iter()
-            .zip(mask)
-            .filter(|(_, m)| !m)
-            .map(|(w, _)| *w)
-            .collect()
+        masked_words(&words, day)
     }
 
     #[test]
