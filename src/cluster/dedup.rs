@@ -96,38 +96,50 @@ pub(crate) fn shingles(words: &[u64]) -> Vec<u64> {
     out
 }
 
-/// A cheap family of permutations, one per MinHash function: odd multipliers...
-const MULTIPLIERS: [u64; HASHES] = {
-    let mut out = [0u64; HASHES];
-    let mut i = 0;
-    while i < HASHES {
-        out[i] = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(2 * i as u64 + 1) | 1;
-        i += 1;
-    }
-    out
-};
+/// Bits of a shingle's hash that pick its bin (`HASHES` bins).
+const BIN_BITS: u32 = HASHES.trailing_zeros();
 
-/// ...and offsets xored in before the multiply.
-const OFFSETS: [u64; HASHES] = {
-    let mut out = [0u64; HASHES];
-    let mut i = 0;
-    while i < HASHES {
-        out[i] = (i as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
-        i += 1;
-    }
-    out
-};
+/// A shingle's hash for [`bands`]: the shingles are products of an odd constant, whose
+/// low bits mix poorly, so they are mixed once more (the top bits pick the bin).
+fn mix(s: u64) -> u64 {
+    let h = (s ^ (s >> 32)).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    h ^ (h >> 29)
+}
 
 /// The LSH band keys of a shingle set, or `None` when it is too short to judge.
+///
+/// The signature is one-permutation MinHash: each shingle is hashed once, the top bits of
+/// its hash pick one of [`HASHES`] bins, and each bin keeps its smallest hash; a bin no
+/// shingle fell into takes the value of a bin picked by a hash of its number and an attempt
+/// count, retried until it is one that holds a shingle ("optimal densification",
+/// Shrivastava 2017). Two sets then agree on a bin with probability their Jaccard
+/// similarity, as with one permutation per bin, at the cost of one hash per shingle
+/// instead of one per shingle and bin.
 pub(crate) fn bands(shingles: &[u64]) -> Option<Bands> {
     if shingles.len() < MIN_SHINGLES {
         return None;
     }
-    let mut mins = [u64::MAX; HASHES];
+    let mut bins = [u64::MAX; HASHES];
+    let mut filled = 0u64;
     for s in shingles {
-        for ((m, a), x) in mins.iter_mut().zip(&MULTIPLIERS).zip(&OFFSETS) {
-            let h = (s ^ x).wrapping_mul(*a);
-            *m = (*m).min(h ^ (h >> 31));
+        let h = mix(*s);
+        let bin = (h >> (64 - BIN_BITS)) as usize;
+        // The bin's bits are the same for all its shingles: the rest orders them.
+        bins[bin] = bins[bin].min(h << BIN_BITS);
+        filled |= 1 << bin;
+    }
+    let mut mins = bins;
+    for (j, m) in mins.iter_mut().enumerate() {
+        if filled & (1 << j) != 0 {
+            continue;
+        }
+        // At least MIN_SHINGLES shingles, so some bin is filled and this ends.
+        for attempt in 1u64.. {
+            let pick = (mix((j as u64) << 32 | attempt) >> (64 - BIN_BITS)) as usize;
+            if filled & (1 << pick) != 0 {
+                *m = bins[pick];
+                break;
+            }
         }
     }
     let mut out = [0u64; BANDS];
@@ -227,6 +239,43 @@ mod tests {
         assert!(found.contains(&1));
         assert!(containment(&a, &b) > 0.99);
         assert!(containment(&c, &b) < 0.1);
+    }
+
+    /// Two shingle sets of `n` each sharing `n - shift` (Jaccard `(n - shift) / (n + shift)`),
+    /// made apart from other trials' by `trial`, as products of an odd constant like real
+    /// shingles.
+    fn overlapping(trial: u64, n: u64, shift: u64) -> (Vec<u64>, Vec<u64>) {
+        let set = |from: u64| -> Vec<u64> {
+            (from..from + n)
+                .map(|i| (trial << 20 | i).wrapping_mul(0xA24B_AED4_963E_E407))
+                .collect()
+        };
+        (set(0), set(shift))
+    }
+
+    #[test]
+    fn bands_agree_as_often_as_the_jaccard_similarity_says() {
+        // Each band is two bins, each agreeing with probability J: a band with J^2.
+        for (n, shift) in [(40, 20), (40, 8), (40, 2), (12, 3)] {
+            let j = (n - shift) as f64 / (n + shift) as f64;
+            let (mut same, mut found, trials) = (0usize, 0usize, 2_000u64);
+            for t in 0..trials {
+                let (a, b) = overlapping(t, n, shift);
+                let (x, y) = (bands(&a).unwrap(), bands(&b).unwrap());
+                let agree = x.iter().zip(&y).filter(|(p, q)| p == q).count();
+                same += agree;
+                found += usize::from(agree > 0);
+            }
+            let rate = same as f64 / (trials as usize * BANDS) as f64;
+            assert!(
+                (rate - j * j).abs() < 0.03,
+                "J {j:.2}: bands agree {rate:.3}"
+            );
+            if j >= 0.6 {
+                let share = found as f64 / trials as f64;
+                assert!(share > 0.99, "J {j:.2}: found in {share:.3} of trials");
+            }
+        }
     }
 
     #[test]
