@@ -10,7 +10,7 @@ use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
 use super::hashing::{self, Feature, IdMap, IdSet};
 use super::index::StoryIndex;
 use super::language;
-use super::sketch::{DocVectors, Query};
+use super::sketch::{DocVectors, Probes, Query};
 use super::split;
 use super::story::Story;
 use super::tokenize::{Features, Tokenizer};
@@ -71,6 +71,8 @@ pub struct Engine {
     source_df: DocFreq,
     /// Each source's scope in `source_df`, by its key ([`hashing::source`]).
     source_scopes: IdMap<usize>,
+    /// The probe tables of the last article scored, reused for the next.
+    probes: Probes,
 }
 
 impl Engine {
@@ -98,6 +100,7 @@ impl Engine {
             story_expiry: BinaryHeap::new(),
             next_slot: 0,
             source_scopes: IdMap::default(),
+            probes: Probes::default(),
         }
     }
 
@@ -382,7 +385,7 @@ impl Engine {
             .collect();
         near.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         near.truncate(self.config.scored_stories);
-        let q = Query::new(v);
+        let q = Query::reusing(v, std::mem::take(&mut self.probes));
         let floor = self.config.centroid_floor * self.config.join_bar(v.terms);
         // Each story's similarity, and the article's to each of its members: the story it
         // joins keeps those for its next split check.
@@ -400,6 +403,7 @@ impl Engine {
                 })
             })
             .collect();
+        self.probes = q.into_probes();
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let threshold = self.config.join_bar(v.terms);
         let key = self.alloc();

@@ -57,13 +57,36 @@ pub(crate) struct Query<'a> {
     entities: Probe,
 }
 
+/// The probe tables of a [`Query`], kept between articles so that laying one out
+/// allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Probes {
+    text: Probe,
+    entities: Probe,
+}
+
 impl<'a> Query<'a> {
     /// Builds the probe tables of an article.
     pub fn new(v: &'a DocVectors) -> Self {
+        Self::reusing(v, Probes::default())
+    }
+
+    /// Builds the probe tables of an article in the memory of earlier ones.
+    pub fn reusing(v: &'a DocVectors, mut probes: Probes) -> Self {
+        probes.text.fill(&v.text.0);
+        probes.entities.fill(&v.entities.0);
         Query {
             v,
-            text: Probe::new(&v.text.0),
-            entities: Probe::new(&v.entities.0),
+            text: probes.text,
+            entities: probes.entities,
+        }
+    }
+
+    /// Gives the probe tables back for the next article.
+    pub fn into_probes(self) -> Probes {
+        Probes {
+            text: self.text,
+            entities: self.entities,
         }
     }
 

@@ -4,7 +4,7 @@
 //! decay is exponential with a half-life, applied lazily through a scale factor so that an
 //! update costs as much as the article's terms, not the story's.
 
-use super::hashing::{Feature, FeatureMap};
+use super::hashing::Feature;
 use super::table::TermTable;
 
 /// Keeps the `n` heaviest of `items`, heaviest first (ties: smaller id). The order is
@@ -85,7 +85,7 @@ pub(crate) fn dot(a: &[(Feature, f32)], b: &[(Feature, f32)]) -> f32 {
 /// on whether it is shared (about a third are, for two articles on one event).
 #[derive(Debug, Default)]
 pub(crate) struct Probe {
-    /// Feature and weight per slot (feature 0: empty); the length is `mask + 1`.
+    /// Feature and weight per slot (feature 0: empty); the first `mask + 1` are in use.
     table: Vec<(Feature, f32)>,
     mask: usize,
     /// Slots taken, to clear them when the probe is refilled.
@@ -112,7 +112,8 @@ impl Probe {
     /// Lays out another vector in this probe, reusing its memory.
     pub fn fill(&mut self, v: &[(Feature, f32)]) {
         let size = (v.len() * 8).next_power_of_two().clamp(16, 1024);
-        if size != self.table.len() {
+        // A table at least this large is reused: only its first `size` slots are used.
+        if size > self.table.len() {
             self.table = vec![(0, 0.0); size];
         } else {
             self.used.iter().for_each(|i| self.table[*i] = (0, 0.0));
@@ -295,19 +296,34 @@ impl TermFilter {
 /// Counts are kept per scope: the words of each language among the documents in that
 /// language (a language few feeds write in has common words of its own, which would look
 /// rare among all the documents), and names among all documents.
+///
+/// Decay costs nothing per entry: a document counted at time `t` adds `2^((t - base) /
+/// half_life)` (the table's gain at `t`), so every count is its decayed value times the
+/// gain now, and the table holds one 8-byte slot per feature (no time of its own to bring
+/// it up to date). The base moves up to the clock at each prune, and sooner when the gain
+/// would grow past [`MAX_GAIN_EXP`] half-lives (a clock that jumped ahead).
 #[derive(Debug)]
 pub(crate) struct DocFreq {
-    /// Per feature (salted by its scope): decayed count and when it was last brought up
-    /// to date.
-    df: FeatureMap<(f32, i64)>,
-    /// Per scope: decayed count of documents and when it was last brought up to date.
-    docs: Vec<(f64, i64)>,
+    /// Per feature (salted by its scope): its count times the gain.
+    df: TermTable,
+    /// Per scope: the count of documents times the gain.
+    docs: Vec<f64>,
     half_life: f64,
+    /// When the gain is 1.
+    base: i64,
+    /// The latest time counted: an earlier one counts as this (the table never goes back).
+    clock: i64,
+    /// `2^((clock - base) / half_life)`.
+    gain: f64,
     updates: u64,
     /// Every this many updates, features whose decayed count is under `floor` are dropped.
     prune_every: u64,
     floor: f64,
 }
+
+/// Half-lives past the base after which the counts are brought back to a gain of 1 (an
+/// f32 count times `2^64` stays far inside its range).
+const MAX_GAIN_EXP: f64 = 64.0;
 
 impl DocFreq {
     /// An empty table with the given half-life in seconds, which forgets a feature once
@@ -321,9 +337,12 @@ impl DocFreq {
     /// seen again before they faded stay, so the table holds what recurs.
     pub fn forgetting(half_life_secs: f64, floor: f64, every: u64) -> Self {
         DocFreq {
-            df: FeatureMap::default(),
+            df: TermTable::default(),
             docs: Vec::new(),
             half_life: half_life_secs,
+            base: 0,
+            clock: i64::MIN,
+            gain: 1.0,
             updates: 0,
             prune_every: every.max(1),
             floor,
@@ -335,52 +354,80 @@ impl DocFreq {
         feature ^ (scope as Feature).wrapping_mul(0x9E37_79B9)
     }
 
+    /// The gain at time `t`: `2^((t - base) / half_life)` (1 without decay).
+    fn gain_at(&self, t: i64) -> f64 {
+        if self.half_life <= 0.0 || t <= self.base {
+            1.0
+        } else {
+            (t.saturating_sub(self.base) as f64 / self.half_life).exp2()
+        }
+    }
+
+    /// Moves the clock to `now` (never back), rebasing the counts first if the gain would
+    /// grow too large.
+    fn advance(&mut self, now: i64) {
+        if self.clock == i64::MIN {
+            (self.base, self.clock) = (now, now);
+        }
+        if now <= self.clock {
+            return;
+        }
+        self.clock = now;
+        self.gain = self.gain_at(now);
+        if self.gain.log2() > MAX_GAIN_EXP {
+            self.rebase();
+        }
+    }
+
+    /// Divides every count by the gain and moves the base to the clock (gain 1).
+    fn rebase(&mut self) {
+        let g = self.gain;
+        self.df.scale((1.0 / g) as f32);
+        self.docs.iter_mut().for_each(|d| *d /= g);
+        self.base = self.clock;
+        self.gain = 1.0;
+    }
+
     /// Counts one document of `scope` with the given distinct features at time `now`;
     /// returns their inverse document frequencies just after, in order (0 for a feature
-    /// in every document of the scope: it tells nothing apart). They are taken while each
-    /// entry is at hand: the table is large, and a second lookup of every feature would
-    /// cost another cache miss.
+    /// in every document of the scope: it tells nothing apart).
     pub fn observe(&mut self, features: &[Feature], scope: usize, now: i64) -> Vec<f32> {
         let docs = self.count_document(scope, now);
         let idf = features
             .iter()
-            .map(|f| idf_of(docs, self.count(*f, scope, now)))
+            .map(|f| idf_of(docs, self.count(*f, scope)))
             .collect();
-        self.updated(now);
+        self.updated();
         idf
     }
 
     /// Notes one update, pruning faded features every so often.
-    fn updated(&mut self, now: i64) {
+    fn updated(&mut self) {
         self.updates += 1;
         if self.updates % self.prune_every == 0 {
-            self.prune(now);
+            self.prune();
         }
     }
 
     /// Counts one more document of `scope` at time `now`; returns the scope's decayed
     /// count of documents.
     fn count_document(&mut self, scope: usize, now: i64) -> f64 {
+        self.advance(now);
         if self.docs.len() <= scope {
-            self.docs.resize(scope + 1, (0.0, now));
+            self.docs.resize(scope + 1, 0.0);
         }
-        let (docs, at) = &mut self.docs[scope];
-        *docs = *docs * decay(now - *at, self.half_life) + 1.0;
-        *at = (*at).max(now);
-        *docs
+        let docs = &mut self.docs[scope];
+        *docs += self.gain;
+        *docs / self.gain
     }
 
-    /// Counts a feature in one more document of `scope` at time `now`; returns its decayed
-    /// count. The entry is read while at hand: the table is large, and a second lookup
-    /// would cost another cache miss.
-    fn count(&mut self, feature: Feature, scope: usize, now: i64) -> f64 {
-        let e = self
-            .df
-            .entry(Self::key(feature, scope))
-            .or_insert((0.0, now));
-        e.0 = (f64::from(e.0) * decay(now - e.1, self.half_life)) as f32 + 1.0;
-        e.1 = e.1.max(now);
-        f64::from(e.0)
+    /// Counts a feature in one more document of `scope` (at the clock); returns its decayed
+    /// count.
+    fn count(&mut self, feature: Feature, scope: usize) -> f64 {
+        let gain = self.gain;
+        let e = self.df.entry(Self::key(feature, scope));
+        *e += gain as f32;
+        f64::from(*e) / gain
     }
 
     /// Counts one document of `scope` with the given distinct features at time `now`;
@@ -400,36 +447,32 @@ impl DocFreq {
         let shares = features
             .iter()
             .map(|f| {
-                let count = self.count(*f, scope, now);
+                let count = self.count(*f, scope);
                 out_of.map_or(0.0, |d| (count / d) as f32)
             })
             .collect();
-        self.updated(now);
+        self.updated();
         shares
     }
 
-    /// The inverse document frequency of a feature in a scope at time `now`, looked up
-    /// again.
+    /// The inverse document frequency of a feature in a scope at time `now` (not before
+    /// the clock), looked up again.
     #[cfg(test)]
     pub fn idf(&self, feature: Feature, scope: usize, now: i64) -> f32 {
+        let gain = self.gain_at(now.max(self.clock));
         let df = self
             .df
-            .get(&Self::key(feature, scope))
-            .map_or(0.0, |(c, at)| {
-                f64::from(*c) * decay(now - at, self.half_life)
-            });
-        let docs = self
-            .docs
-            .get(scope)
-            .map_or(0.0, |(d, at)| d * decay(now - at, self.half_life));
+            .get(Self::key(feature, scope))
+            .map_or(0.0, |c| f64::from(c) / gain);
+        let docs = self.docs.get(scope).map_or(0.0, |d| d / gain);
         idf_of(docs, df)
     }
 
     /// Drops features whose decayed count has faded below the table's floor.
-    fn prune(&mut self, now: i64) {
-        let (hl, floor) = (self.half_life, self.floor);
-        self.df
-            .retain(|_, (c, at)| f64::from(*c) * decay(now - *at, hl) >= floor);
+    fn prune(&mut self) {
+        self.rebase();
+        let floor = self.floor as f32;
+        self.df.retain(|c| c >= floor);
     }
 
     /// Number of features tracked (for tests and memory checks).
@@ -557,6 +600,23 @@ mod tests {
     }
 
     #[test]
+    fn a_clock_far_ahead_rebases_the_counts() {
+        let mut df = DocFreq::new(3600.0);
+        for _ in 0..4 {
+            df.observe(&[1], 0, 0);
+        }
+        // 100 and then 1,000 half-lives on: the gain would overflow an f32 count.
+        for hours in [100, 1_000] {
+            let idf = df.observe(&[1, 2], 0, hours * 3600);
+            // Everything before has faded: one document, holding both features.
+            assert!(
+                idf.iter().all(|i| (i - (2.0f32 / 1.5).ln()).abs() < 1e-4),
+                "{idf:?}"
+            );
+        }
+    }
+
+    #[test]
     fn rare_features_weigh_more_and_faded_ones_are_pruned() {
         let mut df = DocFreq::new(3600.0);
         for _ in 0..10 {
@@ -566,7 +626,9 @@ mod tests {
         assert!(df.idf(2, 0, 3600) > df.idf(1, 0, 3600));
         // What counting returns is what a lookup just after gives.
         assert_eq!(seen, [df.idf(1, 0, 3600), df.idf(2, 0, 3600)]);
-        df.prune(100 * 3600);
+        // A hundred half-lives on, an empty document brings the clock there.
+        df.observe(&[], 0, 100 * 3600);
+        df.prune();
         assert_eq!(df.len(), 0);
     }
 }
