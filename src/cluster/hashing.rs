@@ -41,8 +41,6 @@ pub(crate) type IdSet = HashSet<u64, BuildHasherDefault<MixHasher>>;
 /// Two features share an id once in about four billion pairs; a window holds a few hundred
 /// thousand features, so a handful of rare words may count as one, which no score notices.
 pub(crate) type Feature = u32;
-/// A map keyed by features.
-pub(crate) type FeatureMap<V> = HashMap<Feature, V, BuildHasherDefault<MixHasher>>;
 /// A set of features.
 pub(crate) type FeatureSet = HashSet<Feature, BuildHasherDefault<MixHasher>>;
 

@@ -103,6 +103,7 @@ fn slot(k: Feature, mask: usize) -> usize {
 
 impl Probe {
     /// The table of a vector (a feature hashed to 0 is left out: it marks empty slots).
+    #[cfg(test)]
     pub fn new(v: &[(Feature, f32)]) -> Self {
         let mut probe = Probe::default();
         probe.fill(v);
