@@ -519,25 +519,16 @@ fn split_ascii(text: &str) -> Vec<Word<'_>> {
         }
         let start = i;
         if let Some(end) = initials(b, start) {
-            words.push(Word {
-                raw: &text[start..end],
-                capitalized: true,
-                acronym: true,
-                number: false,
-                sentence_start,
-            });
+            words.push(acronym(&text[start..end], sentence_start));
             sentence_start = false;
             i = end;
             continue;
         }
         let mut end = start + 1;
-        while let Some(&d) = b.get(end) {
-            let next_digit = b.get(end + 1).is_some_and(u8::is_ascii_digit);
-            let separator = (matches!(d, b'.' | b',') && b[end - 1].is_ascii_digit() && next_digit)
-                || (d == b'-' && b[end - 1].is_ascii_alphabetic() && next_digit);
-            if !(d.is_ascii_alphanumeric() || separator) {
-                break;
-            }
+        while b
+            .get(end)
+            .is_some_and(|d| d.is_ascii_alphanumeric() || separator_at(b, end))
+        {
             end += 1;
         }
         let word = &b[start..end];
@@ -580,27 +571,14 @@ fn split_unicode(text: &str) -> Vec<Word<'_>> {
             continue;
         }
         if let Some(end) = initials(bytes, start) {
-            // "U.S." is the acronym "US": one word, and no sentence ends at its points.
             while chars.next_if(|(j, _)| *j < end).is_some() {}
-            words.push(Word {
-                raw: &text[start..end],
-                capitalized: true,
-                acronym: true,
-                number: false,
-                sentence_start,
-            });
+            words.push(acronym(&text[start..end], sentence_start));
             sentence_start = false;
             continue;
         }
         let mut end = start + c.len_utf8();
         while let Some(&(j, d)) = chars.peek() {
-            // A number keeps its separators ("6.1", "2,000"), and a name its number
-            // ("COVID-19", "F-35": the number alone is no count, and would be shared by
-            // every article naming the same thing).
-            let next_digit = bytes.get(j + 1).is_some_and(u8::is_ascii_digit);
-            let separator = (matches!(d, '.' | ',') && bytes[j - 1].is_ascii_digit() && next_digit)
-                || (d == '-' && bytes[j - 1].is_ascii_alphabetic() && next_digit);
-            if (d.is_alphanumeric() && !is_unspaced(d)) || separator {
+            if (d.is_alphanumeric() && !is_unspaced(d)) || separator_at(bytes, j) {
                 end = j + d.len_utf8();
                 chars.next();
             } else {
@@ -619,6 +597,29 @@ fn split_unicode(text: &str) -> Vec<Word<'_>> {
         sentence_start = false;
     }
     words
+}
+
+/// Capital initials with their points as one word: "U.S." is the acronym "US", and no
+/// sentence ends at its points.
+fn acronym(raw: &str, sentence_start: bool) -> Word<'_> {
+    Word {
+        raw,
+        capitalized: true,
+        acronym: true,
+        number: false,
+        sentence_start,
+    }
+}
+
+/// Whether the byte at `j` (inside a word) is a separator that the word keeps: a number
+/// keeps its separators ("6.1", "2,000"), and a name its number ("COVID-19", "F-35": the
+/// number alone is no count, and would be shared by every article naming the same thing).
+fn separator_at(b: &[u8], j: usize) -> bool {
+    let next_digit = b.get(j + 1).is_some_and(u8::is_ascii_digit);
+    let before = b[j - 1];
+    next_digit
+        && ((matches!(b[j], b'.' | b',') && before.is_ascii_digit())
+            || (b[j] == b'-' && before.is_ascii_alphabetic()))
 }
 
 /// A word with no case and no number in it (a bigram of an unspaced script).
