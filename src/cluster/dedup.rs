@@ -7,8 +7,10 @@
 
 use super::hashing::{IdMap, PairTable, hash};
 
-/// MinHash functions per signature.
+/// MinHash values per signature (bins of the one-permutation hash, see [`bands`]).
 const HASHES: usize = 32;
+// The bins that hold a shingle are one bit each of a `u64`, and a hash's top bits pick one.
+const _: () = assert!(HASHES.is_power_of_two() && HASHES <= 64);
 /// Rows per LSH band; `HASHES / ROWS` bands. Two rows in sixteen bands find a pair with
 /// shingle Jaccard 0.65 (a lightly edited, truncated copy) 99.9% of the time.
 const ROWS: usize = 2;

@@ -1,7 +1,9 @@
-//! An open-addressed table from feature to weight: the terms of a story centroid.
+//! An open-addressed table from feature to weight: the terms of a story centroid, and the
+//! document frequencies.
 //!
 //! A centroid is looked up once per article term for every candidate story, and the
-//! stories are spread over the whole window, so each lookup tends to be a cache miss. Here
+//! stories are spread over the whole window, so each lookup tends to be a cache miss (as
+//! is each of an article's terms in the far larger document frequencies). Here
 //! a feature and its weight share a slot, found from the feature's own (already well mixed)
 //! low bits, so a lookup costs one miss where a general hash map costs two (its control
 //! bytes, then the entry).
