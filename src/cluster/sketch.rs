@@ -53,16 +53,35 @@ impl DocVectors {
 pub(crate) struct Query<'a> {
     /// The article's vectors.
     pub v: &'a DocVectors,
-    text: Probe,
-    entities: Probe,
+    probes: Probes,
 }
 
-/// The probe tables of a [`Query`], kept between articles so that laying one out
-/// allocates nothing.
+/// One article's text and entity features laid out as probe tables; kept between articles
+/// (and between members in a split check) so that laying the next one out allocates
+/// nothing.
 #[derive(Debug, Default)]
 pub(crate) struct Probes {
     text: Probe,
     entities: Probe,
+}
+
+impl Probes {
+    /// Lays out another article's features in these tables.
+    fn fill(&mut self, text: &[(Feature, f32)], entities: &[(Feature, f32)]) {
+        self.text.fill(text);
+        self.entities.fill(entities);
+    }
+
+    /// The similarity of the article laid out here, `a`, to `b`.
+    fn score(&self, a: &View, b: &View, config: &EngineConfig) -> f32 {
+        blend(
+            self.text.dot(b.text),
+            || self.entities.dot(b.entities),
+            a,
+            b,
+            config,
+        )
+    }
 }
 
 impl<'a> Query<'a> {
@@ -73,32 +92,18 @@ impl<'a> Query<'a> {
 
     /// Builds the probe tables of an article in the memory of earlier ones.
     pub fn reusing(v: &'a DocVectors, mut probes: Probes) -> Self {
-        probes.text.fill(&v.text.0);
-        probes.entities.fill(&v.entities.0);
-        Query {
-            v,
-            text: probes.text,
-            entities: probes.entities,
-        }
+        probes.fill(&v.text.0, &v.entities.0);
+        Query { v, probes }
     }
 
     /// Gives the probe tables back for the next article.
     pub fn into_probes(self) -> Probes {
-        Probes {
-            text: self.text,
-            entities: self.entities,
-        }
+        self.probes
     }
 
     /// The article's similarity to one member.
     fn score(&self, m: &View, config: &EngineConfig) -> f32 {
-        blend(
-            self.text.dot(m.text),
-            || self.entities.dot(m.entities),
-            &self.v.view(),
-            m,
-            config,
-        )
+        self.probes.score(&self.v.view(), m, config)
     }
 }
 
@@ -300,9 +305,9 @@ impl Sketch {
         let old: Vec<Option<usize>> = self.members().map(was).collect();
         let (m, n) = (self.slots.len(), before.len());
         let mut out = vec![1.0; m * m];
-        // One probe table per member, dotted with the earlier members not known otherwise
-        // (two tables, refilled for each member).
-        let (mut text, mut entities) = (Probe::default(), Probe::default());
+        // One member at a time laid out as probe tables, dotted with the earlier members not
+        // known otherwise (the same tables, refilled for each member).
+        let mut probes = Probes::default();
         let views: Vec<View> = self.views().collect();
         for j in 0..m {
             let b = &views[j];
@@ -314,12 +319,10 @@ impl Sketch {
                 };
                 let s = before.unwrap_or_else(|| {
                     if !filled {
-                        text.fill(b.text);
-                        entities.fill(b.entities);
+                        probes.fill(b.text, b.entities);
                         filled = true;
                     }
-                    let a = &views[i];
-                    blend(text.dot(a.text), || entities.dot(a.entities), b, a, config)
+                    probes.score(b, &views[i], config)
                 });
                 out[i * m + j] = s;
                 out[j * m + i] = s;
