@@ -19,8 +19,10 @@ pub(crate) const BANDS: usize = HASHES / ROWS;
 /// Texts with fewer shingles than this are too short to call syndicated copies.
 const MIN_SHINGLES: usize = 4;
 
-/// The LSH band keys of one text.
-pub(crate) type Bands = [u64; BANDS];
+/// The LSH band keys of one text: 32 bits each, never 0 (a [`PairTable`]'s empty slot). A
+/// window holds a few million bands, so a key is shared by chance about once in a thousand
+/// lookups, which costs one containment check that then fails.
+pub(crate) type Bands = [u32; BANDS];
 
 /// Maps GUIDs and canonical URLs to the article (by key) that first carried them.
 #[derive(Debug, Default)]
@@ -85,12 +87,16 @@ impl ExactIndex {
     }
 }
 
-/// Sorted distinct word 3-shingles of a text's word hashes.
-pub(crate) fn shingles(words: &[u64]) -> Vec<u64> {
-    let mut out: Vec<u64> = words
+/// Sorted distinct word 3-shingles of a text's word hashes, 32 bits each (the high half of
+/// a 64-bit product): a text of a hundred shingles shares one with an unrelated text by
+/// chance about once in a million comparisons, and each window article keeps its own.
+pub(crate) fn shingles(words: &[u64]) -> Vec<u32> {
+    let mut out: Vec<u32> = words
         .windows(3)
         .map(|w| {
-            (w[0].rotate_left(21) ^ w[1].rotate_left(42) ^ w[2]).wrapping_mul(0xA24B_AED4_963E_E407)
+            let h = (w[0].rotate_left(21) ^ w[1].rotate_left(42) ^ w[2])
+                .wrapping_mul(0xA24B_AED4_963E_E407);
+            (h >> 32) as u32
         })
         .collect();
     out.sort_unstable();
@@ -101,10 +107,12 @@ pub(crate) fn shingles(words: &[u64]) -> Vec<u64> {
 /// Bits of a shingle's hash that pick its bin (`HASHES` bins).
 const BIN_BITS: u32 = HASHES.trailing_zeros();
 
-/// A shingle's hash for [`bands`]: the shingles are products of an odd constant, whose
-/// low bits mix poorly, so they are mixed once more (the top bits pick the bin).
+/// A shingle's hash for [`bands`] (the top bits pick the bin): two multiply-xorshift
+/// rounds, so that shingles in arithmetic progression land in random bins; a bijection, so
+/// distinct shingles never meet in it.
 fn mix(s: u64) -> u64 {
-    let h = (s ^ (s >> 32)).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    let h = s.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let h = (h ^ (h >> 32)).wrapping_mul(0xD6E8_FEB8_6659_FD93);
     h ^ (h >> 29)
 }
 
@@ -117,14 +125,14 @@ fn mix(s: u64) -> u64 {
 /// Shrivastava 2017). Two sets then agree on a bin with probability their Jaccard
 /// similarity, as with one permutation per bin, at the cost of one hash per shingle
 /// instead of one per shingle and bin.
-pub(crate) fn bands(shingles: &[u64]) -> Option<Bands> {
+pub(crate) fn bands(shingles: &[u32]) -> Option<Bands> {
     if shingles.len() < MIN_SHINGLES {
         return None;
     }
     let mut bins = [u64::MAX; HASHES];
     let mut filled = 0u64;
     for s in shingles {
-        let h = mix(*s);
+        let h = mix(u64::from(*s));
         let bin = (h >> (64 - BIN_BITS)) as usize;
         // The bin's bits are the same for all its shingles: the rest orders them.
         bins[bin] = bins[bin].min(h << BIN_BITS);
@@ -144,17 +152,18 @@ pub(crate) fn bands(shingles: &[u64]) -> Option<Bands> {
             }
         }
     }
-    let mut out = [0u64; BANDS];
+    let mut out = [0u32; BANDS];
     for (b, chunk) in mins.chunks(ROWS).enumerate() {
-        out[b] = chunk.iter().fold(b as u64 + 1, |acc, m| {
+        let key = chunk.iter().fold(b as u64 + 1, |acc, m| {
             (acc.rotate_left(17) ^ m).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         });
+        out[b] = ((key >> 32) as u32).max(1);
     }
     Some(out)
 }
 
 /// Share of the smaller set's shingles found in the other set.
-pub(crate) fn containment(a: &[u64], b: &[u64]) -> f32 {
+pub(crate) fn containment(a: &[u32], b: &[u32]) -> f32 {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if small.is_empty() {
         return 0.0;
@@ -168,16 +177,24 @@ pub(crate) fn containment(a: &[u64], b: &[u64]) -> f32 {
 
 /// LSH buckets: band key to the articles (by key) whose signature has that band, as
 /// (band, article) pairs in one [`PairTable`]: the table is the largest the engine keeps
-/// (a window's articles times [`BANDS`]), and most bands hold a single article.
+/// (a window's articles times [`BANDS`]), and most bands hold a single article. It holds
+/// the low 32 bits of each article's key: keys are handed out in increasing order and a
+/// window never spans 2^32 of them, so the next key to be handed out restores the rest.
 #[derive(Debug, Default)]
 pub(crate) struct NearIndex {
     buckets: PairTable,
 }
 
 impl NearIndex {
-    /// Articles sharing at least one band with these, oldest first, without repeats.
-    pub fn candidates(&self, bands: &Bands) -> Vec<u64> {
-        let mut out: Vec<u64> = bands.iter().flat_map(|b| self.buckets.values(*b)).collect();
+    /// Articles sharing at least one band with these, oldest first, without repeats, all
+    /// keys below `next_key` (the next key the engine will hand out).
+    pub fn candidates(&self, bands: &Bands, next_key: u64) -> Vec<u64> {
+        let low = next_key as u32;
+        let mut out: Vec<u64> = bands
+            .iter()
+            .flat_map(|b| self.buckets.values(*b))
+            .map(|v| next_key - u64::from(low.wrapping_sub(v)))
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -186,14 +203,14 @@ impl NearIndex {
     /// Files an article under its bands.
     pub fn insert(&mut self, bands: &Bands, article: u64) {
         for b in bands {
-            self.buckets.insert(*b, article);
+            self.buckets.insert(*b, article as u32);
         }
     }
 
     /// Removes an article from its bands (each insert of a band is undone by one remove).
     pub fn remove(&mut self, bands: &Bands, article: u64) {
         for b in bands {
-            self.buckets.remove(*b, article);
+            self.buckets.remove(*b, article as u32);
         }
     }
 }
@@ -237,19 +254,19 @@ mod tests {
         let mut idx = NearIndex::default();
         idx.insert(&bands(&a).unwrap(), 1);
         idx.insert(&bands(&c).unwrap(), 2);
-        let found = idx.candidates(&bands(&b).unwrap());
+        let found = idx.candidates(&bands(&b).unwrap(), 3);
         assert!(found.contains(&1));
         assert!(containment(&a, &b) > 0.99);
         assert!(containment(&c, &b) < 0.1);
     }
 
     /// Two shingle sets of `n` each sharing `n - shift` (Jaccard `(n - shift) / (n + shift)`),
-    /// made apart from other trials' by `trial`, as products of an odd constant like real
+    /// made apart from other trials' by `trial`, as high halves of products of an odd constant like real
     /// shingles.
-    fn overlapping(trial: u64, n: u64, shift: u64) -> (Vec<u64>, Vec<u64>) {
-        let set = |from: u64| -> Vec<u64> {
+    fn overlapping(trial: u64, n: u64, shift: u64) -> (Vec<u32>, Vec<u32>) {
+        let set = |from: u64| -> Vec<u32> {
             (from..from + n)
-                .map(|i| (trial << 20 | i).wrapping_mul(0xA24B_AED4_963E_E407))
+                .map(|i| ((trial << 20 | i).wrapping_mul(0xA24B_AED4_963E_E407) >> 32) as u32)
                 .collect()
         };
         (set(0), set(shift))
@@ -278,6 +295,19 @@ mod tests {
                 assert!(share > 0.99, "J {j:.2}: found in {share:.3} of trials");
             }
         }
+    }
+
+    #[test]
+    fn near_index_restores_keys_past_32_bits() {
+        let text = "officials said the summit ended late on sunday without a ceasefire deal";
+        let b = bands(&shingles(&words(text))).unwrap();
+        let mut idx = NearIndex::default();
+        let (old, new) = ((1u64 << 32) - 3, (1u64 << 32) + 4);
+        idx.insert(&b, old);
+        idx.insert(&b, new);
+        assert_eq!(idx.candidates(&b, new + 1), vec![old, new]);
+        idx.remove(&b, old);
+        assert_eq!(idx.candidates(&b, new + 1), vec![new]);
     }
 
     #[test]

@@ -41,7 +41,7 @@ struct ArticleRec {
     id: String,
     story: u64,
     exact: ExactKeys,
-    shingles: Vec<u64>,
+    shingles: Vec<u32>,
     /// Boxed: most lookups of a record never read them, and the map holds records inline.
     bands: Option<Box<Bands>>,
 }
@@ -195,7 +195,7 @@ impl Engine {
 
     /// Reads an article: its signal vectors (counting it in document frequencies), and the
     /// shingles and MinHash bands that find its near duplicates.
-    fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Vec<u64>, Option<Box<Bands>>) {
+    fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Vec<u32>, Option<Box<Bands>>) {
         let source = hashing::source(&doc.source);
         let features = self.tokenizer.features_from(
             source,
@@ -315,7 +315,7 @@ impl Engine {
     fn near_original(&self, rec: &ArticleRec) -> Option<(u64, f32)> {
         let bands = rec.bands.as_ref()?;
         let mut best: Option<(u64, f32)> = None;
-        for key in self.near.candidates(bands) {
+        for key in self.near.candidates(bands, self.next_slot) {
             let Some(other) = self.articles.get(&key) else {
                 continue;
             };

@@ -76,35 +76,36 @@ pub(crate) fn fold(h: u64) -> Feature {
     (h ^ (h >> 32)) as Feature
 }
 
-/// An open-addressed multiset of (key, value) pairs, the values under a key in its probe
-/// run: for tables so large that every lookup is a cache miss, and where most keys hold a
-/// single value, an insert, a lookup or a removal here costs one miss where a general hash
-/// map costs two (its control bytes, then the entry). Values must not be [`VACANT`].
+/// An open-addressed multiset of (key, value) pairs of 32 bits each, the values under a
+/// key in its probe run: for tables so large that every lookup is a cache miss, and where
+/// most keys hold a single value, an insert, a lookup or a removal here costs one miss
+/// where a general hash map costs two (its control bytes, then the entry). Keys must not be
+/// [`VACANT`].
 #[derive(Debug, Default)]
 pub(crate) struct PairTable {
-    /// (key, value) per slot, value [`VACANT`] for an empty slot; the length is a power of
-    /// two (or zero).
-    slots: Vec<(u64, u64)>,
+    /// (key, value) per slot, key [`VACANT`] for an empty slot; the length is a power of two
+    /// (or zero).
+    slots: Vec<(u32, u32)>,
     /// Pairs held.
     len: usize,
-    /// 64 less the number of bits of a slot index.
+    /// 32 less the number of bits of a slot index.
     shift: u32,
 }
 
-/// The value that marks an empty slot of a [`PairTable`].
-pub(crate) const VACANT: u64 = u64::MAX;
+/// The key that marks an empty slot of a [`PairTable`].
+pub(crate) const VACANT: u32 = 0;
 
 impl PairTable {
     /// The values held under a key, in no particular order.
-    pub fn values(&self, key: u64) -> impl Iterator<Item = u64> + '_ {
+    pub fn values(&self, key: u32) -> impl Iterator<Item = u32> + '_ {
         self.run(key)
             .filter(move |i| self.slots[*i].0 == key)
             .map(|i| self.slots[i].1)
     }
 
     /// Adds a pair (repeats are kept).
-    pub fn insert(&mut self, key: u64, value: u64) {
-        debug_assert!(value != VACANT);
+    pub fn insert(&mut self, key: u32, value: u32) {
+        debug_assert!(key != VACANT);
         if 2 * (self.len + 1) > self.slots.len() {
             self.grow();
         }
@@ -112,7 +113,7 @@ impl PairTable {
     }
 
     /// Removes one occurrence of a pair; says whether there was one.
-    pub fn remove(&mut self, key: u64, value: u64) -> bool {
+    pub fn remove(&mut self, key: u32, value: u32) -> bool {
         let Some(i) = self.run(key).find(|i| self.slots[*i] == (key, value)) else {
             return false;
         };
@@ -127,16 +128,16 @@ impl PairTable {
     }
 
     /// The slots of a key's probe run: from its home to the first empty slot.
-    fn run(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
+    fn run(&self, key: u32) -> impl Iterator<Item = usize> + '_ {
         let start = (!self.slots.is_empty()).then(|| self.home(key));
         std::iter::successors(start, |i| Some(self.next(*i)))
-            .take_while(|i| self.slots[*i].1 != VACANT)
+            .take_while(|i| self.slots[*i].0 != VACANT)
     }
 
     /// The slot where a key's probe run starts (Fibonacci hashing: the high bits of the
     /// key times the golden ratio).
-    fn home(&self, key: u64) -> usize {
-        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    fn home(&self, key: u32) -> usize {
+        (key.wrapping_mul(0x9E37_79B9) >> self.shift) as usize
     }
 
     /// The slot after `i`, wrapping around.
@@ -145,9 +146,9 @@ impl PairTable {
     }
 
     /// Stores a pair in the first empty slot of its key's run (the table has room).
-    fn put(&mut self, key: u64, value: u64) {
+    fn put(&mut self, key: u32, value: u32) {
         let mut i = self.home(key);
-        while self.slots[i].1 != VACANT {
+        while self.slots[i].0 != VACANT {
             i = self.next(i);
         }
         self.slots[i] = (key, value);
@@ -159,7 +160,7 @@ impl PairTable {
     fn vacate(&mut self, mut hole: usize) {
         let mask = self.slots.len() - 1;
         let mut j = self.next(hole);
-        while self.slots[j].1 != VACANT {
+        while self.slots[j].0 != VACANT {
             let home = self.home(self.slots[j].0);
             // The pair at `j` may move into the hole if the hole lies between its home and
             // `j` (cyclically).
@@ -169,17 +170,17 @@ impl PairTable {
             }
             j = self.next(j);
         }
-        self.slots[hole] = (0, VACANT);
+        self.slots[hole] = (VACANT, 0);
         self.len -= 1;
     }
 
     /// Doubles the table (at least 64 slots) and puts every pair back.
     fn grow(&mut self) {
         let size = (2 * self.slots.len()).max(64);
-        let old = std::mem::replace(&mut self.slots, vec![(0, VACANT); size]);
-        self.shift = 64 - size.trailing_zeros();
+        let old = std::mem::replace(&mut self.slots, vec![(VACANT, 0); size]);
+        self.shift = 32 - size.trailing_zeros();
         self.len = 0;
-        for (key, value) in old.into_iter().filter(|(_, v)| *v != VACANT) {
+        for (key, value) in old.into_iter().filter(|(k, _)| *k != VACANT) {
             self.put(key, value);
         }
     }
@@ -278,9 +279,9 @@ mod tests {
         // Few distinct keys, so runs are long and removals shift pairs back.
         let mut rng = fastrand::Rng::with_seed(5);
         let mut table = PairTable::default();
-        let mut model: Vec<(u64, u64)> = Vec::new();
-        for value in 0..6_000u64 {
-            let key = rng.u64(..300);
+        let mut model: Vec<(u32, u32)> = Vec::new();
+        for value in 0..6_000u32 {
+            let key = rng.u32(1..300);
             table.insert(key, value);
             model.push((key, value));
             if rng.bool() {
@@ -289,10 +290,10 @@ mod tests {
                 assert!(!table.remove(key, value));
             }
             if value % 97 == 0 {
-                let key = rng.u64(..300);
-                let mut got: Vec<u64> = table.values(key).collect();
+                let key = rng.u32(1..300);
+                let mut got: Vec<u32> = table.values(key).collect();
                 got.sort_unstable();
-                let mut want: Vec<u64> = model
+                let mut want: Vec<u32> = model
                     .iter()
                     .filter(|(k, _)| *k == key)
                     .map(|(_, v)| *v)
@@ -305,7 +306,7 @@ mod tests {
             assert!(table.remove(key, value));
         }
         assert_eq!(table.len(), 0);
-        assert!(table.slots.iter().all(|s| s.1 == VACANT));
+        assert!(table.slots.iter().all(|s| s.0 == VACANT));
     }
 
     #[test]
