@@ -6,6 +6,7 @@
 //! text's shingles appear in the longer one (containment, which survives truncation).
 
 use super::hashing::{IdMap, PairTable, hash};
+use std::num::NonZeroU64;
 
 /// MinHash values per signature (bins of the one-permutation hash, see [`bands`]).
 const HASHES: usize = 32;
@@ -31,11 +32,12 @@ pub(crate) struct ExactIndex {
     urls: IdMap<u64>,
 }
 
-/// The hashes under which an article is known to the exact index.
+/// The hashes under which an article is known to the exact index (never 0, so that a
+/// missing one costs no space).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ExactKeys {
-    guid: Option<u64>,
-    url: Option<u64>,
+    guid: Option<NonZeroU64>,
+    url: Option<NonZeroU64>,
 }
 
 impl ExactKeys {
@@ -44,7 +46,7 @@ impl ExactKeys {
         let key = |ns: u64, s: Option<&str>| {
             s.map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(|s| hash(ns, s))
+                .map(|s| NonZeroU64::new(hash(ns, s)).unwrap_or(NonZeroU64::MIN))
         };
         ExactKeys {
             guid: key(1, guid),
@@ -56,30 +58,30 @@ impl ExactKeys {
 impl ExactIndex {
     /// The article that already carried this GUID or URL, if any.
     pub fn find(&self, keys: &ExactKeys) -> Option<u64> {
-        let by_guid = keys.guid.and_then(|g| self.guids.get(&g));
+        let by_guid = keys.guid.and_then(|g| self.guids.get(&g.get()));
         by_guid
-            .or_else(|| keys.url.and_then(|u| self.urls.get(&u)))
+            .or_else(|| keys.url.and_then(|u| self.urls.get(&u.get())))
             .copied()
     }
 
     /// Records the article's keys, keeping earlier owners of the same keys.
     pub fn insert(&mut self, keys: &ExactKeys, article: u64) {
         if let Some(g) = keys.guid {
-            self.guids.entry(g).or_insert(article);
+            self.guids.entry(g.get()).or_insert(article);
         }
         if let Some(u) = keys.url {
-            self.urls.entry(u).or_insert(article);
+            self.urls.entry(u.get()).or_insert(article);
         }
     }
 
     /// Forgets the article's keys if they still point at it.
     pub fn remove(&mut self, keys: &ExactKeys, article: u64) {
-        if let Some(g) = keys.guid {
+        if let Some(g) = keys.guid.map(NonZeroU64::get) {
             if self.guids.get(&g) == Some(&article) {
                 self.guids.remove(&g);
             }
         }
-        if let Some(u) = keys.url {
+        if let Some(u) = keys.url.map(NonZeroU64::get) {
             if self.urls.get(&u) == Some(&article) {
                 self.urls.remove(&u);
             }

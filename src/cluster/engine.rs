@@ -36,15 +36,17 @@ const SOURCE_PRIOR: f64 = 10.0;
 /// Articles a source has (decayed) before its words' shares count.
 const SOURCE_MIN_ARTICLES: f64 = 20.0;
 
-/// What the engine remembers of an article inside the window.
+/// What the engine remembers of an article inside the window (the map holds a window's
+/// worth of them inline, so the fields are the slimmest owned forms: 64 bytes).
 struct ArticleRec {
-    id: String,
+    id: Box<str>,
     story: u64,
     exact: ExactKeys,
-    shingles: Vec<u32>,
+    shingles: Box<[u32]>,
     /// Boxed: most lookups of a record never read them, and the map holds records inline.
     bands: Option<Box<Bands>>,
 }
+const _: () = assert!(std::mem::size_of::<ArticleRec>() <= 64);
 
 /// The story engine; see the module docs of [`crate::cluster`].
 pub struct Engine {
@@ -117,7 +119,7 @@ impl Engine {
         }
         let (vectors, shingles, bands) = self.read(doc, now);
         let rec = ArticleRec {
-            id: doc.id.clone(),
+            id: doc.id.as_str().into(),
             story: 0,
             exact: keys,
             shingles,
@@ -152,7 +154,7 @@ impl Engine {
         self.index_features(slot, &vectors);
         self.push_story_expiry(slot);
         let rec = ArticleRec {
-            id: doc.id.clone(),
+            id: doc.id.as_str().into(),
             story: slot,
             exact,
             shingles,
@@ -195,7 +197,7 @@ impl Engine {
 
     /// Reads an article: its signal vectors (counting it in document frequencies), and the
     /// shingles and MinHash bands that find its near duplicates.
-    fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Vec<u32>, Option<Box<Bands>>) {
+    fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Box<[u32]>, Option<Box<Bands>>) {
         let source = hashing::source(&doc.source);
         let features = self.tokenizer.features_from(
             source,
@@ -209,7 +211,7 @@ impl Engine {
         let vectors = self.vectors(&features, named, now);
         let shingles = dedup::shingles(&features.words);
         let bands = dedup::bands(&shingles).map(Box::new);
-        (vectors, shingles, bands)
+        (vectors, shingles.into_boxed_slice(), bands)
     }
 
     /// Counts the article in document frequencies and builds its signal vectors.
@@ -292,7 +294,7 @@ impl Engine {
         now: i64,
     ) -> Option<Assignment> {
         let rec = self.articles.get(&original)?;
-        let original_id = rec.id.clone();
+        let original_id = rec.id.to_string();
         let slot = self.resolve(rec.story)?;
         let key = self.alloc();
         let story = self.stories.get_mut(&slot)?;
@@ -301,10 +303,10 @@ impl Engine {
         let out = assignment(story, MatchKind::Exact, 1.0, Some(original_id), Vec::new());
         self.push_story_expiry(slot);
         let rec = ArticleRec {
-            id: doc.id.clone(),
+            id: doc.id.as_str().into(),
             story: slot,
             exact: keys,
-            shingles: Vec::new(),
+            shingles: Box::default(),
             bands: None,
         };
         self.register(key, rec, now);
@@ -342,7 +344,7 @@ impl Engine {
         now: i64,
     ) -> Assignment {
         let (original_id, story) = match self.articles.get(&original) {
-            Some(o) => (o.id.clone(), o.story),
+            Some(o) => (o.id.to_string(), o.story),
             None => return self.join_similar_or_new(rec, v, now),
         };
         let Some(slot) = self.resolve(story) else {
@@ -437,7 +439,7 @@ impl Engine {
         }
         self.push_story_expiry(survivor);
         rec.story = survivor;
-        let fallback = (stable_id(&["story", &rec.id]), rec.id.clone());
+        let fallback = (stable_id(&["story", &rec.id]), rec.id.to_string());
         self.register(key, rec, now);
         let splits = if kind == MatchKind::Similar {
             self.maybe_split(survivor, key, now)
@@ -550,7 +552,7 @@ impl Engine {
         current: u64,
         now: i64,
     ) -> Option<Split> {
-        let first = self.articles.get(keys.first()?)?.id.clone();
+        let first = self.articles.get(keys.first()?)?.id.to_string();
         let id = stable_id(&["story", &first]);
         let story = self.stories.get_mut(&slot)?;
         let positions: Vec<usize> = story
@@ -576,7 +578,7 @@ impl Engine {
         }
         let from = story.id.clone();
         let articles = &self.articles;
-        let name = |k: u64| articles.get(&k).map(|a| a.id.clone());
+        let name = |k: u64| articles.get(&k).map(|a| a.id.to_string());
         let other = story.split_off(&positions, past, id.clone(), now, self.half_life, name);
         let moved: Vec<u64> = other.articles().collect();
         let from_headline_article = story.headline.clone();
@@ -596,7 +598,7 @@ impl Engine {
             if let Some(a) = self.articles.get_mut(&k) {
                 a.story = new_slot;
                 if k != current {
-                    articles.push(a.id.clone());
+                    articles.push(a.id.to_string());
                 }
             }
         }
@@ -778,7 +780,7 @@ mod tests {
 
     /// The article key of an article id.
     fn key(e: &Engine, id: &str) -> u64 {
-        let found = e.articles.iter().find(|(_, a)| a.id == id);
+        let found = e.articles.iter().find(|(_, a)| &*a.id == id);
         *found.expect("in the window").0
     }
 

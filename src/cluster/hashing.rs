@@ -186,26 +186,26 @@ impl PairTable {
     }
 }
 
-/// A multimap from ids to ids, unordered within a key. Each key's entry in one flat table
+/// A multimap from 32-bit ids to 32-bit ids, unordered within a key. Each key's entry in one flat table
 /// holds its value when it has one, and the number of its heap list when it has more, so
 /// the many keys holding a single value (most rare words) cost no allocation of their
 /// own, and any key costs one table lookup.
 #[derive(Debug, Default)]
 pub(crate) struct IdLists {
     /// Key to its value, or ([`LIST`] set) to the number of its list in `lists`.
-    heads: IdMap<u64>,
+    heads: HashMap<u32, u32, BuildHasherDefault<MixHasher>>,
     /// Values of the keys holding two or more (empty when free).
-    lists: Vec<Vec<u64>>,
+    lists: Vec<Vec<u32>>,
     /// Numbers of free lists.
     free: Vec<usize>,
 }
 
 /// The bit that marks a head as a list number (values stay below it).
-const LIST: u64 = 1 << 63;
+const LIST: u32 = 1 << 31;
 
 impl IdLists {
-    /// Adds a value under a key (repeats are kept); values must be below 2^63.
-    pub fn push(&mut self, key: u64, value: u64) {
+    /// Adds a value under a key (repeats are kept); values must be below 2^31.
+    pub fn push(&mut self, key: u32, value: u32) {
         debug_assert!(value & LIST == 0);
         match self.heads.entry(key) {
             std::collections::hash_map::Entry::Vacant(e) => {
@@ -221,14 +221,14 @@ impl IdLists {
                         self.lists.len() - 1
                     });
                     self.lists[n].extend([head, value]);
-                    e.insert(LIST | n as u64);
+                    e.insert(LIST | n as u32);
                 }
             }
         }
     }
 
     /// Removes one occurrence of a value under a key; says whether there was one.
-    pub fn remove(&mut self, key: u64, value: u64) -> bool {
+    pub fn remove(&mut self, key: u32, value: u32) -> bool {
         let Some(head) = self.heads.get_mut(&key) else {
             return false;
         };
@@ -255,7 +255,7 @@ impl IdLists {
     }
 
     /// The values under a key, in no particular order (empty when none).
-    pub fn get(&self, key: u64) -> &[u64] {
+    pub fn get(&self, key: u32) -> &[u32] {
         match self.heads.get(&key) {
             None => &[],
             Some(head) if *head & LIST == 0 => std::slice::from_ref(head),
@@ -316,12 +316,12 @@ mod tests {
         m.push(1, 11);
         m.push(1, 12);
         m.push(2, 20);
-        let mut got: Vec<u64> = m.get(1).to_vec();
+        let mut got: Vec<u32> = m.get(1).to_vec();
         got.sort_unstable();
         assert_eq!((got, m.get(3).len()), (vec![10, 11, 12], 0));
         assert!(m.remove(1, 10));
         assert!(!m.remove(1, 99));
-        let mut got: Vec<u64> = m.get(1).to_vec();
+        let mut got: Vec<u32> = m.get(1).to_vec();
         got.sort_unstable();
         assert_eq!(got, vec![11, 12]);
         m.remove(1, 11);

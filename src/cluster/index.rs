@@ -47,7 +47,7 @@ impl StoryIndex {
             (n, 0)
         });
         entry.1 += 1;
-        self.postings.push(u64::from(feature), u64::from(entry.0));
+        self.postings.push(feature, entry.0);
     }
 
     /// Removes a story from a feature's list, dropping the list when it empties.
@@ -55,7 +55,7 @@ impl StoryIndex {
         let Some(entry) = self.numbers.get_mut(&slot) else {
             return;
         };
-        if self.postings.remove(u64::from(feature), u64::from(entry.0)) {
+        if self.postings.remove(feature, entry.0) {
             entry.1 -= 1;
             if entry.1 == 0 {
                 self.free.push(entry.0);
@@ -94,7 +94,7 @@ impl StoryIndex {
         }
         self.touched.clear();
         for (feature, weight) in query {
-            let list = self.postings.get(u64::from(*feature));
+            let list = self.postings.get(*feature);
             if list.len() > POSTING_SCAN_CAP {
                 continue;
             }
