@@ -107,24 +107,44 @@ impl<'a> Query<'a> {
     }
 }
 
-/// Where one member's features sit in the sketch's buffer.
+/// Where one member's features sit in the sketch's buffer, and the rest of what it keeps
+/// (a window holds a slot per kept member, so in the slimmest owned forms: 80 bytes).
 #[derive(Debug, Clone)]
 struct Slot {
-    start: usize,
-    split: usize,
-    end: usize,
-    years: Vec<u16>,
-    quantities: Vec<Count>,
+    /// Its text features are `feats[start..split]`, its entity features `feats[split..end]`.
+    start: u32,
+    split: u32,
+    end: u32,
+    /// Its distinct content terms.
+    terms: u32,
+    years: Box<[u16]>,
+    quantities: Box<[Count]>,
     /// The member's article key in the engine.
     member: u64,
-    /// Its distinct content terms.
-    terms: usize,
     /// Its place in the order of pushes (the founder is 0).
     seq: u64,
     /// Its similarities to the members kept when it joined (founder first, then the
     /// others in order), as scored to decide that it joins; empty when not known, and
     /// emptied once a split check has taken them.
-    known: Vec<f32>,
+    known: Box<[f32]>,
+}
+const _: () = assert!(std::mem::size_of::<Slot>() <= 80);
+
+impl Slot {
+    /// Where its text features sit in the buffer.
+    fn text(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.split as usize
+    }
+
+    /// Where its entity features sit in the buffer.
+    fn entities(&self) -> std::ops::Range<usize> {
+        self.split as usize..self.end as usize
+    }
+
+    /// How many features it has in the buffer.
+    fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
 }
 
 /// One member as stored: its text and entity features, its years and its counts.
@@ -191,27 +211,29 @@ impl Sketch {
         if self.slots.len() >= self.cap {
             dropped = Some((self.slots[1].member, self.vectors(1)));
             let gone = self.slots.remove(1);
-            self.dead += gone.end - gone.start;
+            self.dead += gone.len();
             // Compacting only once a third of the buffer is holes costs a bounded number of
             // copies per feature, where closing each hole at once moved the whole buffer.
             if 2 * self.dead > self.feats.len() - self.dead {
                 self.compact();
             }
         }
-        let start = self.feats.len();
+        // A buffer past 2^32 features would be 48 members of 90 million words each.
+        let at = |feats: &Vec<(Feature, f32)>| feats.len() as u32;
+        let start = at(&self.feats);
         self.feats.extend_from_slice(&v.text.0);
-        let split = self.feats.len();
+        let split = at(&self.feats);
         self.feats.extend_from_slice(&v.entities.0);
         self.slots.push(Slot {
             start,
             split,
-            end: self.feats.len(),
-            years: v.years.clone(),
-            quantities: v.quantities.clone(),
+            end: at(&self.feats),
+            terms: v.terms as u32,
+            years: v.years.as_slice().into(),
+            quantities: v.quantities.as_slice().into(),
             member,
-            terms: v.terms,
             seq: self.pushes,
-            known,
+            known: known.into_boxed_slice(),
         });
         self.pushes += 1;
         dropped
@@ -248,13 +270,13 @@ impl Sketch {
         // Slots lie in the buffer in member order, so copying each down in place is safe.
         let mut at = 0;
         for s in &mut self.slots {
-            self.feats.copy_within(s.start..s.end, at);
+            self.feats.copy_within(s.start as usize..s.end as usize, at as usize);
             s.split = at + (s.split - s.start);
             s.end = at + (s.end - s.start);
             s.start = at;
             at = s.end;
         }
-        self.feats.truncate(at);
+        self.feats.truncate(at as usize);
         self.dead = 0;
     }
 
@@ -282,17 +304,17 @@ impl Sketch {
     pub fn vectors(&self, i: usize) -> DocVectors {
         let s = &self.slots[i];
         DocVectors {
-            text: SparseVec(self.feats[s.start..s.split].to_vec()),
-            entities: SparseVec(self.feats[s.split..s.end].to_vec()),
-            terms: s.terms,
-            years: s.years.clone(),
-            quantities: s.quantities.clone(),
+            text: SparseVec(self.feats[s.text()].to_vec()),
+            entities: SparseVec(self.feats[s.entities()].to_vec()),
+            terms: s.terms as usize,
+            years: s.years.to_vec(),
+            quantities: s.quantities.to_vec(),
         }
     }
 
     /// The members' distinct content terms, founder first.
     pub fn terms(&self) -> impl Iterator<Item = usize> + '_ {
-        self.slots.iter().map(|s| s.terms)
+        self.slots.iter().map(|s| s.terms as usize)
     }
 
     /// Similarities of every pair of members, row-major (1 on the diagonal). Pairs of
@@ -330,7 +352,7 @@ impl Sketch {
         }
         drop(views);
         // What the members were scored against is in the table now.
-        self.slots.iter_mut().for_each(|s| s.known = Vec::new());
+        self.slots.iter_mut().for_each(|s| s.known = Box::default());
         self.last_pairs = (self.members().collect(), out);
         &self.last_pairs.1
     }
@@ -355,8 +377,8 @@ impl Sketch {
 
     fn views(&self) -> impl Iterator<Item = View<'_>> {
         self.slots.iter().map(|s| View {
-            text: &self.feats[s.start..s.split],
-            entities: &self.feats[s.split..s.end],
+            text: &self.feats[s.text()],
+            entities: &self.feats[s.entities()],
             years: &s.years,
             quantities: &s.quantities,
         })
