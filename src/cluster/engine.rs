@@ -495,7 +495,7 @@ impl Engine {
         if bar <= 0.0 {
             return Vec::new();
         }
-        let groups = split::average_link(story.sketch.pairwise(&self.config), m, bar);
+        let groups = split::average_link(&story.sketch.pairwise(&self.config), m, bar);
         let members: Vec<u64> = story.sketch.members().collect();
         let mut out = Vec::new();
         // The founder's group keeps the story, or the largest group if the founder is alone

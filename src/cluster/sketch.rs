@@ -147,6 +147,13 @@ impl Slot {
     }
 }
 
+/// Where the pair of members `x < y` of `n` sits among the pairs above the diagonal of
+/// their similarity matrix, row by row.
+fn upper(x: usize, y: usize, n: usize) -> usize {
+    debug_assert!(x < y && y < n);
+    x * (2 * n - x - 1) / 2 + (y - x - 1)
+}
+
 /// One member as stored: its text and entity features, its years and its counts.
 struct View<'a> {
     text: &'a [(Feature, f32)],
@@ -164,8 +171,9 @@ pub(crate) struct Sketch {
     cap: usize,
     /// Features in `feats` that belong to no member any more.
     dead: usize,
-    /// The members at the last [`Sketch::pairwise`] and their similarities (row-major):
-    /// the members still kept at the next call need not be compared again.
+    /// The members at the last [`Sketch::pairwise`] and their similarities (the pairs
+    /// above the diagonal, row-major: see [`upper`]): the members still kept at the next
+    /// call need not be compared again.
     last_pairs: (Vec<u64>, Vec<f32>),
     /// Members pushed so far (the next member's `seq`).
     pushes: u64,
@@ -270,7 +278,8 @@ impl Sketch {
         // Slots lie in the buffer in member order, so copying each down in place is safe.
         let mut at = 0;
         for s in &mut self.slots {
-            self.feats.copy_within(s.start as usize..s.end as usize, at as usize);
+            self.feats
+                .copy_within(s.start as usize..s.end as usize, at as usize);
             s.split = at + (s.split - s.start);
             s.end = at + (s.end - s.start);
             s.start = at;
@@ -321,7 +330,7 @@ impl Sketch {
     /// members that were both kept at the last call are taken from it, and a member's
     /// pairs with the members it was scored against when it joined from that scoring; the
     /// rest are compared as that scoring would have (the later member as the probe).
-    pub fn pairwise(&mut self, config: &EngineConfig) -> &[f32] {
+    pub fn pairwise(&mut self, config: &EngineConfig) -> Vec<f32> {
         let (before, old_sims) = std::mem::take(&mut self.last_pairs);
         let was = |k: u64| before.iter().position(|b| *b == k);
         let old: Vec<Option<usize>> = self.members().map(was).collect();
@@ -336,7 +345,7 @@ impl Sketch {
             let mut filled = false;
             for i in 0..j {
                 let before = match (old[i], old[j]) {
-                    (Some(x), Some(y)) => Some(old_sims[x * n + y]),
+                    (Some(x), Some(y)) => Some(old_sims[upper(x, y, n)]),
                     _ => self.known(i, j),
                 };
                 let s = before.unwrap_or_else(|| {
@@ -353,8 +362,12 @@ impl Sketch {
         drop(views);
         // What the members were scored against is in the table now.
         self.slots.iter_mut().for_each(|s| s.known = Box::default());
-        self.last_pairs = (self.members().collect(), out);
-        &self.last_pairs.1
+        let kept = (0..m).flat_map(|i| (i + 1..m).map(move |j| (i, j)));
+        self.last_pairs = (
+            self.members().collect(),
+            kept.map(|(i, j)| out[i * m + j]).collect(),
+        );
+        out
     }
 
     /// Moves the members at the given positions (ascending) into a new sketch of the same
@@ -536,6 +549,16 @@ mod tests {
     }
 
     #[test]
+    fn pairs_above_the_diagonal_are_numbered_row_by_row() {
+        for n in 2..7 {
+            let got: Vec<usize> = (0..n)
+                .flat_map(|x| (x + 1..n).map(move |y| upper(x, y, n)))
+                .collect();
+            assert_eq!(got, (0..n * (n - 1) / 2).collect::<Vec<_>>(), "n {n}");
+        }
+    }
+
+    #[test]
     fn split_checks_take_the_similarities_scored_at_joining() {
         let config = EngineConfig::default();
         let mut s = Sketch::new(3);
@@ -548,7 +571,7 @@ mod tests {
         let _ = s.push_scored(&doc(&[(4, 1.0)], &[]), 4, vec![4.1, 4.2, 4.3]);
         assert_eq!(s.members().collect::<Vec<_>>(), [1, 3, 4]);
         let pairs = |s: &mut Sketch| {
-            let p = s.pairwise(&config).to_vec();
+            let p = s.pairwise(&config);
             [p[1], p[2], p[5]]
         };
         assert_eq!(pairs(&mut s), [3.1, 4.1, 4.3]);
