@@ -21,8 +21,9 @@ pub(crate) const BANDS: usize = HASHES / ROWS;
 const MIN_SHINGLES: usize = 4;
 
 /// The LSH band keys of one text: 32 bits each, never 0 (a [`PairTable`]'s empty slot). A
-/// window holds a few million bands, so a key is shared by chance about once in a thousand
-/// lookups, which costs one containment check that then fails.
+/// full window holds one or two million bands, so a band looked up meets another text's by
+/// chance about once in three thousand lookups (once in a couple of hundred articles),
+/// which costs one containment check that then fails.
 pub(crate) type Bands = [u32; BANDS];
 
 /// Maps GUIDs and canonical URLs to the article (by key) that first carried them.
@@ -53,35 +54,45 @@ impl ExactKeys {
             url: key(2, url),
         }
     }
+
+    /// The GUID's hash, if the article has a GUID.
+    fn guid(&self) -> Option<u64> {
+        self.guid.map(NonZeroU64::get)
+    }
+
+    /// The canonical URL's hash, if the article has one.
+    fn url(&self) -> Option<u64> {
+        self.url.map(NonZeroU64::get)
+    }
 }
 
 impl ExactIndex {
     /// The article that already carried this GUID or URL, if any.
     pub fn find(&self, keys: &ExactKeys) -> Option<u64> {
-        let by_guid = keys.guid.and_then(|g| self.guids.get(&g.get()));
+        let by_guid = keys.guid().and_then(|g| self.guids.get(&g));
         by_guid
-            .or_else(|| keys.url.and_then(|u| self.urls.get(&u.get())))
+            .or_else(|| keys.url().and_then(|u| self.urls.get(&u)))
             .copied()
     }
 
     /// Records the article's keys, keeping earlier owners of the same keys.
     pub fn insert(&mut self, keys: &ExactKeys, article: u64) {
-        if let Some(g) = keys.guid {
-            self.guids.entry(g.get()).or_insert(article);
+        if let Some(g) = keys.guid() {
+            self.guids.entry(g).or_insert(article);
         }
-        if let Some(u) = keys.url {
-            self.urls.entry(u.get()).or_insert(article);
+        if let Some(u) = keys.url() {
+            self.urls.entry(u).or_insert(article);
         }
     }
 
     /// Forgets the article's keys if they still point at it.
     pub fn remove(&mut self, keys: &ExactKeys, article: u64) {
-        if let Some(g) = keys.guid.map(NonZeroU64::get) {
+        if let Some(g) = keys.guid() {
             if self.guids.get(&g) == Some(&article) {
                 self.guids.remove(&g);
             }
         }
-        if let Some(u) = keys.url.map(NonZeroU64::get) {
+        if let Some(u) = keys.url() {
             if self.urls.get(&u) == Some(&article) {
                 self.urls.remove(&u);
             }
@@ -90,8 +101,8 @@ impl ExactIndex {
 }
 
 /// Sorted distinct word 3-shingles of a text's word hashes, 32 bits each (the high half of
-/// a 64-bit product): a text of a hundred shingles shares one with an unrelated text by
-/// chance about once in a million comparisons, and each window article keeps its own.
+/// a 64-bit product), half the memory that every window article keeps: two unrelated texts
+/// of a hundred shingles share one by chance about once in half a million comparisons.
 pub(crate) fn shingles(words: &[u64]) -> Vec<u32> {
     let mut out: Vec<u32> = words
         .windows(3)
@@ -263,8 +274,8 @@ mod tests {
     }
 
     /// Two shingle sets of `n` each sharing `n - shift` (Jaccard `(n - shift) / (n + shift)`),
-    /// made apart from other trials' by `trial`, as high halves of products of an odd constant like real
-    /// shingles.
+    /// made apart from other trials' by `trial`, as high halves of products of an odd
+    /// constant like real shingles.
     fn overlapping(trial: u64, n: u64, shift: u64) -> (Vec<u32>, Vec<u32>) {
         let set = |from: u64| -> Vec<u32> {
             (from..from + n)

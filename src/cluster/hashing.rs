@@ -186,10 +186,10 @@ impl PairTable {
     }
 }
 
-/// A multimap from 32-bit ids to 32-bit ids, unordered within a key. Each key's entry in one flat table
-/// holds its value when it has one, and the number of its heap list when it has more, so
-/// the many keys holding a single value (most rare words) cost no allocation of their
-/// own, and any key costs one table lookup.
+/// A multimap from 32-bit ids to 32-bit ids, unordered within a key. Each key's entry in
+/// one flat table holds its value when it has one, and the number of its heap list when it
+/// has more, so the many keys holding a single value (most rare words) cost no allocation
+/// of their own, and any key costs one table lookup.
 #[derive(Debug, Default)]
 pub(crate) struct IdLists {
     /// Key to its value, or ([`LIST`] set) to the number of its list in `lists`.

@@ -227,15 +227,14 @@ impl Sketch {
             }
         }
         // A buffer past 2^32 features would be 48 members of 90 million words each.
-        let at = |feats: &Vec<(Feature, f32)>| feats.len() as u32;
-        let start = at(&self.feats);
+        let start = self.feats.len() as u32;
         self.feats.extend_from_slice(&v.text.0);
-        let split = at(&self.feats);
+        let split = self.feats.len() as u32;
         self.feats.extend_from_slice(&v.entities.0);
         self.slots.push(Slot {
             start,
             split,
-            end: at(&self.feats),
+            end: self.feats.len() as u32,
             terms: v.terms as u32,
             years: v.years.as_slice().into(),
             quantities: v.quantities.as_slice().into(),
