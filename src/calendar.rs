@@ -303,6 +303,20 @@ pub fn is_weekday(word: &str) -> bool {
     WEEKDAYS.iter().any(|d| names(d, word, 3..=3)) || position_in(&OTHER_WEEKDAYS, word).is_some()
 }
 
+/// Words of a dateline besides the date itself, in any case: time zones, a.m./p.m., and
+/// "last updated at" or "published" ("18 September 2013 Last updated at 13:59 GMT").
+const CLOCK_WORDS: &str = "gmt utc bst cet cest eet est edt cst cdt mst mdt pst pdt et pt ist jst \
+    am pm a.m p.m updated published posted last";
+
+/// Whether a word only says when a text was written, beside a date: a time zone, a.m. or
+/// p.m., "updated", "published" (see [`CLOCK_WORDS`]).
+pub fn is_clock_word(word: &str) -> bool {
+    let word = word.trim_end_matches('.');
+    CLOCK_WORDS
+        .split_ascii_whitespace()
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
+
 /// The day of the month (1 to 31) a word gives: `11`, `11th`, `1ST`.
 pub fn day_of_month(word: &str) -> Option<u32> {
     let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());

@@ -83,3 +83,61 @@ fn after_a_restart_a_slug_still_finds_its_story() {
     let v5 = ingest_doc(&mut ingestor, &teaser);
     assert_eq!(story_of(&store, &v5), varga);
 }
+
+#[test]
+fn a_story_founded_by_a_dateline_is_headed_by_the_first_real_title() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let mut ingestor = Ingestor::new(store.clone(), EngineConfig::default());
+    let start = chrono::DateTime::UNIX_EPOCH + TimeDelta::days(20_000);
+    let doc = |id: &str, source: &str, minutes: i64, title: &str, lead: &str| Doc {
+        id: id.into(),
+        title: title.into(),
+        summary: lead.into(),
+        url: Some(format!("https://{source}.example/{id}")),
+        guid: None,
+        source: source.into(),
+        published: start + TimeDelta::minutes(minutes),
+    };
+    let founder = ingest_doc(
+        &mut ingestor,
+        &doc(
+            "d1",
+            "wire",
+            0,
+            "27 NOVEMBER, 2005",
+            "A strong earthquake shook the island of Qeshm off southern Iran on Sunday, \
+             injuring five villagers and damaging homes, state media said.",
+        ),
+    );
+    let titled = ingest_doc(
+        &mut ingestor,
+        &doc(
+            "d2",
+            "daily",
+            5,
+            "Quake shakes Qeshm island off southern Iran, five villagers hurt",
+            "Five villagers were hurt when an earthquake shook Qeshm island in southern \
+             Iran, damaging homes, according to state media.",
+        ),
+    );
+    let later = ingest_doc(
+        &mut ingestor,
+        &doc(
+            "d3",
+            "herald",
+            10,
+            "Sunday, November 27, 2005, 14:05 GMT",
+            "Homes were damaged and five people injured on Qeshm island in southern Iran \
+             when the earthquake struck, state media reported.",
+        ),
+    );
+    let story_id = story_of(&store, &founder);
+    assert_eq!(story_of(&store, &titled), story_id);
+    assert_eq!(story_of(&store, &later), story_id);
+    let story = store.story(&story_id).expect("read").expect("stored");
+    assert_eq!(
+        story.headline,
+        "Quake shakes Qeshm island off southern Iran, five villagers hurt"
+    );
+}

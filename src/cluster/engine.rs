@@ -143,7 +143,7 @@ impl Engine {
             Some(slot) => {
                 if let Some(story) = self.stories.get_mut(&slot) {
                     story.add(&vectors, key, now, self.half_life);
-                    story.consider_headline(&doc.id, &vectors.text);
+                    story.consider_headline(&doc.id, &vectors);
                     // Restored stories were split as they grew; check again from here on.
                     story.next_split = story.originals + 1;
                 }
@@ -248,6 +248,7 @@ impl Engine {
             text: text_v,
             entities: entities_v,
             terms,
+            titled: f.titled,
             years: f.years.clone(),
             quantities: f.quantities.clone(),
         }
@@ -415,7 +416,7 @@ impl Engine {
             Some((slot, score, members)) if score >= threshold => {
                 if let Some(story) = self.stories.get_mut(&slot) {
                     story.add_scored(v, key, members, now, self.half_life);
-                    story.consider_headline(&rec.id, &v.text);
+                    story.consider_headline(&rec.id, v);
                 }
                 (slot, MatchKind::Similar, score)
             }
@@ -834,6 +835,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_dateline_is_the_headline_only_until_a_member_with_a_title_joins() {
+        let mut e = Engine::new(EngineConfig::default());
+        let article = |id: &str, minutes, title: &str, lead: &str| Doc {
+            summary: lead.into(),
+            ..doc(id, minutes, title)
+        };
+        let first = e.add(&article(
+            "a1",
+            0,
+            "January 8th, 2022, 05: 31 GMT",
+            "Microsoft released an emergency patch for Internet Explorer on Tuesday after \
+             hackers exploited a flaw in the browser to attack its users.",
+        ));
+        assert_eq!(first.headline_article, "a1", "no other title yet");
+        let second = e.add(&article(
+            "a2",
+            1,
+            "Microsoft rushes out emergency patch for Internet Explorer flaw",
+            "The emergency patch closes a browser flaw that hackers exploited to take over \
+             the computers of Internet Explorer users, Microsoft said.",
+        ));
+        assert_eq!(second.story_id, first.story_id, "{second:?}");
+        assert_eq!(second.headline_article, "a2");
+        let third = e.add(&article(
+            "a3",
+            2,
+            "8 January 2022 Last updated at 13: 59 GMT",
+            "Microsoft's emergency patch for Internet Explorer fixes the flaw that hackers \
+             exploited in attacks on the browser, the company said.",
+        ));
+        assert_eq!(third.story_id, first.story_id, "{third:?}");
+        assert_eq!(
+            third.headline_article, "a2",
+            "a dateline never displaces a title"
+        );
     }
 
     #[test]

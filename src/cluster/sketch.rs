@@ -19,6 +19,9 @@ pub(crate) struct DocVectors {
     pub entities: SparseVec,
     /// How much the text says: the number of distinct content terms.
     pub terms: usize,
+    /// Whether its title says something beside when it was written (a headline can be
+    /// shown).
+    pub titled: bool,
     /// Years the text names, sorted and distinct.
     pub years: Vec<u16>,
     /// Counts the text gives, (term, number), sorted and distinct.
@@ -43,6 +46,7 @@ impl DocVectors {
             text: SparseVec::normalized(text.to_vec()),
             entities: SparseVec::default(),
             terms: text.len(),
+            titled: true,
             years: years.to_vec(),
             quantities: Vec::new(),
         }
@@ -115,8 +119,10 @@ struct Slot {
     start: u32,
     split: u32,
     end: u32,
-    /// Its distinct content terms.
-    terms: u32,
+    /// Its distinct content terms (at most `u16::MAX` counted).
+    terms: u16,
+    /// Whether its title says something beside when it was written.
+    titled: bool,
     years: Box<[u16]>,
     quantities: Box<[Count]>,
     /// The member's article key in the engine.
@@ -235,7 +241,8 @@ impl Sketch {
             start,
             split,
             end: self.feats.len() as u32,
-            terms: v.terms as u32,
+            terms: u16::try_from(v.terms).unwrap_or(u16::MAX),
+            titled: v.titled,
             years: v.years.as_slice().into(),
             quantities: v.quantities.as_slice().into(),
             member,
@@ -314,7 +321,8 @@ impl Sketch {
         DocVectors {
             text: SparseVec(self.feats[s.text()].to_vec()),
             entities: SparseVec(self.feats[s.entities()].to_vec()),
-            terms: s.terms as usize,
+            terms: usize::from(s.terms),
+            titled: s.titled,
             years: s.years.to_vec(),
             quantities: s.quantities.to_vec(),
         }
@@ -322,7 +330,7 @@ impl Sketch {
 
     /// The members' distinct content terms, founder first.
     pub fn terms(&self) -> impl Iterator<Item = usize> + '_ {
-        self.slots.iter().map(|s| s.terms as usize)
+        self.slots.iter().map(|s| usize::from(s.terms))
     }
 
     /// Similarities of every pair of members, row-major (1 on the diagonal). Pairs of

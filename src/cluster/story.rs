@@ -35,9 +35,12 @@ pub(crate) struct Story {
     pub updated: i64,
     /// Articles that joined on their own merit (not as duplicates).
     pub originals: u32,
-    /// The most representative article so far, and its text vector.
+    /// The most representative article so far, its text vector, and whether its title
+    /// says something beside when it was written (one that does not is replaced by the
+    /// first member whose title does).
     pub headline: String,
     headline_text: SparseVec,
+    headline_titled: bool,
     /// Slots and ids of the stories it absorbed (so their aliases leave with it).
     pub absorbed: Vec<(u64, String)>,
     /// Duplicates filed into it: their article key and their original's.
@@ -70,6 +73,7 @@ impl Story {
             originals: 0,
             headline: founder.0.to_string(),
             headline_text: v.text.clone(),
+            headline_titled: v.titled,
             absorbed: Vec::new(),
             copies: Vec::new(),
             past: VecDeque::new(),
@@ -180,12 +184,20 @@ impl Story {
     }
 
     /// Makes the article the headline if it now represents the story better than the
-    /// current headline does; otherwise the headline stays.
-    pub fn consider_headline(&mut self, article: &str, text: &SparseVec) {
+    /// current headline does; otherwise the headline stays. A title that says no more
+    /// than when it was written ("27 NOVEMBER, 2005") never displaces one that does, and is
+    /// displaced by the first that does.
+    pub fn consider_headline(&mut self, article: &str, v: &DocVectors) {
         let margin = 0.02;
-        if self.text.cosine(text) > self.text.cosine(&self.headline_text) + margin {
+        let better = match (v.titled, self.headline_titled) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => self.text.cosine(&v.text) > self.text.cosine(&self.headline_text) + margin,
+        };
+        if better {
             self.headline = article.to_string();
-            self.headline_text = text.clone();
+            self.headline_text = v.text.clone();
+            self.headline_titled = v.titled;
         }
     }
 
@@ -264,6 +276,7 @@ impl Story {
             originals: n,
             headline: String::new(),
             headline_text: SparseVec::default(),
+            headline_titled: false,
             absorbed: Vec::new(),
             copies,
             past,
@@ -282,20 +295,25 @@ impl Story {
         other
     }
 
-    /// Picks the best headline among the kept members (whose ids `name` gives).
+    /// Picks the best headline among the kept members (whose ids `name` gives): the
+    /// closest to the centroid among those whose titles say something beside when they
+    /// were written, if any do.
     fn rechoose_headline(&mut self, name: impl Fn(u64) -> Option<String>) {
-        let mut best: Option<(f32, usize)> = None;
+        let mut best: Option<((bool, f32), usize)> = None;
         for i in 0..self.sketch.len() {
-            let c = self.text.cosine(&self.sketch.vectors(i).text);
-            if best.is_none_or(|(b, _)| c > b) {
-                best = Some((c, i));
+            let v = self.sketch.vectors(i);
+            let rank = (v.titled, self.text.cosine(&v.text));
+            if best.is_none_or(|(b, _)| rank.0.cmp(&b.0).then(rank.1.total_cmp(&b.1)).is_gt()) {
+                best = Some((rank, i));
             }
         }
         if let Some((_, i)) = best {
             let member = self.sketch.members().nth(i);
             if let Some(id) = member.and_then(&name) {
+                let v = self.sketch.vectors(i);
                 self.headline = id;
-                self.headline_text = self.sketch.vectors(i).text;
+                self.headline_titled = v.titled;
+                self.headline_text = v.text;
             }
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! Words are split on Unicode boundaries (numbers keep their `.`/`,` separators, names
 //! their number: `COVID-19`, and initials their points: `U.S.` is `US`), and the article's
-//! own day named in its text is left out (see [`super::dates`]). Scripts written without spaces (CJK, Thai) become character bigrams so
+//! own day named in its text is left out (see [`super::dates`]), as is the clock of a title
+//! that is only a dateline ("18 September 2013 Last updated at 13:59 GMT"). Scripts written without spaces (CJK, Thai) become character bigrams so
 //! they neither vanish nor collapse into one token, and the language picks the stemmer and
 //! the stop words (see [`super::language`]). Entity-like phrases (capitalized runs,
 //! acronyms, numbers with what follows them) are a separate signal because they are what
@@ -14,7 +15,7 @@
 use super::dates;
 use super::hashing::{self, Feature, IdMap, feature, fold, hash};
 use super::language::{self, ENGLISH, FOREIGN_MIN_WORDS, FOREIGN_SHARE, SLOTS};
-use crate::calendar::year;
+use crate::calendar::{date_at, day_of_month, is_clock_word, is_weekday, month, year};
 use chrono::NaiveDate;
 use rust_stemmers::Stemmer;
 use std::borrow::Cow;
@@ -61,6 +62,9 @@ pub(crate) struct Features {
     pub quantities: Vec<Count>,
     /// The language slot the text was read in (see [`super::language`]).
     pub lang: usize,
+    /// Whether the title says something beside when it was written (see [`says_more`]):
+    /// "27 NOVEMBER, 2005" or "Last updated at 13:59 GMT" does not.
+    pub titled: bool,
 }
 
 /// What the cache knows about one surface word in one language.
@@ -170,6 +174,17 @@ impl Tokenizer {
                 summary_info = self.infos(slot, summary_used);
             }
         }
+        out.titled = says_more(&title_words, &title_info);
+        // A dateline for a title: its clock ("13:59 GMT", "last updated at") says nothing
+        // of the event, its date (if not the article's own day) may.
+        let (title_words, title_info): (Vec<Word>, Vec<WordInfo>) = if out.titled {
+            (title_words, title_info)
+        } else {
+            let keep = date_words(&title_words);
+            (title_words.into_iter().zip(title_info).zip(keep))
+                .filter_map(|(pair, keep)| keep.then_some(pair))
+                .unzip()
+        };
         out.title.reserve(title_info.len());
         out.lead.reserve(lead_len);
         out.words
@@ -502,6 +517,41 @@ fn split_words(text: &str) -> Vec<Word<'_>> {
     }
 }
 
+/// Whether a title says something beside when it was written: it has a content word
+/// that is not a number, a month, a weekday, a day of the month or a dateline's clock word
+/// (a time zone, "updated").
+fn says_more(words: &[Word], infos: &[WordInfo]) -> bool {
+    words.iter().zip(infos).any(|(w, info)| {
+        info.term.is_some()
+            && !w.number
+            && month(w.raw).is_none()
+            && !is_weekday(w.raw)
+            && day_of_month(w.raw).is_none()
+            && !is_clock_word(w.raw)
+    })
+}
+
+/// Which of the words belong to a date ("September 18th, 2013") or are a year.
+fn date_words(words: &[Word]) -> Vec<bool> {
+    let raws: Vec<&str> = words.iter().map(|w| w.raw).collect();
+    let mut keep = vec![false; words.len()];
+    let mut i = 0;
+    while i < words.len() {
+        match date_at(&raws, i) {
+            Some(date) => {
+                let end = (i + date.words.max(1)).min(words.len());
+                keep[i..end].iter_mut().for_each(|k| *k = true);
+                i = end;
+            }
+            None => {
+                keep[i] = year(raws[i]).is_some();
+                i += 1;
+            }
+        }
+    }
+    keep
+}
+
 /// [`split_words`] for ASCII text (most of what feeds carry), byte by byte: the same
 /// words, without decoding characters or asking Unicode tables.
 fn split_ascii(text: &str) -> Vec<Word<'_>> {
@@ -703,6 +753,40 @@ mod tests {
         let b = t.features("Talk collapses", "", None);
         assert_eq!(a.title, b.title);
         assert_eq!(a.title.len(), 2);
+    }
+
+    #[test]
+    fn a_title_of_a_date_and_a_time_says_nothing_more() {
+        let mut t = Tokenizer::default();
+        let titled = |title: &str| {
+            let mut t = Tokenizer::default();
+            t.features(title, "Microsoft patches a flaw.", None).titled
+        };
+        for dateline in [
+            "27 NOVEMBER, 2005",
+            "September 18th, 2013, 05: 31 GMT",
+            "18 September 2013 Last updated at 13: 59 GMT",
+            "Tuesday, May 24, 2005",
+            "Wed, Sep 19 2012 at 11:47 a.m. ET",
+            "",
+        ] {
+            assert!(!titled(dateline), "{dateline:?}");
+        }
+        // Its clock is left out; its date, not the article's own day, stays.
+        let dateline = t.features("September 18th, 2013, 05: 31 GMT", "", None);
+        let date = t.features("September 18th, 2013", "", None);
+        assert_eq!(
+            (&dateline.title, &dateline.entities, &dateline.years),
+            (&date.title, &date.entities, &vec![2013])
+        );
+        for headline in [
+            "Quake hits island off south Iran",
+            "2013: the year in review",
+            "May Day marches in Paris",
+            "東京で地震",
+        ] {
+            assert!(titled(headline), "{headline:?}");
+        }
     }
 
     #[test]
