@@ -272,6 +272,13 @@ fn position_in<const N: usize>(lists: &[[&str; N]], word: &str) -> Option<usize>
     if !(3..=22).contains(&word.len()) {
         return None;
     }
+    // An ASCII word lowercases to as many bytes: only a name of its length can match, and
+    // comparing the lengths first spares decoding the others (this runs on most words).
+    if word.is_ascii() {
+        return lists
+            .iter()
+            .find_map(|names| names.iter().position(|n| n.eq_ignore_ascii_case(word)));
+    }
     let lower = || word.chars().flat_map(char::to_lowercase);
     lists
         .iter()

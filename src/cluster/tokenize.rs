@@ -524,10 +524,10 @@ fn says_more(words: &[Word], infos: &[WordInfo]) -> bool {
     words.iter().zip(infos).any(|(w, info)| {
         info.term.is_some()
             && !w.number
-            && month(w.raw).is_none()
-            && !is_weekday(w.raw)
             && day_of_month(w.raw).is_none()
             && !is_clock_word(w.raw)
+            && month(w.raw).is_none()
+            && !is_weekday(w.raw)
     })
 }
 
