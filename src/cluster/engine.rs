@@ -355,6 +355,10 @@ impl Engine {
         let out = match self.stories.get_mut(&slot) {
             Some(story) => {
                 story.add_copy(v, self.config.near_duplicate_weight, now, self.half_life);
+                // A copy is never the headline, unless the story has only a dateline for one.
+                if !story.headline_titled() {
+                    story.consider_headline(&rec.id, v);
+                }
                 story.copies.push((key, original));
                 assignment(
                     story,
@@ -873,6 +877,31 @@ mod tests {
             third.headline_article, "a2",
             "a dateline never displaces a title"
         );
+    }
+
+    #[test]
+    fn a_retitled_wire_copy_replaces_a_dateline_headline() {
+        let mut e = Engine::new(EngineConfig::default());
+        let lead = "The port authority said on Monday that the container terminal would stay \
+            closed for a third day after the crane collapse, as engineers inspect the \
+            remaining cranes and shipping lines divert vessels to other harbours along the coast.";
+        let original = e.add(&Doc {
+            summary: lead.into(),
+            ..doc("w1", 0, "January 8th, 2022, 05: 31 GMT")
+        });
+        assert_eq!(original.headline_article, "w1");
+        let copy = e.add(&Doc {
+            summary: lead.into(),
+            source: "other".into(),
+            ..doc(
+                "w2",
+                1,
+                "Container terminal stays shut after crane collapse",
+            )
+        });
+        assert_eq!(copy.match_kind, MatchKind::NearDuplicate);
+        assert_eq!(copy.story_id, original.story_id);
+        assert_eq!(copy.headline_article, "w2");
     }
 
     #[test]

@@ -201,8 +201,13 @@ impl Story {
         }
     }
 
+    /// Whether the headline's title says something beside when it was written.
+    pub fn headline_titled(&self) -> bool {
+        self.headline_titled
+    }
+
     /// Takes in another story's members, centroid and counts (the caller moves its index
-    /// entries).
+    /// entries), and its headline if this one's is only a dateline.
     pub fn absorb(&mut self, other: &Story, other_slot: u64, now: i64, half_life: f64) {
         self.text.absorb(&other.text, now, half_life);
         let dropped = self.sketch.extend(&other.sketch);
@@ -211,6 +216,11 @@ impl Story {
         self.originals += other.originals;
         self.updated = self.updated.max(other.updated);
         self.created = self.created.min(other.created);
+        if other.headline_titled && !self.headline_titled {
+            self.headline = other.headline.clone();
+            self.headline_text = other.headline_text.clone();
+            self.headline_titled = true;
+        }
         self.absorbed.push((other_slot, other.id.clone()));
         self.absorbed.extend_from_slice(&other.absorbed);
         self.copies.extend_from_slice(&other.copies);
