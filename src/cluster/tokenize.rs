@@ -517,18 +517,23 @@ fn split_words(text: &str) -> Vec<Word<'_>> {
     }
 }
 
-/// Whether a title says something beside when it was written: it has a content word
-/// that is not a number, a month, a weekday, a day of the month or a dateline's clock word
-/// (a time zone, "updated").
+/// Whether a title says something beside when it was written: it is not empty, and not a
+/// dateline, whose words are all numbers, months, weekdays, days of the month, a
+/// dateline's clock words (a time zone, "updated") or stop words, one at least naming a
+/// time ("27 NOVEMBER, 2005"; not "AT&T" or "0.2.0", which name none).
 fn says_more(words: &[Word], infos: &[WordInfo]) -> bool {
-    words.iter().zip(infos).any(|(w, info)| {
+    let content = |(w, info): (&Word, &WordInfo)| {
         info.term.is_some()
             && !w.number
             && day_of_month(w.raw).is_none()
             && !is_clock_word(w.raw)
             && month(w.raw).is_none()
             && !is_weekday(w.raw)
-    })
+    };
+    let time = |w: &Word| {
+        year(w.raw).is_some() || is_clock_word(w.raw) || month(w.raw).is_some() || is_weekday(w.raw)
+    };
+    !words.is_empty() && (words.iter().zip(infos).any(content) || !words.iter().any(time))
 }
 
 /// Which of the words belong to a date ("September 18th, 2013") or are a year.
@@ -780,6 +785,9 @@ mod tests {
             (&date.title, &date.entities, &vec![2013])
         );
         for headline in [
+            "AT&T",
+            "The Who",
+            "0.2.0",
             "Quake hits island off south Iran",
             "2013: the year in review",
             "May Day marches in Paris",
