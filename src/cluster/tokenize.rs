@@ -3,14 +3,15 @@
 //! Words are split on Unicode boundaries (numbers keep their `.`/`,` separators, names
 //! their number: `COVID-19`, and initials their points: `U.S.` is `US`), and the article's
 //! own day named in its text is left out (see [`super::dates`]), as is the clock of a title
-//! that is only a dateline ("18 September 2013 Last updated at 13:59 GMT"). Scripts written without spaces (CJK, Thai) become character bigrams so
-//! they neither vanish nor collapse into one token, and the language picks the stemmer and
-//! the stop words (see [`super::language`]). Entity-like phrases (capitalized runs,
-//! acronyms, numbers with what follows them) are a separate signal because they are what
-//! tells two look-alike events apart, and so are years and counts (a number and the word
-//! after it: "23 pirates"). A headline In Title Case capitalizes every word, so when it has
-//! no lead its names are the words that the stream has shown to be names (written
-//! capitalized inside sentences, rarely in lower case).
+//! that is only a dateline ("18 September 2013 Last updated at 13:59 GMT"). Scripts written
+//! without spaces (CJK, Thai) become character bigrams so they neither vanish nor collapse
+//! into one token, and the language picks the stemmer and the stop words (see
+//! [`super::language`]). Entity-like phrases (capitalized runs, acronyms, numbers with what
+//! follows them) are a separate signal because they are what tells two look-alike events
+//! apart, and so are years and counts (a number and the word after it: "23 pirates"). A
+//! headline In Title Case capitalizes every word, so when it has no lead its names are the
+//! words that the stream has shown to be names (written capitalized inside sentences,
+//! rarely in lower case).
 
 use super::dates;
 use super::hashing::{self, Feature, IdMap, feature, fold, hash};
