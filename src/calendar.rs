@@ -4,6 +4,9 @@
 //! normalize, which cuts a dateline that opens a summary ([`crate::feed`]), and the engine,
 //! which leaves out the day an article names as its own ([`crate::cluster`]).
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 /// Month names, January first.
 const MONTHS: [&str; 12] = [
     "january",
@@ -317,11 +320,51 @@ const CLOCK_WORDS: &str = "gmt utc bst cet cest eet est edt cst cdt mst mdt pst 
 
 /// Whether a word only says when a text was written, beside a date: a time zone, a.m. or
 /// p.m., "updated", "published" (see [`CLOCK_WORDS`]).
-pub fn is_clock_word(word: &str) -> bool {
+fn is_clock_word(word: &str) -> bool {
     let word = word.trim_end_matches('.');
     CLOCK_WORDS
         .split_ascii_whitespace()
         .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// Whether a word is a month or a weekday (as [`month`] and [`is_weekday`] read them) or a
+/// clock word ([`is_clock_word`]): the words a dateline is made of besides its numbers.
+/// An ASCII word is one lookup in a set of those words' ASCII forms, where the functions
+/// it stands for compare it with some two hundred names.
+pub fn is_calendar_word(word: &str) -> bool {
+    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static CLOCK: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    if !word.is_ascii() {
+        return month(word).is_some() || is_weekday(word) || is_clock_word(word);
+    }
+    let names = NAMES.get_or_init(|| {
+        let english = MONTHS
+            .iter()
+            .flat_map(|m| [m.get(..3), m.get(..4), Some(*m)])
+            .chain(WEEKDAYS.iter().flat_map(|d| [d.get(..3), Some(*d)]))
+            .flatten();
+        let others = OTHER_MONTHS
+            .iter()
+            .flatten()
+            .chain(OTHER_WEEKDAYS.iter().flatten());
+        english
+            .chain(others.copied())
+            .filter(|n| n.is_ascii())
+            .collect()
+    });
+    let clock = CLOCK.get_or_init(|| CLOCK_WORDS.split_ascii_whitespace().collect());
+    lowercase_in(names, word) || lowercase_in(clock, word.trim_end_matches('.'))
+}
+
+/// Whether the ASCII word, in lower case, is in the set (without allocating).
+fn lowercase_in(set: &HashSet<&str>, word: &str) -> bool {
+    let mut buf = [0u8; 24];
+    let Some(bytes) = buf.get_mut(..word.len()) else {
+        return false;
+    };
+    bytes.copy_from_slice(word.as_bytes());
+    bytes.make_ascii_lowercase();
+    std::str::from_utf8(bytes).is_ok_and(|w| set.contains(w))
 }
 
 /// The day of the month (1 to 31) a word gives: `11`, `11th`, `1ST`.
@@ -448,6 +491,32 @@ fn cjk_date_at<'a>(word: &impl Fn(usize) -> Option<&'a str>, i: usize) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_calendar_word_set_reads_words_as_the_name_lists_do() {
+        let slow = |w: &str| month(w).is_some() || is_weekday(w) || is_clock_word(w);
+        let mut names: Vec<&str> = MONTHS.iter().chain(&WEEKDAYS).copied().collect();
+        names.extend(OTHER_MONTHS.iter().flatten());
+        names.extend(OTHER_WEEKDAYS.iter().flatten());
+        names.extend(CLOCK_WORDS.split_ascii_whitespace());
+        let mut words: Vec<String> = ["", "x", "Mayday", "mar", "Sept.", "A.M.", "GMT", "März"]
+            .map(String::from)
+            .to_vec();
+        for name in names {
+            for end in (1..=name.len()).filter(|e| name.is_char_boundary(*e)) {
+                let w = &name[..end];
+                words.extend([
+                    w.to_string(),
+                    w.to_uppercase(),
+                    format!("{w}."),
+                    format!("{w}s"),
+                ]);
+            }
+        }
+        for w in &words {
+            assert_eq!(is_calendar_word(w), slow(w), "{w:?}");
+        }
+    }
 
     #[test]
     fn reads_names_days_and_years() {

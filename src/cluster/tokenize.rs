@@ -16,7 +16,7 @@
 use super::dates;
 use super::hashing::{self, Feature, IdMap, feature, fold, hash};
 use super::language::{self, ENGLISH, FOREIGN_MIN_WORDS, FOREIGN_SHARE, SLOTS};
-use crate::calendar::{date_at, day_of_month, is_clock_word, is_weekday, month, year};
+use crate::calendar::{date_at, day_of_month, is_calendar_word, year};
 use chrono::NaiveDate;
 use rust_stemmers::Stemmer;
 use std::borrow::Cow;
@@ -519,21 +519,17 @@ fn split_words(text: &str) -> Vec<Word<'_>> {
 }
 
 /// Whether a title says something beside when it was written: it is not empty, and not a
-/// dateline, whose words are all numbers, months, weekdays, days of the month, a
-/// dateline's clock words (a time zone, "updated") or stop words, one at least naming a
-/// time ("27 NOVEMBER, 2005"; not "AT&T" or "0.2.0", which name none).
+/// dateline, whose words are all numbers, days of the month, calendar words (months,
+/// weekdays, a dateline's clock words: a time zone, "updated") or stop words, one at least
+/// naming a time ("27 NOVEMBER, 2005"; not "AT&T" or "0.2.0", which name none).
 fn says_more(words: &[Word], infos: &[WordInfo]) -> bool {
     let content = |(w, info): (&Word, &WordInfo)| {
         info.term.is_some()
             && !w.number
             && day_of_month(w.raw).is_none()
-            && !is_clock_word(w.raw)
-            && month(w.raw).is_none()
-            && !is_weekday(w.raw)
+            && !is_calendar_word(w.raw)
     };
-    let time = |w: &Word| {
-        year(w.raw).is_some() || is_clock_word(w.raw) || month(w.raw).is_some() || is_weekday(w.raw)
-    };
+    let time = |w: &Word| year(w.raw).is_some() || is_calendar_word(w.raw);
     !words.is_empty() && (words.iter().zip(infos).any(content) || !words.iter().any(time))
 }
 
