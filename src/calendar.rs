@@ -328,9 +328,9 @@ fn is_clock_word(word: &str) -> bool {
 }
 
 /// Whether a word is a month or a weekday (as [`month`] and [`is_weekday`] read them) or a
-/// clock word ([`is_clock_word`]): the words a dateline is made of besides its numbers.
-/// An ASCII word is one lookup in a set of those words' ASCII forms, where the functions
-/// it stands for compare it with some two hundred names.
+/// clock word (a time zone, a.m. or p.m., "updated"): the words a dateline is made of
+/// besides its numbers. An ASCII word is one lookup in a set of those words' ASCII forms,
+/// where the functions it stands for compare it with some two hundred names.
 pub fn is_calendar_word(word: &str) -> bool {
     static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
     static CLOCK: OnceLock<HashSet<&'static str>> = OnceLock::new();
