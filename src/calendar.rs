@@ -318,24 +318,17 @@ pub fn is_weekday(word: &str) -> bool {
 const CLOCK_WORDS: &str = "gmt utc bst cet cest eet est edt cst cdt mst mdt pst pdt et pt ist jst \
     am pm a.m p.m updated published posted last";
 
-/// Whether a word only says when a text was written, beside a date: a time zone, a.m. or
-/// p.m., "updated", "published" (see [`CLOCK_WORDS`]).
-fn is_clock_word(word: &str) -> bool {
-    let word = word.trim_end_matches('.');
-    CLOCK_WORDS
-        .split_ascii_whitespace()
-        .any(|w| w.eq_ignore_ascii_case(word))
-}
-
 /// Whether a word is a month or a weekday (as [`month`] and [`is_weekday`] read them) or a
 /// clock word (a time zone, a.m. or p.m., "updated"): the words a dateline is made of
-/// besides its numbers. An ASCII word is one lookup in a set of those words' ASCII forms,
-/// where the functions it stands for compare it with some two hundred names.
+/// besides its numbers. An ASCII word takes at most two set lookups (the names as written,
+/// then the clock words without a trailing point), where the functions it stands for
+/// compare it with some two hundred names.
 pub fn is_calendar_word(word: &str) -> bool {
     static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
     static CLOCK: OnceLock<HashSet<&'static str>> = OnceLock::new();
     if !word.is_ascii() {
-        return month(word).is_some() || is_weekday(word) || is_clock_word(word);
+        // The clock words are all ASCII.
+        return month(word).is_some() || is_weekday(word);
     }
     let names = NAMES.get_or_init(|| {
         let english = MONTHS
@@ -494,7 +487,15 @@ mod tests {
 
     #[test]
     fn the_calendar_word_set_reads_words_as_the_name_lists_do() {
-        let slow = |w: &str| month(w).is_some() || is_weekday(w) || is_clock_word(w);
+        // Each name list as `month` and `is_weekday` read it, and the clock words in any
+        // case, a trailing point aside.
+        let clock = |w: &str| {
+            let w = w.trim_end_matches('.');
+            CLOCK_WORDS
+                .split_ascii_whitespace()
+                .any(|c| c.eq_ignore_ascii_case(w))
+        };
+        let slow = |w: &str| month(w).is_some() || is_weekday(w) || clock(w);
         let mut names: Vec<&str> = MONTHS.iter().chain(&WEEKDAYS).copied().collect();
         names.extend(OTHER_MONTHS.iter().flatten());
         names.extend(OTHER_WEEKDAYS.iter().flatten());

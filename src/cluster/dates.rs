@@ -10,8 +10,11 @@
 //! several other languages; the "de" of "11 de octubre de 2021"; "10月11日" and "10월 11일");
 //! a date without a year is taken in the year that puts it nearest the article's day, and a
 //! Chinese, Japanese or Korean day alone ("11日") in the month that does.
+//!
+//! A title that is only a dateline keeps its dates, whatever their day, and its years, and
+//! nothing else ([`dates_and_years`]).
 
-use crate::calendar::{CjkMark, WrittenDate, cjk_mark, date_at, day_of_month};
+use crate::calendar::{CjkMark, WrittenDate, cjk_mark, date_at, day_of_month, year};
 use chrono::{Datelike, Months, NaiveDate};
 
 /// Days between a date in the text and the article's own day within which the date only
@@ -62,6 +65,28 @@ pub(crate) fn own_dates(words: &[&str], day: NaiveDate) -> Vec<bool> {
             mask[start..end].iter_mut().for_each(|w| *w = true);
         }
         free = end;
+    }
+    mask
+}
+
+/// Which of the words (as split, punctuation gone) belong to a date, whatever its day
+/// ("September 18th, 2013", "11 October"), or are a year: what a dateline for a title
+/// keeps (see [`super::tokenize`]).
+pub(crate) fn dates_and_years(words: &[&str]) -> Vec<bool> {
+    let mut mask = vec![false; words.len()];
+    let mut i = 0;
+    while i < words.len() {
+        match date_at(words, i) {
+            Some(date) => {
+                let end = (i + date.words.max(1)).min(words.len());
+                mask[i..end].iter_mut().for_each(|m| *m = true);
+                i = end;
+            }
+            None => {
+                mask[i] = year(words[i]).is_some();
+                i += 1;
+            }
+        }
     }
     mask
 }

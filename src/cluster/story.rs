@@ -195,10 +195,16 @@ impl Story {
             _ => self.text.cosine(&v.text) > self.text.cosine(&self.headline_text) + margin,
         };
         if better {
-            self.headline = article.to_string();
-            self.headline_text = v.text.clone();
-            self.headline_titled = v.titled;
+            self.set_headline(article.to_string(), v.text.clone(), v.titled);
         }
+    }
+
+    /// Makes an article, with its text vector and whether its title is a real one, the
+    /// headline.
+    fn set_headline(&mut self, article: String, text: SparseVec, titled: bool) {
+        self.headline = article;
+        self.headline_text = text;
+        self.headline_titled = titled;
     }
 
     /// Whether the headline's title says something beside when it was written.
@@ -217,9 +223,7 @@ impl Story {
         self.updated = self.updated.max(other.updated);
         self.created = self.created.min(other.created);
         if other.headline_titled && !self.headline_titled {
-            self.headline = other.headline.clone();
-            self.headline_text = other.headline_text.clone();
-            self.headline_titled = true;
+            self.set_headline(other.headline.clone(), other.headline_text.clone(), true);
         }
         self.absorbed.push((other_slot, other.id.clone()));
         self.absorbed.extend_from_slice(&other.absorbed);
@@ -309,21 +313,21 @@ impl Story {
     /// closest to the centroid among those whose titles say something beside when they
     /// were written, if any do.
     fn rechoose_headline(&mut self, name: impl Fn(u64) -> Option<String>) {
-        let mut best: Option<((bool, f32), usize)> = None;
+        let mut best: Option<((bool, f32), usize, DocVectors)> = None;
         for i in 0..self.sketch.len() {
             let v = self.sketch.vectors(i);
             let rank = (v.titled, self.text.cosine(&v.text));
-            if best.is_none_or(|(b, _)| rank.0.cmp(&b.0).then(rank.1.total_cmp(&b.1)).is_gt()) {
-                best = Some((rank, i));
+            if best
+                .as_ref()
+                .is_none_or(|(b, _, _)| rank.0.cmp(&b.0).then(rank.1.total_cmp(&b.1)).is_gt())
+            {
+                best = Some((rank, i, v));
             }
         }
-        if let Some((_, i)) = best {
-            let member = self.sketch.members().nth(i);
-            if let Some(id) = member.and_then(&name) {
-                let v = self.sketch.vectors(i);
-                self.headline = id;
-                self.headline_titled = v.titled;
-                self.headline_text = v.text;
+        if let Some((_, i, v)) = best {
+            let id = self.sketch.members().nth(i).and_then(&name);
+            if let Some(id) = id {
+                self.set_headline(id, v.text, v.titled);
             }
         }
     }

@@ -16,7 +16,7 @@
 use super::dates;
 use super::hashing::{self, Feature, IdMap, feature, fold, hash};
 use super::language::{self, ENGLISH, FOREIGN_MIN_WORDS, FOREIGN_SHARE, SLOTS};
-use crate::calendar::{date_at, day_of_month, is_calendar_word, year};
+use crate::calendar::{day_of_month, is_calendar_word, year};
 use chrono::NaiveDate;
 use rust_stemmers::Stemmer;
 use std::borrow::Cow;
@@ -181,7 +181,8 @@ impl Tokenizer {
         let (title_words, title_info): (Vec<Word>, Vec<WordInfo>) = if out.titled {
             (title_words, title_info)
         } else {
-            let keep = date_words(&title_words);
+            let raws: Vec<&str> = title_words.iter().map(|w| w.raw).collect();
+            let keep = dates::dates_and_years(&raws);
             (title_words.into_iter().zip(title_info).zip(keep))
                 .filter_map(|(pair, keep)| keep.then_some(pair))
                 .unzip()
@@ -531,27 +532,6 @@ fn says_more(words: &[Word], infos: &[WordInfo]) -> bool {
     };
     let time = |w: &Word| year(w.raw).is_some() || is_calendar_word(w.raw);
     !words.is_empty() && (words.iter().zip(infos).any(content) || !words.iter().any(time))
-}
-
-/// Which of the words belong to a date ("September 18th, 2013") or are a year.
-fn date_words(words: &[Word]) -> Vec<bool> {
-    let raws: Vec<&str> = words.iter().map(|w| w.raw).collect();
-    let mut keep = vec![false; words.len()];
-    let mut i = 0;
-    while i < words.len() {
-        match date_at(&raws, i) {
-            Some(date) => {
-                let end = (i + date.words.max(1)).min(words.len());
-                keep[i..end].iter_mut().for_each(|k| *k = true);
-                i = end;
-            }
-            None => {
-                keep[i] = year(raws[i]).is_some();
-                i += 1;
-            }
-        }
-    }
-    keep
 }
 
 /// [`split_words`] for ASCII text (most of what feeds carry), byte by byte: the same
