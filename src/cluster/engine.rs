@@ -639,9 +639,7 @@ impl Engine {
             (b, a)
         };
         let gone_story = self.stories.remove(&gone)?;
-        for f in &gone_story.indexed {
-            self.index.remove(*f, gone);
-        }
+        self.index.retire(gone);
         let keep_story = self.stories.get_mut(&keep)?;
         keep_story.absorb(&gone_story, gone, now, self.half_life);
         for f in &gone_story.indexed {
@@ -722,9 +720,7 @@ impl Engine {
         let Some(story) = self.stories.remove(&slot) else {
             return;
         };
-        for f in &story.indexed {
-            self.index.remove(*f, slot);
-        }
+        self.index.retire(slot);
         self.ids.remove(&story.id);
         for (old, id) in &story.absorbed {
             self.aliases.remove(old);
