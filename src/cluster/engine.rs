@@ -7,6 +7,7 @@
 //! articles' own clock) leaves every index, so memory follows the window, not the history.
 
 use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
+use super::expiry::ExpiryQueue;
 use super::hashing::{self, Feature, IdMap, IdSet};
 use super::index::StoryIndex;
 use super::language;
@@ -18,7 +19,7 @@ use super::vectors::{DocFreq, SparseVec, heaviest_first, tfidf};
 use super::{Assignment, Doc, EngineConfig, Split};
 use crate::model::{MatchKind, stable_id};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 /// Text features of an article looked up in the index.
 const QUERY_TERMS: usize = 10;
@@ -65,8 +66,10 @@ pub struct Engine {
     articles: IdMap<ArticleRec>,
     exact: ExactIndex,
     near: NearIndex,
-    article_expiry: BinaryHeap<Reverse<(i64, u64)>>,
-    story_expiry: BinaryHeap<Reverse<(i64, u64)>>,
+    /// Window articles by their time, and stories by the time of each update (an update
+    /// leaves a stale entry behind, skipped when it comes up).
+    article_expiry: ExpiryQueue,
+    story_expiry: ExpiryQueue,
     next_slot: u64,
     /// Document frequencies of title words and names within each source (one scope per
     /// source), for [`Engine::damp_boilerplate`].
@@ -98,8 +101,8 @@ impl Engine {
             articles: IdMap::default(),
             exact: ExactIndex::default(),
             near: NearIndex::default(),
-            article_expiry: BinaryHeap::new(),
-            story_expiry: BinaryHeap::new(),
+            article_expiry: ExpiryQueue::default(),
+            story_expiry: ExpiryQueue::default(),
             next_slot: 0,
             source_scopes: IdMap::default(),
             probes: Probes::default(),
@@ -680,22 +683,18 @@ impl Engine {
             self.near.insert(bands, key);
         }
         self.articles.insert(key, rec);
-        self.article_expiry.push(Reverse((now, key)));
+        self.article_expiry.push(now, key);
     }
 
     fn push_story_expiry(&mut self, slot: u64) {
         if let Some(story) = self.stories.get(&slot) {
-            self.story_expiry.push(Reverse((story.updated, slot)));
+            self.story_expiry.push(story.updated, slot);
         }
     }
 
     /// Drops articles and stories last touched before `cutoff` from every index.
     fn expire(&mut self, cutoff: i64) {
-        while let Some(&Reverse((t, key))) = self.article_expiry.peek() {
-            if t >= cutoff {
-                break;
-            }
-            self.article_expiry.pop();
+        while let Some((_, key)) = self.article_expiry.pop_before(cutoff) {
             if let Some(rec) = self.articles.remove(&key) {
                 self.exact.remove(&rec.exact, key);
                 if let Some(bands) = &rec.bands {
@@ -703,11 +702,7 @@ impl Engine {
                 }
             }
         }
-        while let Some(&Reverse((t, slot))) = self.story_expiry.peek() {
-            if t >= cutoff {
-                break;
-            }
-            self.story_expiry.pop();
+        while let Some((t, slot)) = self.story_expiry.pop_before(cutoff) {
             // Stale heap entries (the story was updated or merged since) are skipped.
             if self.stories.get(&slot).is_some_and(|s| s.updated == t) {
                 self.drop_story(slot);

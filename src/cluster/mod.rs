@@ -21,6 +21,7 @@
 mod dates;
 mod dedup;
 mod engine;
+mod expiry;
 mod hashing;
 mod index;
 mod language;
