@@ -4,8 +4,10 @@
 //! Near duplicates are found with MinHash over word 3-shingles and LSH banding, then
 //! verified on the shingles themselves: a candidate counts only when most of the shorter
 //! text's shingles appear in the longer one (containment, which survives truncation).
+//! Articles that leave the window are retired, and their bands swept out of the table in
+//! bulk, instead of a random removal per band.
 
-use super::hashing::{IdMap, PairTable, hash};
+use super::hashing::{IdMap, IdSet, PairTable, hash};
 use std::num::NonZeroU64;
 
 /// MinHash values per signature (bins of the one-permutation hash, see [`bands`]).
@@ -196,34 +198,101 @@ pub(crate) fn containment(a: &[u32], b: &[u32]) -> f32 {
 #[derive(Debug, Default)]
 pub(crate) struct NearIndex {
     buckets: PairTable,
+    /// Articles that left the window since the last sweep, whose bands are still in
+    /// `buckets`.
+    retired: Vec<u64>,
 }
 
 impl NearIndex {
     /// Articles sharing at least one band with these, oldest first, without repeats, all
-    /// keys below `next_key` (the next key the engine will hand out).
+    /// keys below `next_key` (the next key the engine will hand out). Articles that left
+    /// the window may be among them until the next sweep (the caller skips keys it no
+    /// longer knows).
     pub fn candidates(&self, bands: &Bands, next_key: u64) -> Vec<u64> {
-        let low = next_key as u32;
         let mut out: Vec<u64> = bands
             .iter()
             .flat_map(|b| self.buckets.values(*b))
-            .map(|v| next_key - u64::from(low.wrapping_sub(v)))
+            .map(|v| restore(v, next_key))
             .collect();
         out.sort_unstable();
         out.dedup();
         out
     }
 
-    /// Files an article under its bands.
+    /// Files an article under its bands (its key is the newest handed out). When the table
+    /// is due to grow while a fifth of its bands are retired articles', those are swept out
+    /// instead: a window's worth of bands keeps a table of one size.
     pub fn insert(&mut self, bands: &Bands, article: u64) {
+        let table = &self.buckets;
+        let retired = BANDS * self.retired.len();
+        if 2 * (table.len() + BANDS) > table.capacity() && retired > 0 && 5 * retired >= table.len()
+        {
+            self.sweep(article + 1);
+        }
         for b in bands {
             self.buckets.insert(*b, article as u32);
         }
     }
 
-    /// Removes an article from its bands (each insert of a band is undone by one remove).
-    pub fn remove(&mut self, bands: &Bands, article: u64) {
-        for b in bands {
-            self.buckets.remove(*b, article as u32);
+    /// Notes that an article filed under its bands left the window: its bands stay in the
+    /// table, unseen by the caller, until the next sweep takes them out in one pass.
+    pub fn retire(&mut self, article: u64) {
+        self.retired.push(article);
+    }
+
+    /// Drops the bands of the retired articles (keys below `next_key`).
+    fn sweep(&mut self, next_key: u64) {
+        let gone = KeySet::new(std::mem::take(&mut self.retired));
+        self.buckets
+            .retain(|_, v| !gone.contains(restore(v, next_key)));
+    }
+}
+
+/// The full key of an article from the low 32 bits a table keeps: keys are handed out in
+/// order and a window never spans 2^32 of them, so it is the latest key below `next_key`
+/// with those bits.
+fn restore(low: u32, next_key: u64) -> u64 {
+    next_key - u64::from((next_key as u32).wrapping_sub(low))
+}
+
+/// A set of article keys for a sweep: a bitmap over their span when they are dense (as
+/// articles leaving the window in about their order of arrival are), else a hash set.
+enum KeySet {
+    /// Bit `i` stands for key `first + i`.
+    Span { first: u64, bits: Vec<u64> },
+    /// Keys too far apart for a bitmap (under one key per 64 bits of their span).
+    Sparse(IdSet),
+}
+
+impl KeySet {
+    /// The set of these keys, in the form their spread calls for.
+    fn new(keys: Vec<u64>) -> Self {
+        let (Some(first), Some(last)) = (keys.iter().min(), keys.iter().max()) else {
+            return KeySet::Sparse(IdSet::default());
+        };
+        let span = (last - first) as usize + 1;
+        if span / 64 > keys.len() {
+            return KeySet::Sparse(keys.into_iter().collect());
+        }
+        let mut bits = vec![0u64; span.div_ceil(64)];
+        for k in &keys {
+            let i = (k - first) as usize;
+            bits[i / 64] |= 1 << (i % 64);
+        }
+        KeySet::Span {
+            first: *first,
+            bits,
+        }
+    }
+
+    /// Whether the key is in the set.
+    fn contains(&self, key: u64) -> bool {
+        match self {
+            KeySet::Span { first, bits } => key.checked_sub(*first).is_some_and(|i| {
+                bits.get((i / 64) as usize)
+                    .is_some_and(|w| w & (1 << (i % 64)) != 0)
+            }),
+            KeySet::Sparse(set) => set.contains(&key),
         }
     }
 }
@@ -319,8 +388,62 @@ mod tests {
         idx.insert(&b, old);
         idx.insert(&b, new);
         assert_eq!(idx.candidates(&b, new + 1), vec![old, new]);
-        idx.remove(&b, old);
+        idx.retire(old);
+        idx.sweep(new + 1);
         assert_eq!(idx.candidates(&b, new + 1), vec![new]);
+    }
+
+    #[test]
+    fn retired_articles_leave_at_a_sweep_instead_of_growing_the_table() {
+        let mut rng = fastrand::Rng::with_seed(8);
+        let mut idx = NearIndex::default();
+        let random_bands =
+            |rng: &mut fastrand::Rng| -> Bands { std::array::from_fn(|_| rng.u32(1..u32::MAX)) };
+        // A window of 500 articles, each leaving 500 keys after it came, kept in a model.
+        let mut live: Vec<(u64, Bands)> = Vec::new();
+        let mut sizes = Vec::new();
+        for key in 0..20_000u64 {
+            if key >= 500 {
+                let (gone, _) = live.remove(0);
+                idx.retire(gone);
+            }
+            let b = random_bands(&mut rng);
+            idx.insert(&b, key);
+            live.push((key, b));
+            if key % 1_000 == 999 {
+                sizes.push(idx.buckets.capacity());
+                for (k, b) in live.iter().step_by(37) {
+                    assert_eq!(idx.candidates(b, key + 1), vec![*k], "key {k}");
+                }
+            }
+        }
+        // Retired bands were swept, so the table stopped growing once the window was full.
+        assert_eq!(sizes.first(), sizes.last());
+        assert!(
+            idx.buckets.len() < 2 * 500 * BANDS,
+            "{} pairs",
+            idx.buckets.len()
+        );
+    }
+
+    #[test]
+    fn key_sets_hold_dense_and_sparse_keys() {
+        let dense = KeySet::new((1_000..1_200).step_by(2).collect());
+        assert!(matches!(dense, KeySet::Span { .. }));
+        let sparse = KeySet::new(vec![5, 1 << 40, 77]);
+        assert!(matches!(sparse, KeySet::Sparse(_)));
+        for (set, inside, outside) in [
+            (
+                &dense,
+                vec![1_000, 1_100, 1_198],
+                vec![0, 999, 1_001, 1_199, 1_200, u64::MAX],
+            ),
+            (&sparse, vec![5, 77, 1 << 40], vec![0, 6, (1 << 40) + 1]),
+        ] {
+            assert!(inside.iter().all(|k| set.contains(*k)));
+            assert!(!outside.iter().any(|k| set.contains(*k)));
+        }
+        assert!(!KeySet::new(Vec::new()).contains(0));
     }
 
     #[test]

@@ -447,18 +447,22 @@ impl Engine {
         }
         self.push_story_expiry(survivor);
         rec.story = survivor;
-        let fallback = (stable_id(&["story", &rec.id]), rec.id.to_string());
         self.register(key, rec, now);
         let splits = if kind == MatchKind::Similar {
             self.maybe_split(survivor, key, now)
         } else {
             Vec::new()
         };
-        let home = self.articles.get(&key).map_or(survivor, |a| a.story);
-        let (story_id, headline_article) = self
-            .stories
-            .get(&home)
-            .map_or(fallback, |s| (s.id.clone(), s.headline.clone()));
+        let rec = self.articles.get(&key);
+        let home = rec.map_or(survivor, |a| a.story);
+        let (story_id, headline_article) = match self.stories.get(&home) {
+            Some(s) => (s.id.clone(), s.headline.clone()),
+            // Not reached (the article's story is live), but if it were: a story of its own.
+            None => {
+                let id = rec.map_or_else(String::new, |a| a.id.to_string());
+                (stable_id(&["story", &id]), id)
+            }
+        };
         Assignment {
             story_id,
             match_kind: kind,
@@ -697,8 +701,8 @@ impl Engine {
         while let Some((_, key)) = self.article_expiry.pop_before(cutoff) {
             if let Some(rec) = self.articles.remove(&key) {
                 self.exact.remove(&rec.exact, key);
-                if let Some(bands) = &rec.bands {
-                    self.near.remove(bands, key);
+                if rec.bands.is_some() {
+                    self.near.retire(key);
                 }
             }
         }
