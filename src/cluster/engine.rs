@@ -646,7 +646,9 @@ impl Engine {
             (b, a)
         };
         let gone_story = self.stories.remove(&gone)?;
-        self.index.retire(gone);
+        for f in &gone_story.indexed {
+            self.index.remove(*f, gone);
+        }
         let keep_story = self.stories.get_mut(&keep)?;
         keep_story.absorb(&gone_story, gone, now, self.half_life);
         for f in &gone_story.indexed {
@@ -719,7 +721,9 @@ impl Engine {
         let Some(story) = self.stories.remove(&slot) else {
             return;
         };
-        self.index.retire(slot);
+        for f in &story.indexed {
+            self.index.remove(*f, slot);
+        }
         self.ids.remove(&story.id);
         for (old, id) in &story.absorbed {
             self.aliases.remove(old);

@@ -229,28 +229,31 @@ impl IdLists {
         }
     }
 
-    /// Keeps only the values for which `keep` holds, under every key, in one pass over
-    /// all of them; keys left without a value go, and lists left with one give their
-    /// memory back.
-    pub fn retain(&mut self, mut keep: impl FnMut(u32) -> bool) {
-        let (lists, free) = (&mut self.lists, &mut self.free);
-        self.heads.retain(|_, head| {
-            if *head & LIST == 0 {
-                return keep(*head);
+    /// Removes one occurrence of a value under a key; says whether there was one.
+    pub fn remove(&mut self, key: u32, value: u32) -> bool {
+        let Some(head) = self.heads.get_mut(&key) else {
+            return false;
+        };
+        if *head & LIST == 0 {
+            let found = *head == value;
+            if found {
+                self.heads.remove(&key);
             }
-            let n = (*head & !LIST) as usize;
-            let list = &mut lists[n];
-            list.retain(|v| keep(*v));
-            match list.len() {
-                0 | 1 => {
-                    let last = list.first().copied();
-                    lists[n] = Vec::new();
-                    free.push(n);
-                    last.map(|v| *head = v).is_some()
-                }
-                _ => true,
-            }
-        });
+            return found;
+        }
+        let n = (*head & !LIST) as usize;
+        let list = &mut self.lists[n];
+        let Some(pos) = list.iter().position(|v| *v == value) else {
+            return false;
+        };
+        list.swap_remove(pos);
+        if list.len() == 1 {
+            // Back to a single value: the list's memory goes (it may have been long).
+            *head = list[0];
+            self.lists[n] = Vec::new();
+            self.free.push(n);
+        }
+        true
     }
 
     /// The values under a key, in no particular order (empty when none).
@@ -316,22 +319,17 @@ mod tests {
         m.push(1, 11);
         m.push(1, 12);
         m.push(2, 20);
-        m.push(3, 30);
-        m.push(3, 31);
-        let sorted = |m: &IdLists, key| {
-            let mut got: Vec<u32> = m.get(key).to_vec();
-            got.sort_unstable();
-            got
-        };
-        assert_eq!((sorted(&m, 1), m.get(4).len()), (vec![10, 11, 12], 0));
-        m.retain(|v| v != 10 && v != 20 && v != 31);
-        assert_eq!(sorted(&m, 1), vec![11, 12]);
-        // A key left with nothing goes; a list left with one value is a head again.
-        assert_eq!((m.keys(), m.get(2).len(), m.get(3)), (2, 0, &[30][..]));
-        assert_eq!(m.free.len(), 1);
-        m.push(3, 32);
-        assert_eq!((sorted(&m, 3), m.free.len()), (vec![30, 32], 0));
-        m.retain(|_| false);
-        assert_eq!((m.keys(), m.free.len(), m.get(1).len()), (0, 2, 0));
+        let mut got: Vec<u32> = m.get(1).to_vec();
+        got.sort_unstable();
+        assert_eq!((got, m.get(3).len()), (vec![10, 11, 12], 0));
+        assert!(m.remove(1, 10));
+        assert!(!m.remove(1, 99));
+        let mut got: Vec<u32> = m.get(1).to_vec();
+        got.sort_unstable();
+        assert_eq!(got, vec![11, 12]);
+        m.remove(1, 11);
+        m.remove(1, 12);
+        m.remove(2, 20);
+        assert_eq!((m.keys(), m.free.len(), m.get(1).len()), (0, 1, 0));
     }
 }
