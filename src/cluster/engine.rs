@@ -709,7 +709,7 @@ impl Engine {
             }
         }
         while let Some((t, slot)) = self.story_expiry.pop_before(cutoff) {
-            // Stale heap entries (the story was updated or merged since) are skipped.
+            // Stale entries (the story was updated or merged since) are skipped.
             if self.stories.get(&slot).is_some_and(|s| s.updated == t) {
                 self.drop_story(slot);
             }
