@@ -223,10 +223,8 @@ impl NearIndex {
     /// is due to grow while a fifth of its bands are retired articles', those are swept out
     /// instead: a window's worth of bands keeps a table of one size.
     pub fn insert(&mut self, bands: &Bands, article: u64) {
-        let table = &self.buckets;
         let retired = BANDS * self.retired.len();
-        if 2 * (table.len() + BANDS) > table.capacity() && retired > 0 && 5 * retired >= table.len()
-        {
+        if !self.buckets.has_room(BANDS) && retired > 0 && 5 * retired >= self.buckets.len() {
             self.sweep(article + 1);
         }
         for b in bands {

@@ -4,7 +4,8 @@
 //! story is founded. Stories that a new article shows to have converged are merged on the
 //! spot, the older one surviving; a story that has grown enough since its last check is
 //! checked for a split (see [`super::split`]). Everything older than the window (on the
-//! articles' own clock) leaves every index, so memory follows the window, not the history.
+//! articles' own clock) leaves every index (the near-duplicate table's bands at its next
+//! sweep), so memory follows the window, not the history.
 
 use super::dedup::{self, Bands, ExactIndex, ExactKeys, NearIndex};
 use super::expiry::ExpiryQueue;

@@ -32,21 +32,17 @@ impl ExpiryQueue {
     pub fn pop_before(&mut self, cutoff: i64) -> Option<(i64, u64)> {
         let front = self.sorted.front().copied();
         let late = self.late.peek().map(|Reverse(e)| *e);
-        match (front, late) {
-            (Some(f), Some(l)) if l < f => (l.0 < cutoff).then(|| self.pop_late(l)),
-            (Some(f), _) => (f.0 < cutoff).then(|| {
-                self.sorted.pop_front();
-                f
-            }),
-            (None, Some(l)) => (l.0 < cutoff).then(|| self.pop_late(l)),
-            (None, None) => None,
+        let from_late = late.is_some_and(|l| front.is_none_or(|f| l < f));
+        let next = if from_late { late } else { front }?;
+        if next.0 >= cutoff {
+            return None;
         }
-    }
-
-    /// Takes the heap's smallest entry, `entry`.
-    fn pop_late(&mut self, entry: (i64, u64)) -> (i64, u64) {
-        self.late.pop();
-        entry
+        if from_late {
+            self.late.pop();
+        } else {
+            self.sorted.pop_front();
+        }
+        Some(next)
     }
 
     /// Number of entries held.

@@ -80,7 +80,7 @@ pub(crate) fn fold(h: u64) -> Feature {
 /// key in its probe run: for tables so large that every lookup is a cache miss, and where
 /// most keys hold a single value, an insert or a lookup here costs one miss where a general
 /// hash map costs two (its control bytes, then the entry). Pairs leave in bulk
-/// ([`PairTable::retain`]), in one pass over the table. Keys must not be [`VACANT`].
+/// ([`PairTable::retain`]), in two passes over the table. Keys must not be [`VACANT`].
 #[derive(Debug, Default)]
 pub(crate) struct PairTable {
     /// (key, value) per slot, key [`VACANT`] for an empty slot; the length is a power of two
@@ -106,7 +106,7 @@ impl PairTable {
     /// Adds a pair (repeats are kept).
     pub fn insert(&mut self, key: u32, value: u32) {
         debug_assert!(key != VACANT);
-        if 2 * (self.len + 1) > self.slots.len() {
+        if !self.has_room(1) {
             self.grow();
         }
         self.put(key, value);
@@ -117,7 +117,14 @@ impl PairTable {
         self.len
     }
 
-    /// Number of slots (the table grows once pairs would fill more than half of them).
+    /// Whether `n` more pairs fit without the table growing (it grows once pairs would
+    /// fill more than half of its slots).
+    pub fn has_room(&self, n: usize) -> bool {
+        2 * (self.len + n) <= self.slots.len()
+    }
+
+    /// Number of slots.
+    #[cfg(test)]
     pub fn capacity(&self) -> usize {
         self.slots.len()
     }
