@@ -396,27 +396,27 @@ impl Engine {
             .collect();
         near.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         near.truncate(self.config.scored_stories);
+        let far = far_from_best(&mut near, self.config.runner_up_share);
         let q = Query::reusing(v, std::mem::take(&mut self.probes));
-        let floor = self.config.centroid_floor * self.config.join_bar(v.terms);
+        let threshold = self.config.join_bar(v.terms);
         // Each story's similarity, and the article's to each of its members: the story it
         // joins keeps those for its next split check.
-        let mut scored: Vec<(u64, f32, Vec<f32>)> = near
-            .into_iter()
-            .filter_map(|(slot, centroid)| {
-                self.stories.get(&slot).map(|s| {
-                    let members = s.sketch.similarities(&q, &self.config);
-                    let sim = s.similarity_of(&members, &self.config, now);
-                    (
-                        slot,
-                        if centroid < floor { sim * 0.5 } else { sim },
-                        members,
-                    )
+        let mut scored = self.score_stories(&q, &near, now);
+        // The far stories get their chance when the close ones turned the article away, or
+        // when the members that bring it to the one it would join name other years or counts
+        // (a look-alike event, which centroids cannot tell apart).
+        let settled = scored.first().is_some_and(|(slot, sim, members)| {
+            *sim >= threshold
+                && self.stories.get(slot).is_some_and(|s| {
+                    !s.sketch
+                        .contradicts(v, members, self.config.top_k, &self.config)
                 })
-            })
-            .collect();
+        });
+        if !far.is_empty() && !settled {
+            scored.extend(self.score_stories(&q, &far, now));
+            scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
         self.probes = q.into_probes();
-        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let threshold = self.config.join_bar(v.terms);
         let key = self.alloc();
         // The best decides; the runners-up, in order, are checked for a merge.
         let mut ranked = scored.into_iter();
@@ -473,6 +473,30 @@ impl Engine {
             merged,
             splits,
         }
+    }
+
+    /// Scores the article against each story's kept members (a story whose centroid is
+    /// far off counts half), best first; each with the member similarities.
+    fn score_stories(
+        &self,
+        q: &Query,
+        stories: &[(u64, f32)],
+        now: i64,
+    ) -> Vec<(u64, f32, Vec<f32>)> {
+        let floor = self.config.centroid_floor * self.config.join_bar(q.v.terms);
+        let mut scored: Vec<(u64, f32, Vec<f32>)> = stories
+            .iter()
+            .filter_map(|&(slot, centroid)| {
+                self.stories.get(&slot).map(|s| {
+                    let members = s.sketch.similarities(q, &self.config);
+                    let sim = s.similarity_of(&members, &self.config, now);
+                    let sim = if centroid < floor { sim * 0.5 } else { sim };
+                    (slot, sim, members)
+                })
+            })
+            .collect();
+        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored
     }
 
     /// Splits a story that has grown enough since its last check, if average link over its
@@ -740,6 +764,19 @@ fn query(v: &DocVectors) -> Vec<(Feature, f32)> {
     q
 }
 
+/// Takes out of stories ranked by centroid cosine (best first) those whose cosine is under
+/// `share` of the best's, and returns them. A story whose centroid is far less like the
+/// article than another's is about something else, even when one of its members is close:
+/// it is scored only if the closer stories turn the article away or contradict its years or
+/// counts.
+fn far_from_best(ranked: &mut Vec<(u64, f32)>, share: f32) -> Vec<(u64, f32)> {
+    let Some(&(_, best)) = ranked.first() else {
+        return Vec::new();
+    };
+    let close = ranked.partition_point(|&(_, cosine)| cosine >= share * best);
+    ranked.split_off(close)
+}
+
 /// The `n` heaviest features of a vector (ties: smaller id), heaviest first.
 fn top(v: &SparseVec, n: usize) -> Vec<(Feature, f32)> {
     let mut items = v.0.clone();
@@ -781,6 +818,18 @@ mod tests {
             source: "news".into(),
             published: DateTime::UNIX_EPOCH + TimeDelta::days(19_000) + TimeDelta::minutes(minutes),
         }
+    }
+
+    #[test]
+    fn stories_far_from_the_best_centroid_are_set_aside() {
+        let mut ranked = vec![(7, 0.6), (3, 0.31), (9, 0.29), (4, 0.1)];
+        assert_eq!(far_from_best(&mut ranked, 0.5), vec![(9, 0.29), (4, 0.1)]);
+        assert_eq!(ranked, vec![(7, 0.6), (3, 0.31)]);
+        assert!(far_from_best(&mut ranked, 0.0).is_empty());
+        // Nothing like the article at all: every story stays (the scores decide).
+        let mut ranked = vec![(1, 0.0), (2, 0.0)];
+        assert!(far_from_best(&mut ranked, 0.5).is_empty());
+        assert!(far_from_best(&mut Vec::new(), 0.5).is_empty());
     }
 
     /// The article key of an article id.

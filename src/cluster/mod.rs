@@ -106,6 +106,11 @@ pub struct EngineConfig {
     pub max_candidates: usize,
     /// Of those, stories whose members are scored one by one, the best by centroid cosine.
     pub scored_stories: usize,
+    /// A story after the best is scored only if its centroid cosine is at least this share
+    /// of the best's (0: always), or if the closer stories turn the article away or
+    /// contradict its years or counts: one close member must not carry a story about
+    /// something else.
+    pub runner_up_share: f32,
     /// A story whose centroid is less similar than this fraction of the join bar counts half.
     pub centroid_floor: f32,
     /// A story splits where average link over its kept members falls below this fraction
@@ -138,6 +143,7 @@ impl Default for EngineConfig {
             near_duplicate_weight: 0.25,
             max_candidates: 6,
             scored_stories: 2,
+            runner_up_share: 0.5,
             centroid_floor: 0.9,
             split_factor: 1.05,
             short_split_factor: 0.3,

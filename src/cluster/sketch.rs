@@ -310,6 +310,29 @@ impl Sketch {
         self.views().map(|m| q.score(&m, config)).collect()
     }
 
+    /// Whether one of the `k` members most similar to the article (by `sims`, as
+    /// [`Sketch::similarities`] gives them) names other years or counts than it does: then
+    /// the story may be a look-alike of the article's event.
+    pub fn contradicts(
+        &self,
+        v: &DocVectors,
+        sims: &[f32],
+        k: usize,
+        config: &EngineConfig,
+    ) -> bool {
+        if v.years.is_empty() && v.quantities.is_empty() {
+            return false;
+        }
+        let views: Vec<View> = self.views().collect();
+        let mut order: Vec<usize> = (0..sims.len().min(views.len())).collect();
+        order.sort_unstable_by(|&x, &y| sims[y].total_cmp(&sims[x]).then(x.cmp(&y)));
+        let article = v.view();
+        order
+            .iter()
+            .take(k)
+            .any(|&i| discord(&article, &views[i], config) < 1.0)
+    }
+
     /// The article keys of the members, founder first.
     pub fn members(&self) -> impl Iterator<Item = u64> + '_ {
         self.slots.iter().map(|s| s.member)
