@@ -122,6 +122,54 @@ fn summit_coverage_forms_one_story_apart_from_another_summit() {
     }
 }
 
+/// A strike at a harbour, a mayor's budget, and a strike report whose only name is the
+/// mayor's, urging talks in its last sentence.
+fn strike_and_budget() -> Vec<Doc> {
+    let mut docs = background();
+    docs.extend([
+        doc("h1", "northwire", 10,
+            "Dockworkers walk out at Varna harbour over pay",
+            "Hundreds of dockworkers stopped loading ships at Varna harbour on Monday, demanding a wage rise after two years of frozen pay."),
+        doc("h2", "dailypost", 20,
+            "Strike halts cargo at Varna harbour",
+            "Cargo ships queued outside Varna harbour as striking dockworkers kept the cranes idle for a second day over wages."),
+        doc("h3", "eveningstar", 30,
+            "Varna dockworkers reject wage offer, strike goes on",
+            "Striking dockworkers at Varna harbour turned down a pay offer from the port operator and said the walkout would continue."),
+        doc("m1", "capitalnews", 40,
+            "Mayor Ilse Brandt unveils city budget with new tram line",
+            "Mayor Ilse Brandt presented a budget that funds a new tram line and more school places, and promised no rise in council tax."),
+        doc("m2", "worlddesk", 50,
+            "Ilse Brandt budget puts tram line first",
+            "The budget of Mayor Ilse Brandt sets aside money for a tram line across the city and for new school places."),
+        doc("x1", "morningherald", 60,
+            "Harbour strike drags on as dockworkers hold out for wages",
+            "Cranes stayed idle for a fourth day as the walkout went on. Ilse Brandt urged talks."),
+    ]);
+    docs
+}
+
+#[test]
+fn one_shared_name_does_not_carry_an_article_into_a_story_about_something_else() {
+    let (story, _, _) = run_with(&strike_and_budget(), EngineConfig::default());
+    assert_eq!(
+        story["x1"], story["h1"],
+        "the strike report joins the strike"
+    );
+    assert_ne!(
+        story["h1"], story["m1"],
+        "the strike and the budget stay apart"
+    );
+    // Scoring the budget story too, whose centroid is far off, lets the mayor's name carry
+    // the strike report into it.
+    let every = EngineConfig {
+        runner_up_share: 0.0,
+        ..EngineConfig::default()
+    };
+    let (story, _, _) = run_with(&strike_and_budget(), every);
+    assert_eq!(story["x1"], story["m1"]);
+}
+
 #[test]
 fn look_alike_events_stay_apart() {
     let mut docs = background();
