@@ -141,7 +141,7 @@ impl Default for EngineConfig {
             df_half_life: Duration::from_secs(7 * 24 * 3600),
             near_duplicate_containment: 0.8,
             near_duplicate_weight: 0.25,
-            max_candidates: 6,
+            max_candidates: 4,
             scored_stories: 2,
             runner_up_share: 0.5,
             centroid_floor: 0.9,
