@@ -405,14 +405,15 @@ impl Engine {
         // The far stories get their chance when the close ones turned the article away, or
         // when the members that bring it to the one it would join name other years or counts
         // (a look-alike event, which centroids cannot tell apart).
-        let settled = scored.first().is_some_and(|(slot, sim, members)| {
-            *sim >= threshold
-                && self.stories.get(slot).is_some_and(|s| {
-                    !s.sketch
-                        .contradicts(v, members, self.config.top_k, &self.config)
-                })
-        });
-        if !far.is_empty() && !settled {
+        let settled = far.is_empty()
+            || scored.first().is_some_and(|(slot, sim, members)| {
+                *sim >= threshold
+                    && self.stories.get(slot).is_some_and(|s| {
+                        !s.sketch
+                            .contradicts(v, members, self.config.top_k, &self.config)
+                    })
+            });
+        if !settled {
             scored.extend(self.score_stories(&q, &far, now));
             scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }

@@ -560,6 +560,23 @@ mod tests {
     }
 
     #[test]
+    fn only_the_closest_members_can_contradict_an_article() {
+        let config = EngineConfig::default();
+        let mut sketch = Sketch::new(8);
+        for (key, year) in [(1, 2008), (2, 2013), (3, 2013), (4, 2013)] {
+            let _ = sketch.push(&doc(&[(100, 1.0)], &[year]), key);
+        }
+        let article = doc(&[(100, 1.0)], &[2013]);
+        // The 2008 member is among the two closest: it contradicts the article's year.
+        assert!(sketch.contradicts(&article, &[0.9, 0.8, 0.2, 0.1], 2, &config));
+        // It is not: the closest agree.
+        assert!(!sketch.contradicts(&article, &[0.1, 0.8, 0.9, 0.2], 2, &config));
+        // An article that names no year or count is contradicted by none.
+        let plain = doc(&[(100, 1.0)], &[]);
+        assert!(!sketch.contradicts(&plain, &[0.9, 0.8, 0.2, 0.1], 2, &config));
+    }
+
+    #[test]
     fn keeps_the_founder_and_the_latest_and_scores_the_best_members() {
         let config = EngineConfig {
             top_k: 1,
