@@ -394,8 +394,7 @@ impl Engine {
                     .map(|s| (slot, s.text.cosine(&v.text)))
             })
             .collect();
-        near.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        near.truncate(self.config.scored_stories);
+        heaviest_first(&mut near, self.config.scored_stories);
         let far = far_from_best(&mut near, self.config.runner_up_share);
         let q = Query::reusing(v, std::mem::take(&mut self.probes));
         let threshold = self.config.join_bar(v.terms);
@@ -415,7 +414,7 @@ impl Engine {
             });
         if !settled {
             scored.extend(self.score_stories(&q, &far, now));
-            scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            best_first(&mut scored);
         }
         self.probes = q.into_probes();
         let key = self.alloc();
@@ -496,7 +495,7 @@ impl Engine {
                 })
             })
             .collect();
-        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        best_first(&mut scored);
         scored
     }
 
@@ -763,6 +762,11 @@ fn query(v: &DocVectors) -> Vec<(Feature, f32)> {
     let mut q = top(&v.text, QUERY_TERMS);
     q.extend(top(&v.entities, MAX_ENTITIES));
     q
+}
+
+/// Orders scored stories best first (ties: the older slot).
+fn best_first(scored: &mut [(u64, f32, Vec<f32>)]) {
+    scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
 }
 
 /// Takes out of stories ranked by centroid cosine (best first) those whose cosine is under

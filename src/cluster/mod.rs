@@ -104,7 +104,8 @@ pub struct EngineConfig {
     pub near_duplicate_weight: f32,
     /// Stories found through the index per article, the best by index overlap.
     pub max_candidates: usize,
-    /// Of those, stories whose members are scored one by one, the best by centroid cosine.
+    /// Of those, at most this many have their members scored one by one, the best by
+    /// centroid cosine (a runner-up only as [`EngineConfig::runner_up_share`] allows).
     pub scored_stories: usize,
     /// A story after the best is scored only if its centroid cosine is at least this share
     /// of the best's (0: always), or if the closer stories turn the article away or

@@ -323,14 +323,13 @@ impl Sketch {
         if v.years.is_empty() && v.quantities.is_empty() {
             return false;
         }
-        let views: Vec<View> = self.views().collect();
-        let mut order: Vec<usize> = (0..sims.len().min(views.len())).collect();
+        let mut order: Vec<usize> = (0..sims.len().min(self.slots.len())).collect();
         order.sort_unstable_by(|&x, &y| sims[y].total_cmp(&sims[x]).then(x.cmp(&y)));
         let article = v.view();
         order
             .iter()
             .take(k)
-            .any(|&i| discord(&article, &views[i], config) < 1.0)
+            .any(|&i| discord(&article, &self.view(i), config) < 1.0)
     }
 
     /// The article keys of the members, founder first.
@@ -419,12 +418,18 @@ impl Sketch {
     }
 
     fn views(&self) -> impl Iterator<Item = View<'_>> {
-        self.slots.iter().map(|s| View {
+        (0..self.slots.len()).map(|i| self.view(i))
+    }
+
+    /// Member `i` as it is scored.
+    fn view(&self, i: usize) -> View<'_> {
+        let s = &self.slots[i];
+        View {
             text: &self.feats[s.text()],
             entities: &self.feats[s.entities()],
             years: &s.years,
             quantities: &s.quantities,
-        })
+        }
     }
 
     /// The mean of the article's `k` best member similarities (over fewer members when
