@@ -45,10 +45,17 @@ struct ArticleRec {
     story: u64,
     exact: ExactKeys,
     shingles: Box<[u32]>,
-    /// Boxed: most lookups of a record never read them, and the map holds records inline.
-    bands: Option<Box<Bands>>,
+    /// Whether it was filed under MinHash bands (which only the near-duplicate table
+    /// keeps: no record needs them once filed).
+    banded: bool,
 }
 const _: () = assert!(std::mem::size_of::<ArticleRec>() <= 64);
+
+/// An article on its way into the window: its record, and the bands it is filed under.
+struct Filing<'a> {
+    rec: ArticleRec,
+    bands: Option<&'a Bands>,
+}
 
 /// The story engine; see the module docs of [`crate::cluster`].
 pub struct Engine {
@@ -127,12 +134,16 @@ impl Engine {
             story: 0,
             exact: keys,
             shingles,
-            bands,
+            banded: bands.is_some(),
         };
-        if let Some((original, score)) = self.near_original(&rec) {
-            return self.join_near(rec, &vectors, original, score, now);
+        let filing = Filing {
+            rec,
+            bands: bands.as_ref(),
+        };
+        if let Some((original, score)) = self.near_original(&filing) {
+            return self.join_near(filing, &vectors, original, score, now);
         }
-        self.join_similar_or_new(rec, &vectors, now)
+        self.join_similar_or_new(filing, &vectors, now)
     }
 
     /// Puts an already-stored article back into the window under its known story (daemon
@@ -162,9 +173,10 @@ impl Engine {
             story: slot,
             exact,
             shingles,
-            bands,
+            banded: bands.is_some(),
         };
-        self.register(key, rec, now);
+        let bands = bands.as_ref();
+        self.register(key, Filing { rec, bands }, now);
     }
 
     /// Number of stories still open to new articles.
@@ -201,7 +213,7 @@ impl Engine {
 
     /// Reads an article: its signal vectors (counting it in document frequencies), and the
     /// shingles and MinHash bands that find its near duplicates.
-    fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Box<[u32]>, Option<Box<Bands>>) {
+    fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Box<[u32]>, Option<Bands>) {
         let source = hashing::source(&doc.source);
         let features = self.tokenizer.features_from(
             source,
@@ -214,7 +226,7 @@ impl Engine {
         let named = (!doc.source.is_empty()).then_some(source);
         let vectors = self.vectors(&features, named, now);
         let shingles = dedup::shingles(&features.words);
-        let bands = dedup::bands(&shingles).map(Box::new);
+        let bands = dedup::bands(&shingles);
         (vectors, shingles.into_boxed_slice(), bands)
     }
 
@@ -312,21 +324,21 @@ impl Engine {
             story: slot,
             exact: keys,
             shingles: Box::default(),
-            bands: None,
+            banded: false,
         };
-        self.register(key, rec, now);
+        self.register(key, Filing { rec, bands: None }, now);
         Some(out)
     }
 
     /// The earliest article whose text contains (or is contained in) this one's, if any.
-    fn near_original(&self, rec: &ArticleRec) -> Option<(u64, f32)> {
-        let bands = rec.bands.as_ref()?;
+    fn near_original(&self, article: &Filing) -> Option<(u64, f32)> {
+        let bands = article.bands?;
         let mut best: Option<(u64, f32)> = None;
         for key in self.near.candidates(bands, self.next_slot) {
             let Some(other) = self.articles.get(&key) else {
                 continue;
             };
-            let c = dedup::containment(&rec.shingles, &other.shingles);
+            let c = dedup::containment(&article.rec.shingles, &other.shingles);
             if c >= self.config.near_duplicate_containment && best.is_none_or(|(_, b)| c > b) {
                 best = Some((key, c));
             }
@@ -342,7 +354,7 @@ impl Engine {
     /// Syndicated copy: joins its original's story, weighing little in its centroid.
     fn join_near(
         &mut self,
-        mut rec: ArticleRec,
+        mut article: Filing,
         v: &DocVectors,
         original: u64,
         score: f32,
@@ -350,10 +362,10 @@ impl Engine {
     ) -> Assignment {
         let (original_id, story) = match self.articles.get(&original) {
             Some(o) => (o.id.to_string(), o.story),
-            None => return self.join_similar_or_new(rec, v, now),
+            None => return self.join_similar_or_new(article, v, now),
         };
         let Some(slot) = self.resolve(story) else {
-            return self.join_similar_or_new(rec, v, now);
+            return self.join_similar_or_new(article, v, now);
         };
         let key = self.alloc();
         let out = match self.stories.get_mut(&slot) {
@@ -361,7 +373,7 @@ impl Engine {
                 story.add_copy(v, self.config.near_duplicate_weight, now, self.half_life);
                 // A copy is never the headline, unless the story has only a dateline for one.
                 if !story.headline_titled() {
-                    story.consider_headline(&rec.id, v);
+                    story.consider_headline(&article.rec.id, v);
                 }
                 story.copies.push((key, original));
                 assignment(
@@ -372,16 +384,16 @@ impl Engine {
                     Vec::new(),
                 )
             }
-            None => return self.join_similar_or_new(rec, v, now),
+            None => return self.join_similar_or_new(article, v, now),
         };
         self.push_story_expiry(slot);
-        rec.story = slot;
-        self.register(key, rec, now);
+        article.rec.story = slot;
+        self.register(key, article, now);
         out
     }
 
     /// Same event as an active story (the best above the threshold), else a new story.
-    fn join_similar_or_new(&mut self, mut rec: ArticleRec, v: &DocVectors, now: i64) -> Assignment {
+    fn join_similar_or_new(&mut self, mut article: Filing, v: &DocVectors, now: i64) -> Assignment {
         // Cheap first pass: the centroid cosine picks the few stories whose members are
         // worth scoring one by one.
         let mut near: Vec<(u64, f32)> = self
@@ -424,13 +436,14 @@ impl Engine {
             Some((slot, score, members)) if score >= threshold => {
                 if let Some(story) = self.stories.get_mut(&slot) {
                     story.add_scored(v, key, members, now, self.half_life);
-                    story.consider_headline(&rec.id, v);
+                    story.consider_headline(&article.rec.id, v);
                 }
                 (slot, MatchKind::Similar, score)
             }
             _ => {
-                let id = stable_id(&["story", &rec.id]);
-                (self.found(id, (&rec.id, key), v, now), MatchKind::New, 1.0)
+                let id = stable_id(&["story", &article.rec.id]);
+                let founder = (&*article.rec.id, key);
+                (self.found(id, founder, v, now), MatchKind::New, 1.0)
             }
         };
         self.index_features(slot, v);
@@ -447,8 +460,8 @@ impl Engine {
             }
         }
         self.push_story_expiry(survivor);
-        rec.story = survivor;
-        self.register(key, rec, now);
+        article.rec.story = survivor;
+        self.register(key, article, now);
         let splits = if kind == MatchKind::Similar {
             self.maybe_split(survivor, key, now)
         } else {
@@ -708,9 +721,10 @@ impl Engine {
     }
 
     /// Remembers an article under its key for duplicate checks until it leaves the window.
-    fn register(&mut self, key: u64, rec: ArticleRec, now: i64) {
+    fn register(&mut self, key: u64, article: Filing, now: i64) {
+        let Filing { rec, bands } = article;
         self.exact.insert(&rec.exact, key);
-        if let Some(bands) = &rec.bands {
+        if let Some(bands) = bands {
             self.near.insert(bands, key);
         }
         self.articles.insert(key, rec);
@@ -728,7 +742,7 @@ impl Engine {
         while let Some((_, key)) = self.article_expiry.pop_before(cutoff) {
             if let Some(rec) = self.articles.remove(&key) {
                 self.exact.remove(&rec.exact, key);
-                if rec.bands.is_some() {
+                if rec.banded {
                     self.near.retire(key);
                 }
             }

@@ -6,7 +6,7 @@
 //! flat however many stories are active.
 
 use super::hashing::{Feature, IdLists, IdMap};
-use super::vectors::heaviest_first;
+use super::vectors::offer_heaviest;
 
 /// Posting lists longer than this carry no signal worth their scan.
 const POSTING_SCAN_CAP: usize = 4_000;
@@ -25,10 +25,10 @@ pub(crate) struct StoryIndex {
     /// Numbers of no story.
     free: Vec<u32>,
     /// Scratch of [`StoryIndex::candidates`], kept between calls so that it is allocated
-    /// once, not per article: the score per number, the lookup that last touched it, the
-    /// numbers touched by this lookup, and the ranking buffer.
-    acc: Vec<f32>,
-    mark: Vec<u32>,
+    /// once, not per article: per number, the lookup that last touched it and its score
+    /// (side by side: one cache line per story touched), the numbers touched by this
+    /// lookup, and the ranking buffer.
+    acc: Vec<(u32, f32)>,
     lookup: u32,
     touched: Vec<u32>,
     ranked: Vec<(u64, f32)>,
@@ -69,12 +69,14 @@ impl StoryIndex {
         self.accumulate(query);
         let ranked = &mut self.ranked;
         ranked.clear();
-        ranked.extend(
-            self.touched
-                .iter()
-                .map(|n| (self.slots[*n as usize], self.acc[*n as usize])),
-        );
-        heaviest_first(ranked, limit);
+        for n in &self.touched {
+            let weight = self.acc[*n as usize].1;
+            // Most stories touched share less than the lightest kept: no need for their slot.
+            if ranked.len() == limit && ranked.last().is_some_and(|(_, w)| weight < *w) {
+                continue;
+            }
+            offer_heaviest(ranked, limit, (self.slots[*n as usize], weight));
+        }
         ranked.iter().map(|(slot, _)| *slot).collect()
     }
 
@@ -83,13 +85,12 @@ impl StoryIndex {
     fn accumulate(&mut self, query: &[(Feature, f32)]) {
         let size = self.slots.len();
         if self.acc.len() < size {
-            self.acc.resize(size, 0.0);
-            self.mark.resize(size, 0);
+            self.acc.resize(size, (0, 0.0));
         }
         self.lookup = self.lookup.wrapping_add(1);
         if self.lookup == 0 {
             // The marks wrapped around: clear them so no stale mark can match.
-            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.acc.iter_mut().for_each(|(mark, _)| *mark = 0);
             self.lookup = 1;
         }
         self.touched.clear();
@@ -99,13 +100,13 @@ impl StoryIndex {
                 continue;
             }
             for n in list {
-                let n = *n as usize;
-                if self.mark[n] != self.lookup {
-                    self.mark[n] = self.lookup;
-                    self.acc[n] = 0.0;
-                    self.touched.push(n as u32);
+                let (mark, acc) = &mut self.acc[*n as usize];
+                if *mark != self.lookup {
+                    *mark = self.lookup;
+                    *acc = 0.0;
+                    self.touched.push(*n);
                 }
-                self.acc[n] += weight;
+                *acc += weight;
             }
         }
     }

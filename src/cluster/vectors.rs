@@ -7,12 +7,34 @@
 use super::hashing::Feature;
 use super::table::TermTable;
 
+/// Whether `a` comes before `b` heaviest first (ties: smaller id).
+fn heavier<K: Ord>(a: &(K, f32), b: &(K, f32)) -> bool {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)).is_lt()
+}
+
+/// Up to this many kept, [`heaviest_first`] keeps them in one pass over the items: most are
+/// lighter than the lightest kept, which one comparison tells.
+const FEW: usize = 16;
+
 /// Keeps the `n` heaviest of `items`, heaviest first (ties: smaller id). The order is
 /// total, so selecting the `n` best and sorting only those matches a full sort.
-pub(crate) fn heaviest_first<K: Ord>(items: &mut Vec<(K, f32)>, n: usize) {
+pub(crate) fn heaviest_first<K: Ord + Copy>(items: &mut Vec<(K, f32)>, n: usize) {
     let order = |a: &(K, f32), b: &(K, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if n == 0 {
         items.clear();
+        return;
+    }
+    if items.len() > n && n <= FEW {
+        items[..n].sort_unstable_by(order);
+        for i in n..items.len() {
+            let item = items[i];
+            if heavier(&item, &items[n - 1]) {
+                let at = items[..n].partition_point(|kept| heavier(kept, &item));
+                items.copy_within(at..n - 1, at + 1);
+                items[at] = item;
+            }
+        }
+        items.truncate(n);
         return;
     }
     if items.len() > n {
@@ -20,6 +42,16 @@ pub(crate) fn heaviest_first<K: Ord>(items: &mut Vec<(K, f32)>, n: usize) {
         items.truncate(n);
     }
     items.sort_unstable_by(order);
+}
+
+/// Offers one more item to `kept`, the `n` heaviest offered so far, heaviest first (ties:
+/// smaller id): it takes its place among them if it is one of the `n` heaviest now.
+pub(crate) fn offer_heaviest<K: Ord>(kept: &mut Vec<(K, f32)>, n: usize, item: (K, f32)) {
+    let at = kept.partition_point(|k| heavier(k, &item));
+    if at < n {
+        kept.truncate(n - 1);
+        kept.insert(at, item);
+    }
 }
 
 /// `2^(-dt / half_life)`, with no decay for time running backwards.
@@ -517,6 +549,28 @@ impl SparseVec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_heaviest_kept_are_those_a_full_sort_puts_first() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for n in [0, 1, 4, 16, 17, 40] {
+            // Few distinct weights, so ties are decided by the id.
+            let items: Vec<(u32, f32)> = (0..60)
+                .map(|_| (rng.u32(..1_000), f32::from(rng.u8(..8))))
+                .collect();
+            let mut sorted = items.clone();
+            sorted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            sorted.truncate(n);
+            let mut kept = items.clone();
+            heaviest_first(&mut kept, n);
+            assert_eq!(kept, sorted, "n = {n}");
+            let mut offered = Vec::new();
+            items
+                .iter()
+                .for_each(|item| offer_heaviest(&mut offered, n, *item));
+            assert_eq!(offered, sorted, "n = {n}, offered one by one");
+        }
+    }
 
     #[test]
     fn probe_dot_matches_the_merge_dot() {
