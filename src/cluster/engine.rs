@@ -166,7 +166,7 @@ impl Engine {
             }
             None => self.found(story_id.to_string(), (&doc.id, key), &vectors, now),
         };
-        self.index_features(slot, &vectors);
+        self.index_features(slot, &Telling::of(&vectors));
         self.push_story_expiry(slot);
         let rec = ArticleRec {
             id: doc.id.as_str().into(),
@@ -396,9 +396,10 @@ impl Engine {
     fn join_similar_or_new(&mut self, mut article: Filing, v: &DocVectors, now: i64) -> Assignment {
         // Cheap first pass: the centroid cosine picks the few stories whose members are
         // worth scoring one by one.
+        let telling = Telling::of(v);
         let mut near: Vec<(u64, f32)> = self
             .index
-            .candidates(&query(v), self.config.max_candidates)
+            .candidates(&telling.query(), self.config.max_candidates)
             .into_iter()
             .filter_map(|slot| {
                 self.stories
@@ -446,7 +447,7 @@ impl Engine {
                 (self.found(id, founder, v, now), MatchKind::New, 1.0)
             }
         };
-        self.index_features(slot, v);
+        self.index_features(slot, &telling);
         let mut merged = Vec::new();
         let mut survivor = slot;
         if kind == MatchKind::Similar {
@@ -640,7 +641,7 @@ impl Engine {
         self.ids.insert(id.clone(), new_slot);
         self.stories.insert(new_slot, other);
         for v in &member_vectors {
-            self.index_features(new_slot, v);
+            self.index_features(new_slot, &Telling::of(v));
         }
         self.push_story_expiry(new_slot);
         let mut articles = Vec::new();
@@ -699,14 +700,12 @@ impl Engine {
     }
 
     /// Lists the story under the article's most telling features.
-    fn index_features(&mut self, slot: u64, v: &DocVectors) {
+    fn index_features(&mut self, slot: u64, telling: &Telling) {
         let Some(story) = self.stories.get_mut(&slot) else {
             return;
         };
-        for (f, _) in top(&v.text, INDEX_TERMS)
-            .into_iter()
-            .chain(top(&v.entities, MAX_ENTITIES))
-        {
+        for (f, _) in telling.text.iter().chain(&telling.entities) {
+            let f = *f;
             if story.indexed.insert(f) {
                 self.index.insert(f, slot);
             }
@@ -771,11 +770,32 @@ impl Engine {
     }
 }
 
-/// The article's features to look up: its strongest text terms and its entities.
-fn query(v: &DocVectors) -> Vec<(Feature, f32)> {
-    let mut q = top(&v.text, QUERY_TERMS);
-    q.extend(top(&v.entities, MAX_ENTITIES));
-    q
+/// An article's most telling features, heaviest first: its story is indexed under them,
+/// and the first of them are looked up.
+struct Telling {
+    /// Its [`INDEX_TERMS`] strongest text terms.
+    text: Vec<(Feature, f32)>,
+    /// Its [`MAX_ENTITIES`] strongest entities.
+    entities: Vec<(Feature, f32)>,
+}
+
+const _: () = assert!(QUERY_TERMS <= INDEX_TERMS);
+
+impl Telling {
+    /// The telling features of an article.
+    fn of(v: &DocVectors) -> Self {
+        Telling {
+            text: top(&v.text, INDEX_TERMS),
+            entities: top(&v.entities, MAX_ENTITIES),
+        }
+    }
+
+    /// The features to look up: the [`QUERY_TERMS`] strongest text terms (the heaviest come
+    /// first, so they are the first of those indexed) and the entities.
+    fn query(&self) -> Vec<(Feature, f32)> {
+        let terms = &self.text[..self.text.len().min(QUERY_TERMS)];
+        terms.iter().chain(&self.entities).copied().collect()
+    }
 }
 
 /// Orders scored stories best first (ties: the older slot).
