@@ -3,6 +3,7 @@
 //! ([`IdLists`]) that needs no heap list for the many keys holding a single value; and a
 //! flat table of id pairs ([`PairTable`]) for the largest of them.
 
+use super::flat::FlatMap;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -195,133 +196,6 @@ impl PairTable {
     }
 }
 
-/// A map from 32-bit keys to 32-bit values, each key beside its value in one flat array
-/// (linear probing, at most three quarters full): a lookup in a table too large for the
-/// cache costs one miss, where a general hash map costs two (its control bytes, then the
-/// entry). A removal shifts the rest of its run back, so no tombstones pile up.
-#[derive(Debug, Default)]
-struct HeadTable {
-    /// (key, value) per slot, key [`VACANT`] for an empty slot; the length is a power of two
-    /// (or zero).
-    slots: Vec<(u32, u32)>,
-    /// Keys held in `slots`.
-    len: usize,
-    /// 32 less the number of bits of a slot index.
-    shift: u32,
-    /// The value of key [`VACANT`], which cannot sit in `slots`.
-    vacant: Option<u32>,
-}
-
-impl HeadTable {
-    /// Number of keys held.
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.len + usize::from(self.vacant.is_some())
-    }
-
-    /// The slot holding a key, if held (the key is not [`VACANT`]).
-    fn find(&self, key: u32) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mut i = self.home(key);
-        loop {
-            match self.slots[i].0 {
-                k if k == key => return Some(i),
-                VACANT => return None,
-                _ => i = self.next(i),
-            }
-        }
-    }
-
-    /// The value under a key.
-    fn get(&self, key: u32) -> Option<&u32> {
-        if key == VACANT {
-            return self.vacant.as_ref();
-        }
-        self.find(key).map(|i| &self.slots[i].1)
-    }
-
-    /// The value under a key, to change in place.
-    fn get_mut(&mut self, key: u32) -> Option<&mut u32> {
-        if key == VACANT {
-            return self.vacant.as_mut();
-        }
-        self.find(key).map(|i| &mut self.slots[i].1)
-    }
-
-    /// Puts a key that is not held yet under a value.
-    fn insert_new(&mut self, key: u32, value: u32) {
-        if key == VACANT {
-            self.vacant = Some(value);
-            return;
-        }
-        if 4 * (self.len + 1) > 3 * self.slots.len() {
-            self.grow();
-        }
-        self.put(key, value);
-    }
-
-    /// Removes a key; returns its value if it was held.
-    fn remove(&mut self, key: u32) -> Option<u32> {
-        if key == VACANT {
-            return self.vacant.take();
-        }
-        let mut hole = self.find(key)?;
-        let value = self.slots[hole].1;
-        // Later keys of the run move back into the hole when it lies between their home and
-        // where they sit, so that every key stays reachable from its home.
-        let mask = self.slots.len() - 1;
-        let mut j = hole;
-        loop {
-            j = self.next(j);
-            let k = self.slots[j].0;
-            if k == VACANT {
-                break;
-            }
-            let home = self.home(k);
-            if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
-                self.slots[hole] = self.slots[j];
-                hole = j;
-            }
-        }
-        self.slots[hole] = (VACANT, 0);
-        self.len -= 1;
-        Some(value)
-    }
-
-    /// The slot where a key's probe run starts (Fibonacci hashing, as [`PairTable`]'s).
-    fn home(&self, key: u32) -> usize {
-        (key.wrapping_mul(0x9E37_79B9) >> self.shift) as usize
-    }
-
-    /// The slot after `i`, wrapping around.
-    fn next(&self, i: usize) -> usize {
-        (i + 1) & (self.slots.len() - 1)
-    }
-
-    /// Stores a key not held in the first empty slot of its run (the table has room).
-    fn put(&mut self, key: u32, value: u32) {
-        let mut i = self.home(key);
-        while self.slots[i].0 != VACANT {
-            i = self.next(i);
-        }
-        self.slots[i] = (key, value);
-        self.len += 1;
-    }
-
-    /// Doubles the table (at least 64 slots) and puts every key back.
-    fn grow(&mut self) {
-        let size = (2 * self.slots.len()).max(64);
-        let old = std::mem::replace(&mut self.slots, vec![(VACANT, 0); size]);
-        self.shift = 32 - size.trailing_zeros();
-        self.len = 0;
-        for (key, value) in old.into_iter().filter(|(k, _)| *k != VACANT) {
-            self.put(key, value);
-        }
-    }
-}
-
 /// A multimap from 32-bit ids to 32-bit ids, unordered within a key. Each key's entry in
 /// one flat table holds its value when it has one, and the number of its heap list when it
 /// has more, so the many keys holding a single value (most rare words) cost no allocation
@@ -329,7 +203,7 @@ impl HeadTable {
 #[derive(Debug, Default)]
 pub(crate) struct IdLists {
     /// Key to its value, or ([`LIST`] set) to the number of its list in `lists`.
-    heads: HeadTable,
+    heads: FlatMap<u32, u32>,
     /// Values of the keys holding two or more (empty when free).
     lists: Vec<Vec<u32>>,
     /// Numbers of free lists.
@@ -344,7 +218,7 @@ impl IdLists {
     pub fn push(&mut self, key: u32, value: u32) {
         debug_assert!(value & LIST == 0);
         let Some(head) = self.heads.get_mut(key) else {
-            self.heads.insert_new(key, value);
+            self.heads.insert(key, value);
             return;
         };
         if *head & LIST != 0 {
@@ -440,33 +314,6 @@ mod tests {
         table.retain(|_, _| false);
         assert_eq!((table.len(), table.capacity()), (0, size));
         assert!(table.slots.iter().all(|s| s.0 == VACANT));
-    }
-
-    #[test]
-    fn head_table_answers_like_a_map_through_removals() {
-        // Few distinct keys in a small table: runs are long, cross each other and wrap
-        // around, so a removal has later keys to shift back.
-        let mut rng = fastrand::Rng::with_seed(11);
-        let mut table = HeadTable::default();
-        let mut model = std::collections::BTreeMap::new();
-        for step in 0..20_000u32 {
-            let key = rng.u32(..200);
-            if rng.bool() {
-                if model.insert(key, step).is_none() {
-                    table.insert_new(key, step);
-                } else if let Some(v) = table.get_mut(key) {
-                    *v = step;
-                }
-            } else {
-                assert_eq!(table.remove(key), model.remove(&key), "remove {key}");
-            }
-            if step % 101 == 0 {
-                assert_eq!(table.len(), model.len());
-                for k in 0..200 {
-                    assert_eq!(table.get(k), model.get(&k), "key {k} after step {step}");
-                }
-            }
-        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod dates;
 mod dedup;
 mod engine;
 mod expiry;
+mod flat;
 mod hashing;
 mod index;
 mod language;

@@ -14,6 +14,7 @@
 //! rarely in lower case).
 
 use super::dates;
+use super::flat::FlatMap;
 use super::hashing::{self, Feature, IdMap, feature, fold, hash};
 use super::language::{self, ENGLISH, FOREIGN_MIN_WORDS, FOREIGN_SHARE, SLOTS};
 use crate::calendar::{day_of_month, is_calendar_word, year};
@@ -37,8 +38,9 @@ const SHINGLE_WORDS: usize = 300;
 const NAME_SEEN: u32 = 2;
 /// ... and how many times more often than in lower case.
 const NAME_RATIO: u32 = 3;
-/// A stem cache (or the case counts) larger than this is dropped and rebuilt, bounding memory.
-const CACHE_LIMIT: usize = 400_000;
+/// A stem cache (or the case counts) larger than this is dropped and rebuilt, bounding memory
+/// (just under three quarters of 2^19: the most a flat table of 2^19 slots holds).
+const CACHE_LIMIT: usize = 390_000;
 
 /// A count: the term of the thing counted and the hash of the number ("23 pirates").
 pub(crate) type Count = (Feature, u64);
@@ -69,7 +71,7 @@ pub(crate) struct Features {
 }
 
 /// What the cache knows about one surface word in one language.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct WordInfo {
     /// The stemmed term, unless it is a stop word.
     term: Option<Feature>,
@@ -103,10 +105,10 @@ pub(crate) struct Tokenizer {
     stemmers: Vec<Option<Stemmer>>,
     /// One cache per language slot, keyed by the 64-bit hash of the surface word (no key
     /// strings to allocate or compare).
-    caches: Vec<IdMap<WordInfo>>,
+    caches: Vec<FlatMap<u64, WordInfo>>,
     /// How often each word (by its lowercase hash) was seen capitalized inside a sentence,
     /// and in lower case: names are the words that are almost always capitalized.
-    case: IdMap<(u32, u32)>,
+    case: FlatMap<u64, (u32, u32)>,
     /// The language each source (by its key, [`hashing::source`]) was last seen writing in, when
     /// a text of its could tell.
     sources: IdMap<usize>,
@@ -118,8 +120,8 @@ impl Default for Tokenizer {
             stemmers: (0..SLOTS)
                 .map(|slot| language::stemmer(slot).map(Stemmer::create))
                 .collect(),
-            caches: (0..SLOTS).map(|_| IdMap::default()).collect(),
-            case: IdMap::default(),
+            caches: (0..SLOTS).map(|_| FlatMap::default()).collect(),
+            case: FlatMap::default(),
             sources: IdMap::default(),
         }
     }
@@ -294,7 +296,7 @@ impl Tokenizer {
     /// Looks a word up in the stem cache, stemming it on a miss.
     fn info(&mut self, slot: usize, raw: &str) -> WordInfo {
         let key = hash(RAW_NS, raw);
-        if let Some(info) = self.caches[slot].get(&key) {
+        if let Some(info) = self.caches[slot].get(key) {
             return *info;
         }
         let mut lower = raw.to_lowercase();
@@ -329,7 +331,7 @@ impl Tokenizer {
             if w.sentence_start || w.number || w.acronym {
                 continue;
             }
-            let seen = self.case.entry(info.word).or_default();
+            let seen = self.case.or_default(info.word);
             if w.capitalized {
                 seen.0 += 1;
             } else {
@@ -341,7 +343,7 @@ impl Tokenizer {
     /// Whether a word has mostly been written capitalized inside sentences (a name).
     fn usually_capitalized(&self, word: u64) -> bool {
         self.case
-            .get(&word)
+            .get(word)
             .is_some_and(|&(caps, lower)| caps >= NAME_SEEN && caps >= NAME_RATIO * lower)
     }
 
