@@ -46,7 +46,7 @@ struct ArticleRec {
     exact: ExactKeys,
     shingles: Box<[u32]>,
     /// Whether it was filed under MinHash bands (which only the near-duplicate table
-    /// keeps: no record needs them once filed).
+    /// keeps: no record needs them once filed); set when it is filed.
     banded: bool,
 }
 const _: () = assert!(std::mem::size_of::<ArticleRec>() <= 64);
@@ -134,7 +134,7 @@ impl Engine {
             story: 0,
             exact: keys,
             shingles,
-            banded: bands.is_some(),
+            banded: false,
         };
         let filing = Filing {
             rec,
@@ -173,7 +173,7 @@ impl Engine {
             story: slot,
             exact,
             shingles,
-            banded: bands.is_some(),
+            banded: false,
         };
         let bands = bands.as_ref();
         self.register(key, Filing { rec, bands }, now);
@@ -704,8 +704,7 @@ impl Engine {
         let Some(story) = self.stories.get_mut(&slot) else {
             return;
         };
-        for (f, _) in telling.text.iter().chain(&telling.entities) {
-            let f = *f;
+        for &(f, _) in telling.text.iter().chain(&telling.entities) {
             if story.indexed.insert(f) {
                 self.index.insert(f, slot);
             }
@@ -721,7 +720,8 @@ impl Engine {
 
     /// Remembers an article under its key for duplicate checks until it leaves the window.
     fn register(&mut self, key: u64, article: Filing, now: i64) {
-        let Filing { rec, bands } = article;
+        let Filing { mut rec, bands } = article;
+        rec.banded = bands.is_some();
         self.exact.insert(&rec.exact, key);
         if let Some(bands) = bands {
             self.near.insert(bands, key);
