@@ -1,5 +1,5 @@
 //! A flat open-addressed map for the engine's large tables keyed by ids or hashes (the
-//! story index's heads, the stem cache, the case counts, the exact-duplicate keys).
+//! story index's heads, the stem caches, the case counts).
 //!
 //! Each key sits beside its value in one array, so a lookup in a table too large for the
 //! cache costs one miss, where a general hash map costs two (its control bytes, then the
@@ -80,37 +80,32 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
 
     /// The value under a key, put there as the default if the key was not held.
     pub fn or_default(&mut self, key: K) -> &mut V {
-        if key == K::VACANT {
-            return self.vacant.get_or_insert_default();
-        }
-        if 4 * (self.len + 1) > 3 * self.slots.len() {
-            self.grow();
-        }
-        let i = match self.find(key) {
-            Ok(i) => i,
-            Err(i) => {
-                self.slots[i] = (key, V::default());
-                self.len += 1;
-                i
-            }
-        };
-        &mut self.slots[i].1
+        self.slot(key).0
     }
 
     /// Puts a value under a key; returns the value it replaced, if any.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        let (slot, held) = self.slot(key);
+        let old = std::mem::replace(slot, value);
+        held.then_some(old)
+    }
+
+    /// The value under a key (the default, put there, if it was not held), and whether it
+    /// was held.
+    fn slot(&mut self, key: K) -> (&mut V, bool) {
         if key == K::VACANT {
-            return self.vacant.replace(value);
+            let held = self.vacant.is_some();
+            return (self.vacant.get_or_insert_default(), held);
         }
         if 4 * (self.len + 1) > 3 * self.slots.len() {
             self.grow();
         }
         match self.find(key) {
-            Ok(i) => Some(std::mem::replace(&mut self.slots[i].1, value)),
+            Ok(i) => (&mut self.slots[i].1, true),
             Err(i) => {
-                self.slots[i] = (key, value);
+                self.slots[i] = (key, V::default());
                 self.len += 1;
-                None
+                (&mut self.slots[i].1, false)
             }
         }
     }

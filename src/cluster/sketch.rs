@@ -8,7 +8,7 @@
 use super::EngineConfig;
 use super::hashing::Feature;
 use super::tokenize::Count;
-use super::vectors::{Probe, SparseVec, dot};
+use super::vectors::{Probe, SparseVec, dot, heaviest_first};
 
 /// The signal vectors of one article.
 #[derive(Debug, Clone, Default)]
@@ -323,13 +323,13 @@ impl Sketch {
         if v.years.is_empty() && v.quantities.is_empty() {
             return false;
         }
-        let mut order: Vec<usize> = (0..sims.len().min(self.slots.len())).collect();
-        order.sort_unstable_by(|&x, &y| sims[y].total_cmp(&sims[x]).then(x.cmp(&y)));
+        let mut closest: Vec<(usize, f32)> = sims.iter().copied().enumerate().collect();
+        closest.truncate(self.slots.len());
+        heaviest_first(&mut closest, k);
         let article = v.view();
-        order
+        closest
             .iter()
-            .take(k)
-            .any(|&i| discord(&article, &self.view(i), config) < 1.0)
+            .any(|&(i, _)| discord(&article, &self.view(i), config) < 1.0)
     }
 
     /// The article keys of the members, founder first.

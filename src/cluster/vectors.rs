@@ -7,41 +7,41 @@
 use super::hashing::Feature;
 use super::table::TermTable;
 
-/// Whether `a` comes before `b` heaviest first (ties: smaller id).
+/// The order heaviest first (ties: smaller id); total, so selecting the `n` first and
+/// sorting only those matches a full sort.
+fn heaviest<K: Ord>(a: &(K, f32), b: &(K, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
+/// Whether `a` comes before `b` heaviest first.
 fn heavier<K: Ord>(a: &(K, f32), b: &(K, f32)) -> bool {
-    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)).is_lt()
+    heaviest(a, b).is_lt()
 }
 
 /// Up to this many kept, [`heaviest_first`] keeps them in one pass over the items: most are
 /// lighter than the lightest kept, which one comparison tells.
 const FEW: usize = 16;
 
-/// Keeps the `n` heaviest of `items`, heaviest first (ties: smaller id). The order is
-/// total, so selecting the `n` best and sorting only those matches a full sort.
+/// Keeps the `n` heaviest of `items`, heaviest first (ties: smaller id).
 pub(crate) fn heaviest_first<K: Ord + Copy>(items: &mut Vec<(K, f32)>, n: usize) {
-    let order = |a: &(K, f32), b: &(K, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-    if n == 0 {
-        items.clear();
-        return;
-    }
-    if items.len() > n && n <= FEW {
-        items[..n].sort_unstable_by(order);
+    if items.len() <= n {
+        items.sort_unstable_by(heaviest);
+    } else if n <= FEW {
+        items[..n].sort_unstable_by(heaviest);
         for i in n..items.len() {
             let item = items[i];
-            if heavier(&item, &items[n - 1]) {
+            if n > 0 && heavier(&item, &items[n - 1]) {
                 let at = items[..n].partition_point(|kept| heavier(kept, &item));
                 items.copy_within(at..n - 1, at + 1);
                 items[at] = item;
             }
         }
         items.truncate(n);
-        return;
-    }
-    if items.len() > n {
-        items.select_nth_unstable_by(n - 1, order);
+    } else {
+        items.select_nth_unstable_by(n - 1, heaviest);
         items.truncate(n);
+        items.sort_unstable_by(heaviest);
     }
-    items.sort_unstable_by(order);
 }
 
 /// Offers one more item to `kept`, the `n` heaviest offered so far, heaviest first (ties:
