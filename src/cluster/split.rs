@@ -17,17 +17,12 @@
 /// rescans only the rows a join touched, not all pairs.
 pub(crate) fn average_link(sims: &[f32], m: usize, bar: f32) -> Vec<Vec<usize>> {
     debug_assert_eq!(sims.len(), m * m);
-    let mut link = Linkage {
-        m,
-        groups: (0..m).map(|i| vec![i]).collect(),
-        sum: sims.to_vec(),
-        live: vec![true; m],
-    };
+    let mut link = Linkage::new(sims, m);
     let mut best: Vec<Option<(usize, f32)>> = (0..m).map(|a| link.row_best(a)).collect();
     loop {
         let mut top: Option<(usize, usize, f32)> = None;
-        for (a, row) in best.iter().enumerate() {
-            if let Some((b, avg)) = *row {
+        for &a in &link.live {
+            if let Some((b, avg)) = best[a] {
                 if top.is_none_or(|(_, _, x)| avg > x) {
                     top = Some((a, b, avg));
                 }
@@ -39,11 +34,11 @@ pub(crate) fn average_link(sims: &[f32], m: usize, bar: f32) -> Vec<Vec<usize>> 
         link.join(a, b);
         best[b] = None;
         best[a] = link.row_best(a);
-        for (c, row) in best.iter_mut().enumerate().take(b) {
-            if c == a || !link.live[c] {
+        for &c in link.live.iter().take_while(|c| **c < b) {
+            if c == a {
                 continue;
             }
-            *row = match *row {
+            best[c] = match best[c] {
                 // Its best partner grew or went: look again.
                 Some((d, _)) if d == a || d == b => link.row_best(c),
                 // Only its average with `a` changed (rows before `a`).
@@ -79,10 +74,21 @@ struct Linkage {
     m: usize,
     groups: Vec<Vec<usize>>,
     sum: Vec<f32>,
-    live: Vec<bool>,
+    /// The live groups, ascending: the scans skip the groups already joined into others.
+    live: Vec<usize>,
 }
 
 impl Linkage {
+    /// Every member a group of its own.
+    fn new(sims: &[f32], m: usize) -> Self {
+        Linkage {
+            m,
+            groups: (0..m).map(|i| vec![i]).collect(),
+            sum: sims.to_vec(),
+            live: (0..m).collect(),
+        }
+    }
+
     /// The average similarity between groups `a` and `b`.
     fn avg(&self, a: usize, b: usize) -> f32 {
         self.sum[a * self.m + b] / (self.groups[a].len() * self.groups[b].len()) as f32
@@ -90,13 +96,12 @@ impl Linkage {
 
     /// The first live group after `a` with the highest average with it, if any.
     fn row_best(&self, a: usize) -> Option<(usize, f32)> {
+        let after = self.live.partition_point(|b| *b <= a);
         let mut best: Option<(usize, f32)> = None;
-        for b in (a + 1)..self.m {
-            if self.live[b] {
-                let avg = self.avg(a, b);
-                if best.is_none_or(|(_, x)| avg > x) {
-                    best = Some((b, avg));
-                }
+        for &b in &self.live[after..] {
+            let avg = self.avg(a, b);
+            if best.is_none_or(|(_, x)| avg > x) {
+                best = Some((b, avg));
             }
         }
         best
@@ -107,9 +112,11 @@ impl Linkage {
         let m = self.m;
         let moved = std::mem::take(&mut self.groups[b]);
         self.groups[a].extend(moved);
-        self.live[b] = false;
-        for c in 0..m {
-            if self.live[c] && c != a {
+        if let Ok(i) = self.live.binary_search(&b) {
+            self.live.remove(i);
+        }
+        for &c in &self.live {
+            if c != a {
                 let s = self.sum[a * m + c] + self.sum[b * m + c];
                 self.sum[a * m + c] = s;
                 self.sum[c * m + a] = s;
@@ -149,16 +156,11 @@ mod tests {
 
     /// The plain algorithm: every step scans all pairs of live groups.
     fn naive(sims: &[f32], m: usize, bar: f32) -> Vec<Vec<usize>> {
-        let mut link = Linkage {
-            m,
-            groups: (0..m).map(|i| vec![i]).collect(),
-            sum: sims.to_vec(),
-            live: vec![true; m],
-        };
+        let mut link = Linkage::new(sims, m);
         loop {
             let mut best: Option<(usize, usize, f32)> = None;
-            for a in (0..m).filter(|a| link.live[*a]) {
-                for b in ((a + 1)..m).filter(|b| link.live[*b]) {
+            for a in (0..m).filter(|a| !link.groups[*a].is_empty()) {
+                for b in ((a + 1)..m).filter(|b| !link.groups[*b].is_empty()) {
                     let avg = link.avg(a, b);
                     if best.is_none_or(|(_, _, x)| avg > x) {
                         best = Some((a, b, avg));
