@@ -16,7 +16,7 @@ use super::sketch::{DocVectors, Probes, Query};
 use super::split;
 use super::story::Story;
 use super::tokenize::{Features, Tokenizer};
-use super::vectors::{DocFreq, SparseVec, heaviest_first, tfidf};
+use super::vectors::{DocFreq, SparseVec, feature_counts, heaviest_first, tfidf};
 use super::{Assignment, Doc, EngineConfig, Split};
 use crate::model::{MatchKind, stable_id};
 use std::cmp::Reverse;
@@ -232,33 +232,29 @@ impl Engine {
 
     /// Counts the article in document frequencies and builds its signal vectors.
     fn vectors(&mut self, f: &Features, source: Option<u64>, now: i64) -> DocVectors {
-        let mut words: Vec<Feature> = f.title.iter().chain(&f.lead).copied().collect();
-        words.sort_unstable();
-        words.dedup();
-        let terms = words.len();
-        words.extend(&f.slug);
-        words.sort_unstable();
-        words.dedup();
-        let mut names = f.entities.clone();
-        names.sort_unstable();
-        names.dedup();
-        // Words are counted among the documents of their language, names among all.
-        let word_idf = self.df.observe(&words, f.lang, now);
-        let name_idf = self.df.observe(&names, NAMES_SCOPE, now);
-        let idf_in = |keys: &[Feature], idf: &[f32], k: Feature| {
-            keys.binary_search(&k).map_or(0.0, |i| idf[i])
-        };
         // The title says what the article is about more densely than the lead: count it twice.
-        let text: Vec<(Feature, f32)> = f
-            .title
-            .iter()
-            .map(|t| (*t, 2.0))
-            .chain(f.lead.iter().map(|t| (*t, 1.0)))
-            .chain(f.slug.iter().map(|t| (*t, 1.0)))
-            .collect();
-        let entities: Vec<(Feature, f32)> = f.entities.iter().map(|e| (*e, 1.0)).collect();
-        let mut text_v = tfidf(&text, |k| idf_in(&words, &word_idf, k));
-        let mut entities_v = tfidf(&entities, |k| idf_in(&names, &name_idf, k));
+        let text = feature_counts(
+            (f.title.iter().map(|t| (*t, 2.0)))
+                .chain(f.lead.iter().map(|t| (*t, 1.0)))
+                .chain(f.slug.iter().map(|t| (*t, 1.0)))
+                .collect(),
+        );
+        let entities = feature_counts(f.entities.iter().map(|e| (*e, 1.0)).collect());
+        let terms = if f.slug.is_empty() {
+            text.len()
+        } else {
+            let mut own: Vec<Feature> = f.title.iter().chain(&f.lead).copied().collect();
+            own.sort_unstable();
+            own.dedup();
+            own.len()
+        };
+        // Words are counted among the documents of their language, names among all.
+        let words: Vec<Feature> = text.iter().map(|(k, _)| *k).collect();
+        let word_idf = self.df.observe(&words, f.lang, now);
+        let names: Vec<Feature> = entities.iter().map(|(k, _)| *k).collect();
+        let name_idf = self.df.observe(&names, NAMES_SCOPE, now);
+        let mut text_v = tfidf(text, &word_idf);
+        let mut entities_v = tfidf(entities, &name_idf);
         self.damp_boilerplate(f, source, now, &mut text_v, &mut entities_v);
         DocVectors {
             text: text_v,

@@ -69,22 +69,21 @@ pub(crate) struct SparseVec(pub Vec<(Feature, f32)>);
 
 impl SparseVec {
     /// Builds a unit vector from weighted features (repeats add up); empty stays empty.
-    pub fn normalized(mut items: Vec<(Feature, f32)>) -> Self {
-        items.sort_unstable_by_key(|(k, _)| *k);
-        let mut merged: Vec<(Feature, f32)> = Vec::with_capacity(items.len());
-        for (k, w) in items {
-            match merged.last_mut() {
-                Some((last, acc)) if *last == k => *acc += w,
-                _ => merged.push((k, w)),
-            }
-        }
-        let norm = merged.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    #[cfg(test)]
+    pub fn normalized(items: Vec<(Feature, f32)>) -> Self {
+        Self::unit(feature_counts(items))
+    }
+
+    /// Builds a unit vector from features already sorted and distinct; empty stays empty.
+    fn unit(mut items: Vec<(Feature, f32)>) -> Self {
+        debug_assert!(items.windows(2).all(|p| p[0].0 < p[1].0));
+        let norm = items.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
         if norm > 0.0 {
-            merged.iter_mut().for_each(|(_, w)| *w /= norm);
+            items.iter_mut().for_each(|(_, w)| *w /= norm);
         } else {
-            merged.clear();
+            items.clear();
         }
-        SparseVec(merged)
+        SparseVec(items)
     }
 
     /// The dot product with another sorted vector.
@@ -520,30 +519,27 @@ fn idf_of(docs: f64, df: f64) -> f32 {
     (((docs + 1.0) / (df + 0.5)).ln().max(0.0)) as f32
 }
 
-/// Weighs features by `(1 + ln tf) * idf` and normalizes.
-pub(crate) fn tfidf(features: &[(Feature, f32)], idf: impl Fn(Feature) -> f32) -> SparseVec {
-    let counted = SparseVec::normalized_counts(features);
-    let weighted = counted
-        .into_iter()
-        .map(|(k, tf)| (k, (1.0 + tf.ln()) * idf(k)))
-        .collect();
-    SparseVec::normalized(weighted)
+/// Weighs counted features (as [`feature_counts`] gives them) by `(1 + ln tf) * idf`, with
+/// `idf` in the same order, and normalizes.
+pub(crate) fn tfidf(mut counts: Vec<(Feature, f32)>, idf: &[f32]) -> SparseVec {
+    debug_assert_eq!(counts.len(), idf.len());
+    for ((_, w), idf) in counts.iter_mut().zip(idf) {
+        *w = (1.0 + w.ln()) * idf;
+    }
+    SparseVec::unit(counts)
 }
 
-impl SparseVec {
-    /// Sums the weights of repeated features (no normalization).
-    fn normalized_counts(features: &[(Feature, f32)]) -> Vec<(Feature, f32)> {
-        let mut items = features.to_vec();
-        items.sort_unstable_by_key(|(k, _)| *k);
-        let mut out: Vec<(Feature, f32)> = Vec::with_capacity(items.len());
-        for (k, w) in items {
-            match out.last_mut() {
-                Some((last, acc)) if *last == k => *acc += w,
-                _ => out.push((k, w)),
-            }
+/// Each feature once, sorted, with the weights of its repeats added up.
+pub(crate) fn feature_counts(mut items: Vec<(Feature, f32)>) -> Vec<(Feature, f32)> {
+    items.sort_unstable_by_key(|(k, _)| *k);
+    items.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            kept.1 += next.1;
         }
-        out
-    }
+        same
+    });
+    items
 }
 
 #[cfg(test)]
