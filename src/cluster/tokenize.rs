@@ -552,25 +552,32 @@ fn split_ascii(text: &str) -> Vec<Word<'_>> {
             continue;
         }
         let start = i;
-        if let Some(end) = initials(b, start) {
-            words.push(acronym(&text[start..end], sentence_start));
-            sentence_start = false;
-            i = end;
-            continue;
+        // Initials start with a capital and its point.
+        if c.is_ascii_uppercase() && b.get(i + 1) == Some(&b'.') {
+            if let Some(end) = initials(b, start) {
+                words.push(acronym(&text[start..end], sentence_start));
+                sentence_start = false;
+                i = end;
+                continue;
+            }
         }
-        let mut end = start + 1;
-        while b
-            .get(end)
-            .is_some_and(|d| d.is_ascii_alphanumeric() || separator_at(b, end))
-        {
+        // One pass over the word notes what its letters say.
+        let (mut end, mut letters, mut lower) = (start, 0usize, false);
+        loop {
+            match b.get(end) {
+                Some(&d) if d.is_ascii_alphanumeric() => {
+                    letters += usize::from(d.is_ascii_alphabetic());
+                    lower |= d.is_ascii_lowercase();
+                }
+                Some(_) if separator_at(b, end) => {}
+                _ => break,
+            }
             end += 1;
         }
-        let word = &b[start..end];
-        let letters = word.iter().filter(|c| c.is_ascii_alphabetic()).count();
         words.push(Word {
             raw: &text[start..end],
             capitalized: c.is_ascii_uppercase(),
-            acronym: letters >= 2 && !word.iter().any(u8::is_ascii_lowercase),
+            acronym: letters >= 2 && !lower,
             number: c.is_ascii_digit(),
             sentence_start,
         });
