@@ -544,16 +544,15 @@ fn split_ascii(text: &str) -> Vec<Word<'_>> {
     let mut sentence_start = true;
     let mut i = 0;
     while let Some(&c) = b.get(i) {
-        if !c.is_ascii_alphanumeric() {
-            if matches!(c, b'.' | b'!' | b'?' | b':' | b'"' | b'|' | b'-') {
-                sentence_start = true;
-            }
+        let class = ASCII[usize::from(c)];
+        if class & ALNUM == 0 {
+            sentence_start |= class & ENDS != 0;
             i += 1;
             continue;
         }
         let start = i;
         // Initials start with a capital and its point.
-        if c.is_ascii_uppercase() && b.get(i + 1) == Some(&b'.') {
+        if class & UPPER != 0 && b.get(i + 1) == Some(&b'.') {
             if let Some(end) = initials(b, start) {
                 words.push(acronym(&text[start..end], sentence_start));
                 sentence_start = false;
@@ -562,12 +561,12 @@ fn split_ascii(text: &str) -> Vec<Word<'_>> {
             }
         }
         // One pass over the word notes what its letters say.
-        let (mut end, mut letters, mut lower) = (start, 0usize, false);
+        let (mut end, mut letters, mut lower) = (start, 0usize, 0u8);
         loop {
-            match b.get(end) {
-                Some(&d) if d.is_ascii_alphanumeric() => {
-                    letters += usize::from(d.is_ascii_alphabetic());
-                    lower |= d.is_ascii_lowercase();
+            match b.get(end).map(|d| ASCII[usize::from(*d)]) {
+                Some(d) if d & ALNUM != 0 => {
+                    letters += usize::from(d & (UPPER | LOWER) != 0);
+                    lower |= d & LOWER;
                 }
                 Some(_) if separator_at(b, end) => {}
                 _ => break,
@@ -576,9 +575,9 @@ fn split_ascii(text: &str) -> Vec<Word<'_>> {
         }
         words.push(Word {
             raw: &text[start..end],
-            capitalized: c.is_ascii_uppercase(),
-            acronym: letters >= 2 && !lower,
-            number: c.is_ascii_digit(),
+            capitalized: class & UPPER != 0,
+            acronym: letters >= 2 && lower == 0,
+            number: class & DIGIT != 0,
             sentence_start,
         });
         sentence_start = false;
@@ -586,6 +585,36 @@ fn split_ascii(text: &str) -> Vec<Word<'_>> {
     }
     words
 }
+
+/// [`ASCII`] classes: a digit, an upper-case or a lower-case letter, and a character after
+/// which a sentence (or a headline's part) starts.
+const DIGIT: u8 = 1;
+const UPPER: u8 = 2;
+const LOWER: u8 = 4;
+const ALNUM: u8 = DIGIT | UPPER | LOWER;
+const ENDS: u8 = 8;
+
+/// The class of each byte, so that [`split_ascii`] asks one table instead of several ranges.
+const ASCII: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        table[i] = if c.is_ascii_digit() {
+            DIGIT
+        } else if c.is_ascii_uppercase() {
+            UPPER
+        } else if c.is_ascii_lowercase() {
+            LOWER
+        } else if matches!(c, b'.' | b'!' | b'?' | b':' | b'"' | b'|' | b'-') {
+            ENDS
+        } else {
+            0
+        };
+        i += 1;
+    }
+    table
+};
 
 /// [`split_words`] for any text, character by character.
 fn split_unicode(text: &str) -> Vec<Word<'_>> {
