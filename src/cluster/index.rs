@@ -69,13 +69,18 @@ impl StoryIndex {
         self.accumulate(query);
         let ranked = &mut self.ranked;
         ranked.clear();
+        // The weight of the lightest kept once `limit` are kept: most stories touched share
+        // less, and need no slot looked up.
+        let mut floor = f32::NEG_INFINITY;
         for n in &self.touched {
             let weight = self.acc[*n as usize].1;
-            // Most stories touched share less than the lightest kept: no need for their slot.
-            if ranked.len() == limit && ranked.last().is_some_and(|(_, w)| weight < *w) {
+            if weight < floor {
                 continue;
             }
             offer_heaviest(ranked, limit, (self.slots[*n as usize], weight));
+            if ranked.len() == limit {
+                floor = ranked.last().map_or(floor, |(_, w)| *w);
+            }
         }
         ranked.iter().map(|(slot, _)| *slot).collect()
     }
