@@ -171,16 +171,26 @@ impl Probe {
     pub fn dot(&self, other: &[(Feature, f32)]) -> f32 {
         // Slicing to `mask + 1` lets the compiler see that `i & mask` is always in bounds.
         let table = &self.table[..=self.mask];
+        // Weights are never negative, so adding 0 for a miss leaves the sum as it was (the
+        // same sum, term for term, as adding the hits alone). The product is masked, not
+        // chosen by a branch: about a third of the features hit, at random.
+        let hit = |k: Feature, w: f32, (key, x): (Feature, f32)| {
+            let keep = u32::from(key == k).wrapping_neg();
+            f32::from_bits((w * x).to_bits() & keep)
+        };
         let mut sum = 0.0;
+        if self.spilled == 0 {
+            // Most tables hold every feature in its own slot: no spill to ask.
+            for &(k, w) in other {
+                sum += hit(k, w, table[slot(k, self.mask) & self.mask]);
+            }
+            return sum;
+        }
         for &(k, w) in other {
             let i = slot(k, self.mask);
-            let (key, x) = table[i & self.mask];
-            // Weights are never negative, so adding 0 for a miss leaves the sum as it was
-            // (the same sum, term for term, as adding the hits alone). The product is
-            // masked, not chosen by a branch: about a third of the features hit, at random.
-            let keep = u32::from(key == k).wrapping_neg();
-            sum += f32::from_bits((w * x).to_bits() & keep);
-            if key != k && self.spilled & (1 << (i % 64)) != 0 {
+            let entry = table[i & self.mask];
+            sum += hit(k, w, entry);
+            if entry.0 != k && self.spilled & (1 << (i % 64)) != 0 {
                 if let Some((_, x)) = self.spill.iter().find(|(s, _)| *s == k) {
                     sum += w * x;
                 }
