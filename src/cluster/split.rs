@@ -55,27 +55,22 @@ pub(crate) fn average_link(sims: &[f32], m: usize, bar: f32) -> Vec<Vec<usize>> 
             };
         }
     }
-    let mut out: Vec<Vec<usize>> = link
-        .groups
-        .into_iter()
-        .filter(|g| !g.is_empty())
-        .map(|mut g| {
-            g.sort_unstable();
-            g
-        })
-        .collect();
-    out.sort_unstable_by_key(|g| g[0]);
-    out
+    link.groups()
 }
 
 /// The state of an average-link clustering: groups, and sums of similarities between
-/// groups (kept for live groups only).
+/// groups (kept for live groups only). A group is a chain of its members through `next`,
+/// from the member that names it: a join links two chains, with nothing to allocate.
 struct Linkage {
     m: usize,
-    groups: Vec<Vec<usize>>,
     sum: Vec<f32>,
     /// The live groups, ascending: the scans skip the groups already joined into others.
     live: Vec<usize>,
+    /// Members per group (0 once joined into another).
+    size: Vec<usize>,
+    /// The next member of the same group, and each group's last member.
+    next: Vec<Option<usize>>,
+    last: Vec<usize>,
 }
 
 impl Linkage {
@@ -83,15 +78,37 @@ impl Linkage {
     fn new(sims: &[f32], m: usize) -> Self {
         Linkage {
             m,
-            groups: (0..m).map(|i| vec![i]).collect(),
             sum: sims.to_vec(),
             live: (0..m).collect(),
+            size: vec![1; m],
+            next: vec![None; m],
+            last: (0..m).collect(),
         }
+    }
+
+    /// The live groups, each listing its members in order, the group of member 0 first.
+    fn groups(&self) -> Vec<Vec<usize>> {
+        let mut out: Vec<Vec<usize>> = self
+            .live
+            .iter()
+            .map(|&g| {
+                let mut members = Vec::with_capacity(self.size[g]);
+                let mut at = Some(g);
+                while let Some(i) = at {
+                    members.push(i);
+                    at = self.next[i];
+                }
+                members.sort_unstable();
+                members
+            })
+            .collect();
+        out.sort_unstable_by_key(|g| g[0]);
+        out
     }
 
     /// The average similarity between groups `a` and `b`.
     fn avg(&self, a: usize, b: usize) -> f32 {
-        self.sum[a * self.m + b] / (self.groups[a].len() * self.groups[b].len()) as f32
+        self.sum[a * self.m + b] / (self.size[a] * self.size[b]) as f32
     }
 
     /// The first live group after `a` with the highest average with it, if any.
@@ -110,8 +127,9 @@ impl Linkage {
     /// Moves group `b` into group `a`, adding up their sums with every other live group.
     fn join(&mut self, a: usize, b: usize) {
         let m = self.m;
-        let moved = std::mem::take(&mut self.groups[b]);
-        self.groups[a].extend(moved);
+        self.next[self.last[a]] = Some(b);
+        self.last[a] = self.last[b];
+        self.size[a] += std::mem::take(&mut self.size[b]);
         if let Ok(i) = self.live.binary_search(&b) {
             self.live.remove(i);
         }
@@ -154,13 +172,15 @@ mod tests {
         assert_eq!(average_link(&sims, 6, 0.01), vec![vec![0, 1, 2, 3, 4, 5]]);
     }
 
-    /// The plain algorithm: every step scans all pairs of live groups.
+    /// The plain algorithm: every step scans all pairs of live groups (and keeps the
+    /// groups' members in lists of its own).
     fn naive(sims: &[f32], m: usize, bar: f32) -> Vec<Vec<usize>> {
         let mut link = Linkage::new(sims, m);
+        let mut groups: Vec<Vec<usize>> = (0..m).map(|i| vec![i]).collect();
         loop {
             let mut best: Option<(usize, usize, f32)> = None;
-            for a in (0..m).filter(|a| !link.groups[*a].is_empty()) {
-                for b in ((a + 1)..m).filter(|b| !link.groups[*b].is_empty()) {
+            for a in (0..m).filter(|a| link.size[*a] > 0) {
+                for b in ((a + 1)..m).filter(|b| link.size[*b] > 0) {
                     let avg = link.avg(a, b);
                     if best.is_none_or(|(_, _, x)| avg > x) {
                         best = Some((a, b, avg));
@@ -168,11 +188,15 @@ mod tests {
                 }
             }
             match best {
-                Some((a, b, avg)) if avg >= bar => link.join(a, b),
+                Some((a, b, avg)) if avg >= bar => {
+                    link.join(a, b);
+                    let moved = std::mem::take(&mut groups[b]);
+                    groups[a].extend(moved);
+                }
                 _ => break,
             }
         }
-        let mut out: Vec<Vec<usize>> = link.groups.into_iter().filter(|g| !g.is_empty()).collect();
+        let mut out: Vec<Vec<usize>> = groups.into_iter().filter(|g| !g.is_empty()).collect();
         out.iter_mut().for_each(|g| g.sort_unstable());
         out.sort_unstable_by_key(|g| g[0]);
         out
