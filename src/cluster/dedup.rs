@@ -209,6 +209,7 @@ impl NearIndex {
     /// the window may be among them until the next sweep (the caller skips keys it no
     /// longer knows).
     pub fn candidates(&self, bands: &Bands, next_key: u64) -> Vec<u64> {
+        self.buckets.touch(bands);
         let mut out: Vec<u64> = bands
             .iter()
             .flat_map(|b| self.buckets.values(*b))

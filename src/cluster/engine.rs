@@ -16,7 +16,7 @@ use super::sketch::{DocVectors, Probes, Query};
 use super::split;
 use super::story::Story;
 use super::tokenize::{Features, Tokenizer};
-use super::vectors::{DocFreq, SparseVec, feature_counts, heaviest_first, tfidf};
+use super::vectors::{Centroid, DocFreq, SparseVec, feature_counts, heaviest_first, tfidf};
 use super::{Assignment, Doc, EngineConfig, Split};
 use crate::model::{MatchKind, stable_id};
 use std::cmp::Reverse;
@@ -393,16 +393,14 @@ impl Engine {
         // Cheap first pass: the centroid cosine picks the few stories whose members are
         // worth scoring one by one.
         let telling = Telling::of(v);
-        let mut near: Vec<(u64, f32)> = self
+        let (slots, centroids): (Vec<u64>, Vec<&Centroid>) = self
             .index
             .candidates(&telling.query(), self.config.max_candidates)
             .into_iter()
-            .filter_map(|slot| {
-                self.stories
-                    .get(&slot)
-                    .map(|s| (slot, s.text.cosine(&v.text)))
-            })
-            .collect();
+            .filter_map(|slot| self.stories.get(&slot).map(|s| (slot, &s.text)))
+            .unzip();
+        let cosines = Centroid::cosines(&centroids, &v.text);
+        let mut near: Vec<(u64, f32)> = slots.into_iter().zip(cosines).collect();
         heaviest_first(&mut near, self.config.scored_stories);
         let far = far_from_best(&mut near, self.config.runner_up_share);
         let q = Query::reusing(v, std::mem::take(&mut self.probes));

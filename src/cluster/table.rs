@@ -52,6 +52,17 @@ impl TermTable {
         }
     }
 
+    /// Reads the slot where each feature's run starts, all before any is looked up or
+    /// inserted: in a table this large each read tends to be a cache miss, and reads that
+    /// do not wait on each other's answers are served together (see [`super::hashing::PairTable::touch`]).
+    pub fn touch(&self, keys: impl Iterator<Item = Feature>) {
+        let Some(mask) = self.slots.len().checked_sub(1) else {
+            return;
+        };
+        let seen = keys.fold(0, |x, k| x ^ self.slots[k as usize & mask].0);
+        std::hint::black_box(seen);
+    }
+
     /// The weight of a feature, inserted as 0 if it was not held.
     pub fn entry(&mut self, k: Feature) -> &mut f32 {
         if k == 0 {

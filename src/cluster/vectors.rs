@@ -282,6 +282,35 @@ impl Centroid {
         self.bound();
     }
 
+    /// The cosines between a unit vector and each of these centroids, as [`Centroid::cosine`]
+    /// gives them one by one. Each feature is looked up in every centroid before the next
+    /// feature, so that the cache misses of the centroids (which lie far apart) overlap
+    /// instead of waiting on each other; each sum still adds its terms in feature order.
+    pub fn cosines(centroids: &[&Centroid], v: &SparseVec) -> Vec<f32> {
+        // An empty sum of floats is -0.0, as `Iterator::sum` makes it.
+        let mut dots = vec![-0.0f64; centroids.len()];
+        for (k, x) in &v.0 {
+            for (c, dot) in centroids.iter().zip(&mut dots) {
+                if c.filter.may_contain(*k) {
+                    if let Some(w) = c.terms.get(*k) {
+                        *dot += f64::from(w) * f64::from(*x);
+                    }
+                }
+            }
+        }
+        centroids
+            .iter()
+            .zip(dots)
+            .map(|(c, dot)| {
+                if c.norm2 <= 0.0 {
+                    0.0
+                } else {
+                    (dot / c.norm2.sqrt()) as f32
+                }
+            })
+            .collect()
+    }
+
     /// The cosine between a unit vector and this centroid (0 when either is empty).
     pub fn cosine(&self, v: &SparseVec) -> f32 {
         if self.norm2 <= 0.0 {
@@ -435,6 +464,7 @@ impl DocFreq {
     /// in every document of the scope: it tells nothing apart).
     pub fn observe(&mut self, features: &[Feature], scope: usize, now: i64) -> Vec<f32> {
         let docs = self.count_document(scope, now);
+        self.df.touch(features.iter().map(|f| Self::key(*f, scope)));
         let idf = features
             .iter()
             .map(|f| idf_of(docs, self.count(*f, scope)))
@@ -484,6 +514,7 @@ impl DocFreq {
         min_docs: f64,
     ) -> Vec<f32> {
         let docs = self.count_document(scope, now);
+        self.df.touch(features.iter().map(|f| Self::key(*f, scope)));
         // Out of how many documents a feature's count is taken, once there are enough.
         let out_of = (docs >= min_docs).then_some(docs + prior);
         let shares = features
@@ -602,6 +633,31 @@ mod tests {
         c.add(&b, 1.0, 0, 3600.0);
         // centroid = (0.707, 1.414, 0.707), |c| = sqrt(3); cos(a, c) = (0.5 + 1) / sqrt(3)
         assert!((c.cosine(&a) - 1.5 / 3f32.sqrt()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn cosines_of_many_centroids_are_each_ones_cosine_to_the_bit() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut vector = |n: usize| {
+            SparseVec::normalized((0..n).map(|_| (rng.u32(1..60), rng.f32() + 0.01)).collect())
+        };
+        let mut centroids = vec![Centroid::default()];
+        for size in [1, 5, 40] {
+            let mut c = Centroid::default();
+            for t in 0..size {
+                c.add(&vector(12), 1.0, t * 600, 3600.0);
+            }
+            centroids.push(c);
+        }
+        let all: Vec<&Centroid> = centroids.iter().collect();
+        for v in [SparseVec::default(), vector(1), vector(30)] {
+            let one_by_one: Vec<u32> = all.iter().map(|c| c.cosine(&v).to_bits()).collect();
+            let together: Vec<u32> = Centroid::cosines(&all, &v)
+                .iter()
+                .map(|x| x.to_bits())
+                .collect();
+            assert_eq!(together, one_by_one);
+        }
     }
 
     #[test]
