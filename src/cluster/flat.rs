@@ -70,6 +70,19 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
         self.find(key).ok().map(|i| &self.slots[i].1)
     }
 
+    /// Reads the slot where each key's run starts, all before any is looked up: in a table
+    /// too large for the cache each read is a miss, and reads that do not wait on each
+    /// other's answers are served together (see [`super::hashing::PairTable::touch`]).
+    pub fn touch(&self, keys: impl Iterator<Item = K>) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let empty = keys.fold(0usize, |n, k| {
+            n + usize::from(self.slots[self.home(k)].0 == K::VACANT)
+        });
+        std::hint::black_box(empty);
+    }
+
     /// The value under a key, to change in place.
     pub fn get_mut(&mut self, key: K) -> Option<&mut V> {
         if key == K::VACANT {

@@ -290,12 +290,20 @@ impl Tokenizer {
 
     /// Looks words up in the stem cache of a language slot.
     fn infos(&mut self, slot: usize, words: &[Word]) -> Vec<WordInfo> {
-        words.iter().map(|w| self.info(slot, w.raw)).collect()
+        let keys: Vec<u64> = words.iter().map(|w| hash(RAW_NS, w.raw)).collect();
+        self.caches[slot].touch(keys.iter().copied());
+        (words.iter().zip(keys))
+            .map(|(w, key)| self.info_under(slot, key, w.raw))
+            .collect()
     }
 
     /// Looks a word up in the stem cache, stemming it on a miss.
     fn info(&mut self, slot: usize, raw: &str) -> WordInfo {
-        let key = hash(RAW_NS, raw);
+        self.info_under(slot, hash(RAW_NS, raw), raw)
+    }
+
+    /// [`Tokenizer::info`] for a word whose cache key (its hash) is known.
+    fn info_under(&mut self, slot: usize, key: u64, raw: &str) -> WordInfo {
         if let Some(info) = self.caches[slot].get(key) {
             return *info;
         }
@@ -327,6 +335,7 @@ impl Tokenizer {
         if self.case.len() >= CACHE_LIMIT {
             self.case.clear();
         }
+        self.case.touch(infos.iter().map(|i| i.word));
         for (w, info) in words.iter().zip(infos) {
             if w.sentence_start || w.number || w.acronym {
                 continue;
