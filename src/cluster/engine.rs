@@ -753,9 +753,7 @@ impl Engine {
         let Some(story) = self.stories.remove(&slot) else {
             return;
         };
-        for f in &story.indexed {
-            self.index.remove(*f, slot);
-        }
+        self.index.remove_all(story.indexed.iter().copied(), slot);
         self.ids.remove(&story.id);
         for (old, id) in &story.absorbed {
             self.aliases.remove(old);

@@ -271,6 +271,12 @@ impl IdLists {
         true
     }
 
+    /// Reads the table slots of these keys before any is looked up, so that their misses
+    /// overlap (see [`FlatMap::touch`]).
+    pub fn touch(&self, keys: impl Iterator<Item = u32>) {
+        self.heads.touch(keys);
+    }
+
     /// The values under a key, in no particular order (empty when none).
     pub fn get(&self, key: u32) -> &[u32] {
         match self.heads.get(key) {

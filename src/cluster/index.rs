@@ -64,6 +64,14 @@ impl StoryIndex {
         }
     }
 
+    /// Removes a story from the lists of all these features (see [`StoryIndex::remove`]).
+    pub fn remove_all(&mut self, features: impl Iterator<Item = Feature> + Clone, slot: u64) {
+        self.postings.touch(features.clone());
+        for f in features {
+            self.remove(f, slot);
+        }
+    }
+
     /// Up to `limit` stories sharing the most query weight, best first (ties: older slot).
     pub fn candidates(&mut self, query: &[(Feature, f32)], limit: usize) -> Vec<u64> {
         self.accumulate(query);
@@ -99,6 +107,7 @@ impl StoryIndex {
             self.lookup = 1;
         }
         self.touched.clear();
+        self.postings.touch(query.iter().map(|(feature, _)| *feature));
         for (feature, weight) in query {
             let list = self.postings.get(*feature);
             if list.len() > POSTING_SCAN_CAP {

@@ -240,6 +240,7 @@ impl Centroid {
     pub fn add(&mut self, v: &SparseVec, weight: f32, now: i64, half_life: f64) {
         self.age(now, half_life);
         let w = f64::from(weight) / self.scale;
+        self.terms.touch(v.0.iter().map(|(k, _)| *k));
         for (k, x) in &v.0 {
             let slot = self.terms.entry(*k);
             self.filter.set(*k);
