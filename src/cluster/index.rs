@@ -107,7 +107,8 @@ impl StoryIndex {
             self.lookup = 1;
         }
         self.touched.clear();
-        self.postings.touch(query.iter().map(|(feature, _)| *feature));
+        self.postings
+            .touch(query.iter().map(|(feature, _)| *feature));
         for (feature, weight) in query {
             let list = self.postings.get(*feature);
             if list.len() > POSTING_SCAN_CAP {
