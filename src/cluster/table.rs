@@ -54,7 +54,8 @@ impl TermTable {
 
     /// Reads the slot where each feature's run starts, all before any is looked up or
     /// inserted: in a table this large each read tends to be a cache miss, and reads that
-    /// do not wait on each other's answers are served together (see [`super::hashing::PairTable::touch`]).
+    /// do not wait on each other's answers are served together (see
+    /// [`super::hashing::PairTable::touch`]).
     pub fn touch(&self, keys: impl Iterator<Item = Feature>) {
         let Some(mask) = self.slots.len().checked_sub(1) else {
             return;

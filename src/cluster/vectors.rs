@@ -292,37 +292,43 @@ impl Centroid {
         let mut dots = vec![-0.0f64; centroids.len()];
         for (k, x) in &v.0 {
             for (c, dot) in centroids.iter().zip(&mut dots) {
-                if c.filter.may_contain(*k) {
-                    if let Some(w) = c.terms.get(*k) {
-                        *dot += f64::from(w) * f64::from(*x);
-                    }
+                if let Some(w) = c.weight(*k) {
+                    *dot += f64::from(w) * f64::from(*x);
                 }
             }
         }
         centroids
             .iter()
             .zip(dots)
-            .map(|(c, dot)| {
-                if c.norm2 <= 0.0 {
-                    0.0
-                } else {
-                    (dot / c.norm2.sqrt()) as f32
-                }
-            })
+            .map(|(c, dot)| c.over_norm(dot))
             .collect()
     }
 
     /// The cosine between a unit vector and this centroid (0 when either is empty).
     pub fn cosine(&self, v: &SparseVec) -> f32 {
-        if self.norm2 <= 0.0 {
-            return 0.0;
-        }
         let dot: f64 =
             v.0.iter()
-                .filter(|(k, _)| self.filter.may_contain(*k))
-                .filter_map(|(k, x)| self.terms.get(*k).map(|w| f64::from(w) * f64::from(*x)))
+                .filter_map(|(k, x)| self.weight(*k).map(|w| f64::from(w) * f64::from(*x)))
                 .sum();
-        (dot / self.norm2.sqrt()) as f32
+        self.over_norm(dot)
+    }
+
+    /// A term's stored weight, asking the table only when the filter lets it through.
+    fn weight(&self, k: Feature) -> Option<f32> {
+        self.filter
+            .may_contain(k)
+            .then(|| self.terms.get(k))
+            .flatten()
+    }
+
+    /// A dot product with this centroid's stored weights as a cosine (0 for an empty
+    /// centroid).
+    fn over_norm(&self, dot: f64) -> f32 {
+        if self.norm2 <= 0.0 {
+            0.0
+        } else {
+            (dot / self.norm2.sqrt()) as f32
+        }
     }
 }
 
