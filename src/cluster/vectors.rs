@@ -470,8 +470,7 @@ impl DocFreq {
     /// returns their inverse document frequencies just after, in order (0 for a feature
     /// in every document of the scope: it tells nothing apart).
     pub fn observe(&mut self, features: &[Feature], scope: usize, now: i64) -> Vec<f32> {
-        let docs = self.count_document(scope, now);
-        self.df.touch(features.iter().map(|f| Self::key(*f, scope)));
+        let docs = self.count_document(features, scope, now);
         let idf = features
             .iter()
             .map(|f| idf_of(docs, self.count(*f, scope)))
@@ -488,10 +487,12 @@ impl DocFreq {
         }
     }
 
-    /// Counts one more document of `scope` at time `now`; returns the scope's decayed
-    /// count of documents.
-    fn count_document(&mut self, scope: usize, now: i64) -> f64 {
+    /// Counts one more document of `scope` at time `now`, whose `features` are counted
+    /// next (their slots are read now, so that the misses overlap: see
+    /// [`TermTable::touch`]); returns the scope's decayed count of documents.
+    fn count_document(&mut self, features: &[Feature], scope: usize, now: i64) -> f64 {
         self.advance(now);
+        self.df.touch(features.iter().map(|f| Self::key(*f, scope)));
         if self.docs.len() <= scope {
             self.docs.resize(scope + 1, 0.0);
         }
@@ -520,8 +521,7 @@ impl DocFreq {
         prior: f64,
         min_docs: f64,
     ) -> Vec<f32> {
-        let docs = self.count_document(scope, now);
-        self.df.touch(features.iter().map(|f| Self::key(*f, scope)));
+        let docs = self.count_document(features, scope, now);
         // Out of how many documents a feature's count is taken, once there are enough.
         let out_of = (docs >= min_docs).then_some(docs + prior);
         let shares = features
