@@ -50,6 +50,21 @@ fn a_second_open_of_the_same_directory_is_refused() {
 }
 
 #[test]
+fn an_open_waits_for_a_lock_being_released_in_the_same_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = Store::open(dir.path()).expect("open");
+    add(&first, "a1", "f1", "s1", t(1));
+    first.flush().expect("flush");
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        drop(first);
+    });
+    let second = Store::open(dir.path()).expect("the lock is released within the wait");
+    closer.join().expect("closer");
+    assert_eq!(second.counts().expect("counts").articles, 1);
+}
+
+#[test]
 fn a_file_in_place_of_the_directory_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("plain");

@@ -7,6 +7,7 @@
 use std::io;
 use std::ops::Bound;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::StoreError;
 use super::backend::{Backend, BackendError, KvIter, WriteBatch};
@@ -17,6 +18,14 @@ pub const FLUSH_EVERY_MS: u64 = 500;
 /// The page cache sled may fill (its default is 1 GiB, which a daemon meant to run beside
 /// everything else on a small machine cannot spend; reads past it come from the OS page cache).
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How long opening waits for a held lock before it reports [`StoreError::Locked`].
+///
+/// sled 0.34 returns from dropping a database before its I/O threads have closed the lock
+/// file (spacejam/sled#1234), so reopening a directory just closed in the same process can
+/// find it locked for a few milliseconds. Another storyd holding the store is still refused,
+/// after this wait.
+pub const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// A sled database used as one ordered key space.
 pub struct SledBackend {
@@ -31,8 +40,17 @@ impl SledBackend {
             .path(path)
             .cache_capacity(CACHE_BYTES)
             .flush_every_ms(Some(FLUSH_EVERY_MS));
-        let db = config.open().map_err(|e| open_error(path, e))?;
-        Ok(SledBackend { db })
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(5);
+        loop {
+            match config.open().map_err(|e| open_error(path, e)) {
+                Err(StoreError::Locked { .. }) if started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                result => return result.map(|db| SledBackend { db }),
+            }
+        }
     }
 
     /// A database in a temporary location, removed when dropped.
