@@ -540,7 +540,11 @@ impl Engine {
         if bar <= 0.0 {
             return Vec::new();
         }
-        let groups = split::average_link(&story.sketch.pairwise(&self.config), m, bar);
+        let sims = story.sketch.pairwise(&self.config);
+        if split::surely_one_group(&sims, bar) {
+            return Vec::new();
+        }
+        let groups = split::average_link(&sims, m, bar);
         let members: Vec<u64> = story.sketch.members().collect();
         let mut out = Vec::new();
         // The founder's group keeps the story, or the largest group if the founder is alone

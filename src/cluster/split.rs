@@ -58,6 +58,19 @@ pub(crate) fn average_link(sims: &[f32], m: usize, bar: f32) -> Vec<Vec<usize>> 
     link.groups()
 }
 
+/// How far above the bar every pair must be for [`surely_one_group`]: room for the rounding
+/// of the sums that averages are taken from (at most a few hundred terms, each off by 2^-24
+/// of the sum).
+const ONE_GROUP_MARGIN: f32 = 1.001;
+
+/// Whether [`average_link`] is sure to end with one group at `bar` (positive): every pair
+/// is above it, so every average of pairs is too. Most split checks find this, and it
+/// costs one pass over the pairs instead of the clustering.
+pub(crate) fn surely_one_group(sims: &[f32], bar: f32) -> bool {
+    let floor = bar * ONE_GROUP_MARGIN;
+    bar > 0.0 && sims.iter().all(|s| *s >= floor)
+}
+
 /// The state of an average-link clustering: groups, and sums of similarities between
 /// groups (kept for live groups only). A group is a chain of its members through `next`,
 /// from the member that names it: a join links two chains, with nothing to allocate.
@@ -214,6 +227,32 @@ mod tests {
                 assert_eq!(average_link(&sims, m, bar), naive(&sims, m, bar));
             }
         }
+    }
+
+    #[test]
+    fn a_story_whose_pairs_all_clear_the_bar_is_surely_one_group() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let (mut sure, mut unsure) = (0, 0);
+        for round in 0..300 {
+            let m = 2 + round % 48;
+            let cells: Vec<f32> = (0..m * m).map(|_| 0.2 + rng.f32() * 0.8).collect();
+            let sims = matrix(m, |i, j| cells[i * m + j]);
+            for bar in [0.15, 0.2, 0.2002, 0.3] {
+                if surely_one_group(&sims, bar) {
+                    sure += 1;
+                    assert_eq!(
+                        average_link(&sims, m, bar),
+                        vec![(0..m).collect::<Vec<_>>()]
+                    );
+                } else {
+                    unsure += 1;
+                }
+            }
+        }
+        assert!(sure > 300 && unsure > 300, "{sure} {unsure}");
+        // Exactly at the bar is left to the clustering, as are bars of 0 or less.
+        assert!(!surely_one_group(&matrix(3, |_, _| 0.5), 0.5));
+        assert!(!surely_one_group(&matrix(3, |_, _| 0.5), 0.0));
     }
 
     #[test]
