@@ -683,9 +683,8 @@ impl Engine {
             (b, a)
         };
         let gone_story = self.stories.remove(&gone)?;
-        for f in &gone_story.indexed {
-            self.index.remove(*f, gone);
-        }
+        self.index
+            .remove_all(gone_story.indexed.iter().copied(), gone);
         let keep_story = self.stories.get_mut(&keep)?;
         keep_story.absorb(&gone_story, gone, now, self.half_life);
         for f in &gone_story.indexed {

@@ -51,24 +51,26 @@ impl StoryIndex {
     }
 
     /// Removes a story from a feature's list, dropping the list when it empties.
+    #[cfg(test)]
     pub fn remove(&mut self, feature: Feature, slot: u64) {
-        let Some(entry) = self.numbers.get_mut(&slot) else {
-            return;
-        };
-        if self.postings.remove(feature, entry.0) {
-            entry.1 -= 1;
-            if entry.1 == 0 {
-                self.free.push(entry.0);
-                self.numbers.remove(&slot);
-            }
-        }
+        self.remove_all(std::iter::once(feature), slot);
     }
 
-    /// Removes a story from the lists of all these features (see [`StoryIndex::remove`]).
+    /// Removes a story from the lists of all these features, dropping the lists that empty,
+    /// and frees its number once no list holds it. The lists' heads are read first, so that
+    /// their misses overlap (see [`IdLists::touch`]).
     pub fn remove_all(&mut self, features: impl Iterator<Item = Feature> + Clone, slot: u64) {
+        let Some(&(n, listed)) = self.numbers.get(&slot) else {
+            return;
+        };
         self.postings.touch(features.clone());
-        for f in features {
-            self.remove(f, slot);
+        let postings = &mut self.postings;
+        let removed = features.filter(|f| postings.remove(*f, n)).count();
+        if removed >= listed as usize {
+            self.free.push(n);
+            self.numbers.remove(&slot);
+        } else if let Some(entry) = self.numbers.get_mut(&slot) {
+            entry.1 -= removed as u32;
         }
     }
 

@@ -39,7 +39,7 @@ impl TermTable {
             return self.zero;
         }
         let mask = self.slots.len().checked_sub(1)?;
-        let mut i = k as usize & mask;
+        let mut i = home(k, mask);
         loop {
             let (key, w) = self.slots[i];
             if key == k {
@@ -60,7 +60,7 @@ impl TermTable {
         let Some(mask) = self.slots.len().checked_sub(1) else {
             return;
         };
-        let seen = keys.fold(0, |x, k| x ^ self.slots[k as usize & mask].0);
+        let seen = keys.fold(0, |x, k| x ^ self.slots[home(k, mask)].0);
         std::hint::black_box(seen);
     }
 
@@ -73,7 +73,7 @@ impl TermTable {
             self.grow();
         }
         let mask = self.slots.len() - 1;
-        let mut i = k as usize & mask;
+        let mut i = home(k, mask);
         while self.slots[i].0 != k && self.slots[i].0 != 0 {
             i = (i + 1) & mask;
         }
@@ -117,6 +117,11 @@ impl TermTable {
             *self.entry(k) = w;
         }
     }
+}
+
+/// The slot where a feature's run starts in a table of `mask + 1` slots: its own low bits.
+fn home(k: Feature, mask: usize) -> usize {
+    k as usize & mask
 }
 
 #[cfg(test)]
