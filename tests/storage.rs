@@ -290,10 +290,7 @@ async fn a_real_full_disk_keeps_the_api_up_and_the_store_sound() {
     let server = FaultServer::start().await;
     server.set("/news", Fault::Growing);
     server.set("/bulk", Fault::ok("application/rss+xml", bulky_feed(400)));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = common::free_port();
     let config = dir.path().join("storyd.toml");
     std::fs::write(
         &config,

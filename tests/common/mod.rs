@@ -337,10 +337,30 @@ impl Running {
     }
 }
 
-/// A port on 127.0.0.1 that was free a moment ago (for a storyd process to listen on).
+/// A port on 127.0.0.1 for a storyd process to listen on: free now, and safe until it binds.
+///
+/// A port the kernel hands out for `bind(0)` comes from its ephemeral range, from which it
+/// also takes the local port of every outgoing connection: between this call and the
+/// daemon's bind, any test's client could take it. A port below that range is never handed
+/// out so; each call in a process tries the next one from a start spread by process id.
 pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    const LOWEST: u32 = 10_000;
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .filter(|low| *low > LOWEST + 1_000)
+        .unwrap_or(32_768);
+    let span = ephemeral - LOWEST;
+    let start = std::process::id().wrapping_mul(2_654_435_761) % span;
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = (LOWEST + (start + n) % span) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port on 127.0.0.1 between {LOWEST} and {ephemeral}")
 }
 
 /// A private copy of the storyd binary under test (`$STORYD_BIN`, e.g. a release build for a
