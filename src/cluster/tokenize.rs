@@ -413,17 +413,60 @@ fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<Feature>) {
 }
 
 /// Appends the counts of `words` (`infos` are their cache entries): each number, not a
-/// year, with the term of the content word after it in the same sentence.
+/// year, or ordinal spelled out, with the term of the content word after it in the same
+/// sentence.
 fn quantities(words: &[Word], infos: &[WordInfo], out: &mut Vec<Count>) {
     for (i, pair) in words.windows(2).enumerate() {
         let (number, next) = (&pair[0], &pair[1]);
-        if !number.number || next.number || next.sentence_start || year(number.raw).is_some() {
+        let value = if number.number {
+            infos[i].word
+        } else {
+            match spelled_ordinal(number.raw) {
+                Some(n) => hashing::word(n),
+                None => continue,
+            }
+        };
+        if next.number || next.sentence_start || year(number.raw).is_some() {
             continue;
         }
         if let Some(unit) = infos[i + 1].term {
-            out.push((unit, infos[i].word));
+            out.push((unit, value));
         }
     }
+}
+
+/// The ordinal a word spells out, as digits ("Twelfth" is "12th"), from the second to the
+/// twentieth: "the 12th Doctor" and "the twelfth Doctor" count the same. "First" is left
+/// out: most firsts ("first time", "first quarter") are not the count of anything.
+fn spelled_ordinal(raw: &str) -> Option<&'static str> {
+    const ORDINALS: [(&str, &str); 19] = [
+        ("second", "2nd"),
+        ("third", "3rd"),
+        ("fourth", "4th"),
+        ("fifth", "5th"),
+        ("sixth", "6th"),
+        ("seventh", "7th"),
+        ("eighth", "8th"),
+        ("ninth", "9th"),
+        ("tenth", "10th"),
+        ("eleventh", "11th"),
+        ("twelfth", "12th"),
+        ("thirteenth", "13th"),
+        ("fourteenth", "14th"),
+        ("fifteenth", "15th"),
+        ("sixteenth", "16th"),
+        ("seventeenth", "17th"),
+        ("eighteenth", "18th"),
+        ("nineteenth", "19th"),
+        ("twentieth", "20th"),
+    ];
+    if !(6..=11).contains(&raw.len()) {
+        return None;
+    }
+    ORDINALS
+        .iter()
+        .find(|(word, _)| raw.eq_ignore_ascii_case(word))
+        .map(|(_, digits)| *digits)
 }
 
 /// The feature id of an entity made of the given lowercase words.
@@ -896,6 +939,22 @@ mod tests {
             "counted under the term of the word"
         );
         assert!(g.quantities.is_empty());
+    }
+
+    #[test]
+    fn spelled_ordinals_count_as_their_digits() {
+        let mut t = Tokenizer::default();
+        let mut counts = |lead: &str| t.features("Casting news", lead, None).quantities;
+        let spelled = counts("The BBC named the twelfth Doctor on Sunday.");
+        assert_eq!(spelled.len(), 1, "{spelled:?}");
+        assert_eq!(spelled, counts("The BBC named the 12th Doctor on Sunday."));
+        assert_ne!(
+            spelled,
+            counts("The BBC named the Eleventh Doctor on Sunday.")
+        );
+        // A first is seldom the count of anything; "seconds" is no ordinal.
+        assert_eq!(counts("The first Doctor left after 30 years.").len(), 1);
+        assert!(counts("The first Doctor arrived within seconds.").is_empty());
     }
 
     #[test]
