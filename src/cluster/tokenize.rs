@@ -418,21 +418,45 @@ fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<Feature>) {
 fn quantities(words: &[Word], infos: &[WordInfo], out: &mut Vec<Count>) {
     for (i, pair) in words.windows(2).enumerate() {
         let (number, next) = (&pair[0], &pair[1]);
-        let value = if number.number {
-            infos[i].word
+        let (value, ordinal) = if number.number {
+            (infos[i].word, is_ordinal(number.raw))
         } else {
             match spelled_ordinal(number.raw) {
-                Some(n) => hashing::word(n),
+                Some(n) => (hashing::word(n), true),
                 None => continue,
             }
         };
         if next.number || next.sentence_start || year(number.raw).is_some() {
             continue;
         }
+        // "A fourth day" of a strike is the strike's second day two days on: an ordinal of
+        // time says how long an event has run, not which event it is.
+        if ordinal && is_time_unit(next.raw) {
+            continue;
+        }
         if let Some(unit) = infos[i + 1].term {
             out.push((unit, value));
         }
     }
+}
+
+/// Whether a number is written as an ordinal ("21st", "12th").
+fn is_ordinal(raw: &str) -> bool {
+    let suffix = raw.trim_start_matches(|c: char| c.is_ascii_digit());
+    suffix.len() < raw.len()
+        && ["st", "nd", "rd", "th"]
+            .iter()
+            .any(|s| suffix.eq_ignore_ascii_case(s))
+}
+
+/// Whether a word names a span of time (an ordinal before it counts how long, not what).
+fn is_time_unit(raw: &str) -> bool {
+    const UNITS: [&str; 12] = [
+        "minute", "hour", "day", "night", "week", "weekend", "month", "year", "time", "round",
+        "session", "straight",
+    ];
+    let singular = raw.strip_suffix(['s', 'S']).unwrap_or(raw);
+    UNITS.iter().any(|u| singular.eq_ignore_ascii_case(u))
 }
 
 /// The ordinal a word spells out, as digits ("Twelfth" is "12th"), from the second to the
@@ -955,6 +979,10 @@ mod tests {
         // A first is seldom the count of anything; "seconds" is no ordinal.
         assert_eq!(counts("The first Doctor left after 30 years.").len(), 1);
         assert!(counts("The first Doctor arrived within seconds.").is_empty());
+        // How long an event has run is no count of it.
+        assert!(counts("The strike went on for a fourth day.").is_empty());
+        assert!(counts("Riots broke out for the 3rd straight night.").is_empty());
+        assert_eq!(counts("It was the 3rd raid in a week.").len(), 1);
     }
 
     #[test]
