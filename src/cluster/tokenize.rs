@@ -484,7 +484,7 @@ fn spelled_ordinal(raw: &str) -> Option<&'static str> {
         ("nineteenth", "19th"),
         ("twentieth", "20th"),
     ];
-    if !(6..=11).contains(&raw.len()) {
+    if !(5..=11).contains(&raw.len()) {
         return None;
     }
     ORDINALS
@@ -983,6 +983,10 @@ mod tests {
         assert!(counts("The strike went on for a fourth day.").is_empty());
         assert!(counts("Riots broke out for the 3rd straight night.").is_empty());
         assert_eq!(counts("It was the 3rd raid in a week.").len(), 1);
+        assert_eq!(
+            counts("It was the third raid in a week."),
+            counts("It was the 3rd raid in a week.")
+        );
     }
 
     #[test]
