@@ -484,7 +484,14 @@ fn spelled_ordinal(raw: &str) -> Option<&'static str> {
         ("nineteenth", "19th"),
         ("twentieth", "20th"),
     ];
-    if !(5..=11).contains(&raw.len()) {
+    // Every one ends in "nd", "rd" or "th": most words are turned away by their last letters.
+    let b = raw.as_bytes();
+    if !(5..=11).contains(&b.len())
+        || !matches!(
+            [b[b.len() - 2] | 0x20, b[b.len() - 1] | 0x20],
+            [b'n', b'd'] | [b'r', b'd'] | [b't', b'h']
+        )
+    {
         return None;
     }
     ORDINALS
