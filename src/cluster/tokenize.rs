@@ -8,7 +8,8 @@
 //! into one token, and the language picks the stemmer and the stop words (see
 //! [`super::language`]). Entity-like phrases (capitalized runs, acronyms, numbers with what
 //! follows them) are a separate signal because they are what tells two look-alike events
-//! apart, and so are years and counts (a number and the word after it: "23 pirates"). A
+//! apart, and so are years and counts (a number or ordinal and the word after it: "23
+//! pirates", "the twelfth Doctor"; not an ordinal of time: "a fourth day"). A
 //! headline In Title Case capitalizes every word, so when it has no lead its names are the
 //! words that the stream has shown to be names (written capitalized inside sentences,
 //! rarely in lower case).
