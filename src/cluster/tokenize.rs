@@ -450,7 +450,8 @@ fn is_ordinal(raw: &str) -> bool {
             .any(|s| suffix.eq_ignore_ascii_case(s))
 }
 
-/// Whether a word names a span of time (an ordinal before it counts how long, not what).
+/// Whether a word after an ordinal makes it a count of time ("a fourth day", "the 3rd
+/// straight night"): how long, not what.
 fn is_time_unit(raw: &str) -> bool {
     const UNITS: [&str; 12] = [
         "minute", "hour", "day", "night", "week", "weekend", "month", "year", "time", "round",
