@@ -209,6 +209,41 @@ fn look_alike_events_stay_apart() {
     assert_ne!(story["c1"], story["d1"]);
 }
 
+/// Two castings of one role, the eleventh and the twelfth to play it. The twelfth's first
+/// report names the show's words and the one it replaces, enough to join the eleventh's story
+/// on its words alone (it does when ordinals spelled out count nothing); that it counts
+/// another captain keeps it out, and the reports after it follow it.
+#[test]
+fn the_eleventh_and_the_twelfth_of_a_role_are_two_stories() {
+    let mut docs = background();
+    docs.extend([
+        doc("e1", "northwire", 10,
+            "Owen Pryce named eleventh captain of Starlight Voyager",
+            "The broadcaster named Owen Pryce as the eleventh captain of Starlight Voyager, the long-running space drama, on Saturday."),
+        doc("e2", "showbiz", 14,
+            "Starlight Voyager picks Owen Pryce as eleventh captain",
+            "Little-known actor Owen Pryce will play the eleventh captain when Starlight Voyager returns, the broadcaster said."),
+        doc("e3", "celebdaily", 18,
+            "Who is Owen Pryce, the eleventh Starlight Voyager captain?",
+            "Fans of the space drama asked who Owen Pryce is after he was unveiled as the eleventh captain of Starlight Voyager."),
+        doc("t1", "dailypost", 40,
+            "Dana Hale to play the twelfth captain",
+            "Stage veteran Dana Hale will take the helm as the twelfth captain of the space drama, succeeding Owen Pryce next spring."),
+        doc("t2", "eveningstar", 44,
+            "Starlight Voyager casts Dana Hale as its twelfth captain",
+            "Dana Hale, best known for theatre work in Leeds, becomes the twelfth captain of the series after Owen Pryce steps down."),
+        doc("t3", "morningherald", 48,
+            "Dana Hale unveiled as twelfth Starlight Voyager captain",
+            "Producers unveiled Dana Hale as the twelfth captain in a live broadcast; Owen Pryce leaves at the end of this series."),
+    ]);
+    let (story, _) = run(&docs);
+    assert_eq!(story["e1"], story["e2"]);
+    assert_eq!(story["e1"], story["e3"]);
+    assert_eq!(story["t1"], story["t2"]);
+    assert_eq!(story["t1"], story["t3"]);
+    assert_ne!(story["e1"], story["t1"], "the eleventh is not the twelfth");
+}
+
 /// Two look-alike events (supermarket fires in two towns, a week apart) and one article
 /// that mentions both, in the order that lets the bridge pull the second into the first.
 fn look_alike_fires() -> Vec<Doc> {
