@@ -360,13 +360,19 @@ fn lowercase_in(set: &HashSet<&str>, word: &str) -> bool {
     std::str::from_utf8(bytes).is_ok_and(|w| set.contains(w))
 }
 
+/// Whether the letters after a number's digits make it an ordinal (`st`, `nd`, `rd`, `th`,
+/// in any case).
+pub fn is_ordinal_suffix(suffix: &str) -> bool {
+    ["st", "nd", "rd", "th"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(suffix))
+}
+
 /// The day of the month (1 to 31) a word gives: `11`, `11th`, `1ST`.
 pub fn day_of_month(word: &str) -> Option<u32> {
     let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let suffix = &word[digits.len()..];
-    let ordinal = ["", "st", "nd", "rd", "th"]
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(suffix));
+    let ordinal = suffix.is_empty() || is_ordinal_suffix(suffix);
     if !ordinal || digits.is_empty() || digits.len() > 2 {
         return None;
     }

@@ -369,7 +369,7 @@ async fn wait(daemon: &Running, what: &str, ready: impl Fn(&[Value]) -> bool) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transport_faults_are_recorded_and_retried_while_others_ingest() {
-    // Nothing listens there: the port is free, and no other test is handed it.
+    // Nothing listens there: the port is free, and no other test in this process is handed it.
     let refused = format!("http://127.0.0.1:{}/feed", common::free_port());
     let faults = transport_faults()
         .into_iter()

@@ -18,7 +18,7 @@ use super::dates;
 use super::flat::FlatMap;
 use super::hashing::{self, Feature, IdMap, feature, fold, hash};
 use super::language::{self, ENGLISH, FOREIGN_MIN_WORDS, FOREIGN_SHARE, SLOTS};
-use crate::calendar::{day_of_month, is_calendar_word, year};
+use crate::calendar::{day_of_month, is_calendar_word, is_ordinal_suffix, year};
 use chrono::NaiveDate;
 use rust_stemmers::Stemmer;
 use std::borrow::Cow;
@@ -413,19 +413,19 @@ fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<Feature>) {
     run.clear();
 }
 
-/// Appends the counts of `words` (`infos` are their cache entries): each number, not a
-/// year, or ordinal spelled out, with the term of the content word after it in the same
-/// sentence.
+/// Appends the counts of `words` (`infos` are their cache entries): each number (not a year)
+/// or ordinal spelled out, with the term of the content word after it in the same sentence;
+/// an ordinal of time ("a fourth day") counts nothing.
 fn quantities(words: &[Word], infos: &[WordInfo], out: &mut Vec<Count>) {
     for (i, pair) in words.windows(2).enumerate() {
         let (number, next) = (&pair[0], &pair[1]);
+        // Most words are neither numbers nor ordinals: asked first, they leave at once.
         let (value, ordinal) = if number.number {
             (infos[i].word, is_ordinal(number.raw))
+        } else if let Some(digits) = spelled_ordinal(number.raw) {
+            (hashing::word(digits), true)
         } else {
-            match spelled_ordinal(number.raw) {
-                Some(n) => (hashing::word(n), true),
-                None => continue,
-            }
+            continue;
         };
         if next.number || next.sentence_start || year(number.raw).is_some() {
             continue;
@@ -444,10 +444,7 @@ fn quantities(words: &[Word], infos: &[WordInfo], out: &mut Vec<Count>) {
 /// Whether a number is written as an ordinal ("21st", "12th").
 fn is_ordinal(raw: &str) -> bool {
     let suffix = raw.trim_start_matches(|c: char| c.is_ascii_digit());
-    suffix.len() < raw.len()
-        && ["st", "nd", "rd", "th"]
-            .iter()
-            .any(|s| suffix.eq_ignore_ascii_case(s))
+    suffix.len() < raw.len() && is_ordinal_suffix(suffix)
 }
 
 /// Whether a word after an ordinal makes it a count of time ("a fourth day", "the 3rd
