@@ -1,6 +1,6 @@
 //! Whole-engine tests: articles in, stories out, through the public `Engine` only.
 
-use super::{Doc, Engine, EngineConfig, Split};
+use super::{Assignment, Doc, Engine, EngineConfig, Split};
 use crate::model::MatchKind;
 use chrono::{DateTime, TimeDelta};
 use std::collections::HashMap;
@@ -242,6 +242,57 @@ fn the_eleventh_and_the_twelfth_of_a_role_are_two_stories() {
     assert_eq!(story["t1"], story["t2"]);
     assert_eq!(story["t1"], story["t3"]);
     assert_ne!(story["e1"], story["t1"], "the eleventh is not the twelfth");
+}
+
+/// A toll spelled out is a count, as one in digits is: a later report of a quake on the
+/// same island that counts twelve people scores lower against a story that counts five than
+/// the same report counting twelve residents (nothing counted in common), though "people"
+/// is a word the story shares. Without spelled counts the order is the other way round
+/// (checked).
+#[test]
+fn a_toll_spelled_out_is_a_count() {
+    let score = |toll: &str| {
+        let mut docs = background();
+        docs.extend([
+            doc("f1", "northwire", 10,
+                "Quake shakes Varno island, five people hurt",
+                "An earthquake shook Varno island off the southern coast on Sunday, injuring five people and damaging dozens of homes, officials said."),
+            doc("f2", "coastdaily", 14,
+                "Five hurt as earthquake hits Varno island",
+                "Five people were hurt when a strong earthquake hit Varno island on Sunday, officials said, and dozens of homes were damaged."),
+        ]);
+        let lead = format!(
+            "A strong earthquake hit Varno island off the southern coast, killing {toll} and damaging dozens of homes, officials said."
+        );
+        docs.push(doc(
+            "w1",
+            "dailypost",
+            40,
+            "Earthquake on Varno island",
+            &lead,
+        ));
+        let mut engine = Engine::new(EngineConfig::default());
+        let decided: Vec<Assignment> = docs.iter().map(|d| engine.add(d)).collect();
+        let (story, last) = (
+            &decided[decided.len() - 3].story_id,
+            &decided[decided.len() - 1],
+        );
+        assert_eq!(
+            (&last.story_id, last.match_kind),
+            (story, MatchKind::Similar),
+            "{toll}"
+        );
+        last.score
+    };
+    let (other, uncounted, same) = (
+        score("twelve people"),
+        score("twelve residents"),
+        score("five people"),
+    );
+    assert!(
+        other < uncounted && uncounted < same,
+        "{other} {uncounted} {same}"
+    );
 }
 
 /// Two look-alike events (supermarket fires in two towns, a week apart) and one article

@@ -113,6 +113,8 @@ pub(crate) struct Tokenizer {
     /// The language each source (by its key, [`hashing::source`]) was last seen writing in, when
     /// a text of its could tell.
     sources: IdMap<usize>,
+    /// The numbers spelled out ([`SPELLED`]), by the lowercase hash of the word.
+    spelled: SpelledNumbers,
 }
 
 impl Default for Tokenizer {
@@ -124,6 +126,7 @@ impl Default for Tokenizer {
             caches: (0..SLOTS).map(|_| FlatMap::default()).collect(),
             case: FlatMap::default(),
             sources: IdMap::default(),
+            spelled: SpelledNumbers::default(),
         }
     }
 }
@@ -215,8 +218,13 @@ impl Tokenizer {
             .collect();
         out.years.sort_unstable();
         out.years.dedup();
-        quantities(&title_words, &title_info, &mut out.quantities);
-        quantities(lead.0, lead.1, &mut out.quantities);
+        quantities(
+            &title_words,
+            &title_info,
+            &self.spelled,
+            &mut out.quantities,
+        );
+        quantities(lead.0, lead.1, &self.spelled, &mut out.quantities);
         out.quantities.sort_unstable();
         out.quantities.dedup();
         let no_lead = out.lead.len() < SHORT_LEAD;
@@ -414,25 +422,28 @@ fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<Feature>) {
 }
 
 /// Appends the counts of `words` (`infos` are their cache entries): each number (not a year)
-/// or ordinal spelled out, with the term of the content word after it in the same sentence;
-/// an ordinal of time ("a fourth day") counts nothing.
-fn quantities(words: &[Word], infos: &[WordInfo], out: &mut Vec<Count>) {
+/// or number spelled out (`spelled`), with the term of the content
+/// word after it in the same sentence; a count of time ("a fourth day", "eight days")
+/// counts nothing, a number of years does.
+fn quantities(words: &[Word], infos: &[WordInfo], spelled: &SpelledNumbers, out: &mut Vec<Count>) {
     for (i, pair) in words.windows(2).enumerate() {
         let (number, next) = (&pair[0], &pair[1]);
-        // Most words are neither numbers nor ordinals: asked first, they leave at once.
+        // Most words are neither numbers nor numbers spelled out: asked first, they leave at
+        // once.
         let (value, ordinal) = if number.number {
             (infos[i].word, is_ordinal(number.raw))
-        } else if let Some(digits) = spelled_ordinal(number.raw) {
-            (hashing::word(digits), true)
+        } else if let Some(spelled) = spelled.get(infos[i].word) {
+            spelled
         } else {
             continue;
         };
         if next.number || next.sentence_start || year(number.raw).is_some() {
             continue;
         }
-        // "A fourth day" of a strike is the strike's second day two days on: an ordinal of
-        // time says how long an event has run, not which event it is.
-        if ordinal && is_time_unit(next.raw) {
+        // "A fourth day" or "eight days" of a strike is its second day or five days two
+        // days on: a count of time says how long an event has run, not which event it is.
+        // A number of years still counts: an age or a sentence tells events apart.
+        if is_time_unit(next.raw) && (ordinal || !is_years(next.raw)) {
             continue;
         }
         if let Some(unit) = infos[i + 1].term {
@@ -447,8 +458,15 @@ fn is_ordinal(raw: &str) -> bool {
     suffix.len() < raw.len() && is_ordinal_suffix(suffix)
 }
 
-/// Whether a word after an ordinal makes it a count of time ("a fourth day", "the 3rd
-/// straight night"): how long, not what.
+/// Whether a word is "year" or "years".
+fn is_years(raw: &str) -> bool {
+    raw.strip_suffix(['s', 'S'])
+        .unwrap_or(raw)
+        .eq_ignore_ascii_case("year")
+}
+
+/// Whether a word after a number makes it a count of time ("a fourth day", "the 3rd
+/// straight night", "eight days"): how long, not what.
 fn is_time_unit(raw: &str) -> bool {
     const UNITS: [&str; 12] = [
         "minute", "hour", "day", "night", "week", "weekend", "month", "year", "time", "round",
@@ -458,45 +476,86 @@ fn is_time_unit(raw: &str) -> bool {
     UNITS.iter().any(|u| singular.eq_ignore_ascii_case(u))
 }
 
-/// The ordinal a word spells out, as digits ("Twelfth" is "12th"), from the second to the
-/// twentieth: "the 12th Doctor" and "the twelfth Doctor" count the same. "First" is left
-/// out: most firsts ("first time", "first quarter") are not the count of anything.
-fn spelled_ordinal(raw: &str) -> Option<&'static str> {
-    const ORDINALS: [(&str, &str); 19] = [
-        ("second", "2nd"),
-        ("third", "3rd"),
-        ("fourth", "4th"),
-        ("fifth", "5th"),
-        ("sixth", "6th"),
-        ("seventh", "7th"),
-        ("eighth", "8th"),
-        ("ninth", "9th"),
-        ("tenth", "10th"),
-        ("eleventh", "11th"),
-        ("twelfth", "12th"),
-        ("thirteenth", "13th"),
-        ("fourteenth", "14th"),
-        ("fifteenth", "15th"),
-        ("sixteenth", "16th"),
-        ("seventeenth", "17th"),
-        ("eighteenth", "18th"),
-        ("nineteenth", "19th"),
-        ("twentieth", "20th"),
-    ];
-    // Every one ends in "nd", "rd" or "th": most words are turned away by their last letters.
-    let b = raw.as_bytes();
-    if !(5..=11).contains(&b.len())
-        || !matches!(
-            [b[b.len() - 2] | 0x20, b[b.len() - 1] | 0x20],
-            [b'n', b'd'] | [b'r', b'd'] | [b't', b'h']
-        )
-    {
-        return None;
+/// Numbers spelled out, and the digits they stand for: "the twelfth Doctor" and "the 12th
+/// Doctor" count the same, as "five people" and "5 people" do. "First" and "one" are left
+/// out: most of them ("first time", "one of the") are not the count of anything.
+const SPELLED: [(&str, &str); 38] = [
+    ("second", "2nd"),
+    ("third", "3rd"),
+    ("fourth", "4th"),
+    ("fifth", "5th"),
+    ("sixth", "6th"),
+    ("seventh", "7th"),
+    ("eighth", "8th"),
+    ("ninth", "9th"),
+    ("tenth", "10th"),
+    ("eleventh", "11th"),
+    ("twelfth", "12th"),
+    ("thirteenth", "13th"),
+    ("fourteenth", "14th"),
+    ("fifteenth", "15th"),
+    ("sixteenth", "16th"),
+    ("seventeenth", "17th"),
+    ("eighteenth", "18th"),
+    ("nineteenth", "19th"),
+    ("twentieth", "20th"),
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+    ("thirteen", "13"),
+    ("fourteen", "14"),
+    ("fifteen", "15"),
+    ("sixteen", "16"),
+    ("seventeen", "17"),
+    ("eighteen", "18"),
+    ("nineteen", "19"),
+    ("twenty", "20"),
+];
+
+/// [`SPELLED`] by the lowercase hash of the word, which the stem cache gives every word:
+/// asking costs a bit test for most words, and one lookup for the few that pass it.
+struct SpelledNumbers {
+    /// One bit per top byte of the hashes held: a clear bit turns a word away at once.
+    filter: [u64; 4],
+    /// The hash of the digits each stands for, and whether it is an ordinal.
+    table: FlatMap<u64, (u64, bool)>,
+}
+
+impl Default for SpelledNumbers {
+    fn default() -> Self {
+        let mut numbers = SpelledNumbers {
+            filter: [0; 4],
+            table: FlatMap::default(),
+        };
+        for (word, digits) in SPELLED {
+            let key = hashing::word(word);
+            let bit = (key >> 56) as usize;
+            numbers.filter[bit / 64] |= 1 << (bit % 64);
+            let value = (hashing::word(digits), is_ordinal(digits));
+            numbers.table.insert(key, value);
+        }
+        numbers
     }
-    ORDINALS
-        .iter()
-        .find(|(word, _)| raw.eq_ignore_ascii_case(word))
-        .map(|(_, digits)| *digits)
+}
+
+impl SpelledNumbers {
+    /// The hash of the digits a word (by its lowercase hash) spells, and whether it is an
+    /// ordinal.
+    fn get(&self, word: u64) -> Option<(u64, bool)> {
+        let bit = (word >> 56) as usize;
+        if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
+        self.table.get(word).copied()
+    }
 }
 
 /// The feature id of an entity made of the given lowercase words.
@@ -993,6 +1052,29 @@ mod tests {
             counts("It was the third raid in a week."),
             counts("It was the 3rd raid in a week.")
         );
+    }
+
+    #[test]
+    fn spelled_cardinals_count_as_their_digits() {
+        let mut t = Tokenizer::default();
+        let mut counts = |lead: &str| t.features("Quake news", lead, None).quantities;
+        let spelled = counts("The quake injured five people on the island.");
+        assert_eq!(spelled.len(), 1, "{spelled:?}");
+        assert_eq!(spelled, counts("The quake injured 5 people on the island."));
+        assert_ne!(
+            spelled,
+            counts("The quake killed Ten people on the island.")
+        );
+        // "One" is seldom a count; a number of days is how long, not what.
+        assert!(counts("One of the houses fell.").is_empty());
+        assert!(counts("The riots went on for eight days.").is_empty());
+        assert!(counts("The riots went on for 8 days.").is_empty());
+        // Years still count: an age tells two people apart.
+        assert_eq!(
+            counts("A boy of fifteen years was shot."),
+            counts("A boy of 15 years was shot.")
+        );
+        assert_eq!(counts("A boy of 15 years was shot.").len(), 1);
     }
 
     #[test]
