@@ -422,9 +422,9 @@ fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<Feature>) {
 }
 
 /// Appends the counts of `words` (`infos` are their cache entries): each number (not a year)
-/// or number spelled out (`spelled`), with the term of the content
-/// word after it in the same sentence; a count of time ("a fourth day", "eight days")
-/// counts nothing, a number of years does.
+/// or number spelled out (`spelled`), with the term of the content word after it in the
+/// same sentence; a count of time ("a fourth day", "eight days") counts nothing, a number
+/// of years does.
 fn quantities(words: &[Word], infos: &[WordInfo], spelled: &SpelledNumbers, out: &mut Vec<Count>) {
     for (i, pair) in words.windows(2).enumerate() {
         let (number, next) = (&pair[0], &pair[1]);
@@ -476,9 +476,9 @@ fn is_time_unit(raw: &str) -> bool {
     UNITS.iter().any(|u| singular.eq_ignore_ascii_case(u))
 }
 
-/// Numbers spelled out, and the digits they stand for: "the twelfth Doctor" and "the 12th
-/// Doctor" count the same, as "five people" and "5 people" do. "First" and "one" are left
-/// out: most of them ("first time", "one of the") are not the count of anything.
+/// Numbers spelled out in English, and the digits they stand for: "the twelfth Doctor" and
+/// "the 12th Doctor" count the same, as "five people" and "5 people" do. "First" and "one"
+/// are left out: most of them ("first time", "one of the") are not the count of anything.
 const SPELLED: [(&str, &str); 38] = [
     ("second", "2nd"),
     ("third", "3rd"),
