@@ -432,8 +432,18 @@ fn quantities(words: &[Word], infos: &[WordInfo], spelled: &SpelledNumbers, out:
         // once.
         let (value, ordinal) = if number.number {
             (infos[i].word, is_ordinal(number.raw))
-        } else if let Some(spelled) = spelled.get(infos[i].word) {
-            spelled
+        } else if let Some(digits) = spelled.get(infos[i].word) {
+            // Part of a compound ("twenty-five", "twenty five"), which says no number of
+            // the list: neither part counts.
+            let before = i.checked_sub(1).map(|j| infos[j].word);
+            if [before, Some(infos[i + 1].word)]
+                .into_iter()
+                .flatten()
+                .any(|w| spelled.get(w).is_some())
+            {
+                continue;
+            }
+            digits
         } else {
             continue;
         };
@@ -1069,6 +1079,8 @@ mod tests {
         assert!(counts("One of the houses fell.").is_empty());
         assert!(counts("The riots went on for eight days.").is_empty());
         assert!(counts("The riots went on for 8 days.").is_empty());
+        // A compound says no number of the list: neither part counts.
+        assert!(counts("The quake injured twenty-five people.").is_empty());
         // Years still count: an age tells two people apart.
         assert_eq!(
             counts("A boy of fifteen years was shot."),
