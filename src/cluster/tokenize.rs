@@ -218,13 +218,10 @@ impl Tokenizer {
             .collect();
         out.years.sort_unstable();
         out.years.dedup();
-        quantities(
-            &title_words,
-            &title_info,
-            &self.spelled,
-            &mut out.quantities,
-        );
-        quantities(lead.0, lead.1, &self.spelled, &mut out.quantities);
+        // The numbers spelled out are English words ("ten" is "at" in Dutch).
+        let spelled = (slot == ENGLISH).then_some(&self.spelled);
+        quantities(&title_words, &title_info, spelled, &mut out.quantities);
+        quantities(lead.0, lead.1, spelled, &mut out.quantities);
         out.quantities.sort_unstable();
         out.quantities.dedup();
         let no_lead = out.lead.len() < SHORT_LEAD;
@@ -422,17 +419,24 @@ fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<Feature>) {
 }
 
 /// Appends the counts of `words` (`infos` are their cache entries): each number (not a year)
-/// or number spelled out (`spelled`), with the term of the content word after it in the
-/// same sentence; a count of time ("a fourth day", "eight days") counts nothing, a number
-/// of years does.
-fn quantities(words: &[Word], infos: &[WordInfo], spelled: &SpelledNumbers, out: &mut Vec<Count>) {
+/// or number spelled out (`spelled`, for English text), with the term of the content word
+/// after it in the same sentence; a count of time ("a fourth day", "eight days") counts
+/// nothing, a number of years does.
+fn quantities(
+    words: &[Word],
+    infos: &[WordInfo],
+    spelled: Option<&SpelledNumbers>,
+    out: &mut Vec<Count>,
+) {
     for (i, pair) in words.windows(2).enumerate() {
         let (number, next) = (&pair[0], &pair[1]);
         // Most words are neither numbers nor numbers spelled out: asked first, they leave at
         // once.
         let (value, ordinal) = if number.number {
             (infos[i].word, is_ordinal(number.raw))
-        } else if let Some(digits) = spelled.get(infos[i].word) {
+        } else if let Some((spelled, digits)) =
+            spelled.and_then(|table| Some((table, table.get(infos[i].word)?)))
+        {
             // Part of a compound ("twenty-five", "twenty five"), which says no number of
             // the list: neither part counts.
             let before = i.checked_sub(1).map(|j| infos[j].word);
@@ -1087,6 +1091,19 @@ mod tests {
             counts("A boy of 15 years was shot.")
         );
         assert_eq!(counts("A boy of 15 years was shot.").len(), 1);
+    }
+
+    #[test]
+    fn numbers_are_spelled_out_in_english_only() {
+        let mut t = Tokenizer::default();
+        let lead = "De brand brak gisteren uit ten noorden van de haven, en de brandweer was \
+                    met veel wagens snel ter plaatse bij het pand.";
+        let dutch = t.features("Brand in de haven", lead, None);
+        assert_ne!(dutch.lang, ENGLISH);
+        // "Ten" is "at" in Dutch: no count of the north.
+        assert!(dutch.quantities.is_empty(), "{:?}", dutch.quantities);
+        let lead = "The fire broke out north of the harbour, and ten trucks were at the scene.";
+        assert_eq!(t.features("Harbour fire", lead, None).quantities.len(), 1);
     }
 
     #[test]
