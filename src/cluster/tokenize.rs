@@ -8,11 +8,11 @@
 //! into one token, and the language picks the stemmer and the stop words (see
 //! [`super::language`]). Entity-like phrases (capitalized runs, acronyms, numbers with what
 //! follows them) are a separate signal because they are what tells two look-alike events
-//! apart, and so are years and counts (a number or ordinal and the word after it: "23
-//! pirates", "the twelfth Doctor"; not an ordinal of time: "a fourth day"). A
-//! headline In Title Case capitalizes every word, so when it has no lead its names are the
-//! words that the stream has shown to be names (written capitalized inside sentences,
-//! rarely in lower case).
+//! apart, and so are years and counts (a number, in digits or spelled out in English, and
+//! the word after it: "23 pirates", "five people", "the twelfth Doctor"; not a count of
+//! time: "a fourth day", "eight days"). A headline In Title Case capitalizes every word, so
+//! when it has no lead its names are the words that the stream has shown to be names
+//! (written capitalized inside sentences, rarely in lower case).
 
 use super::dates;
 use super::flat::FlatMap;
@@ -428,22 +428,21 @@ fn quantities(
     spelled: Option<&SpelledNumbers>,
     out: &mut Vec<Count>,
 ) {
+    let spelled_as = |word: u64| spelled.and_then(|table| table.get(word));
     for (i, pair) in words.windows(2).enumerate() {
         let (number, next) = (&pair[0], &pair[1]);
         // Most words are neither numbers nor numbers spelled out: asked first, they leave at
         // once.
         let (value, ordinal) = if number.number {
             (infos[i].word, is_ordinal(number.raw))
-        } else if let Some((spelled, digits)) =
-            spelled.and_then(|table| Some((table, table.get(infos[i].word)?)))
-        {
+        } else if let Some(digits) = spelled_as(infos[i].word) {
             // Part of a compound ("twenty-five", "twenty five"), which says no number of
             // the list: neither part counts.
             let before = i.checked_sub(1).map(|j| infos[j].word);
-            if [before, Some(infos[i + 1].word)]
+            if before
                 .into_iter()
-                .flatten()
-                .any(|w| spelled.get(w).is_some())
+                .chain([infos[i + 1].word])
+                .any(|w| spelled_as(w).is_some())
             {
                 continue;
             }
@@ -457,7 +456,7 @@ fn quantities(
         // "A fourth day" or "eight days" of a strike is its second day or five days two
         // days on: a count of time says how long an event has run, not which event it is.
         // A number of years still counts: an age or a sentence tells events apart.
-        if is_time_unit(next.raw) && (ordinal || !is_years(next.raw)) {
+        if time_unit(next.raw).is_some_and(|unit| ordinal || unit != "year") {
             continue;
         }
         if let Some(unit) = infos[i + 1].term {
@@ -472,22 +471,16 @@ fn is_ordinal(raw: &str) -> bool {
     suffix.len() < raw.len() && is_ordinal_suffix(suffix)
 }
 
-/// Whether a word is "year" or "years".
-fn is_years(raw: &str) -> bool {
-    raw.strip_suffix(['s', 'S'])
-        .unwrap_or(raw)
-        .eq_ignore_ascii_case("year")
-}
-
-/// Whether a word after a number makes it a count of time ("a fourth day", "the 3rd
-/// straight night", "eight days"): how long, not what.
-fn is_time_unit(raw: &str) -> bool {
+/// The unit of time a word after a number names, singular ("days" is "day"), if it makes
+/// the number a count of time ("a fourth day", "the 3rd straight night", "eight days"): how
+/// long, not what.
+fn time_unit(raw: &str) -> Option<&'static str> {
     const UNITS: [&str; 12] = [
         "minute", "hour", "day", "night", "week", "weekend", "month", "year", "time", "round",
         "session", "straight",
     ];
     let singular = raw.strip_suffix(['s', 'S']).unwrap_or(raw);
-    UNITS.iter().any(|u| singular.eq_ignore_ascii_case(u))
+    UNITS.into_iter().find(|u| singular.eq_ignore_ascii_case(u))
 }
 
 /// Numbers spelled out in English, and the digits they stand for: "the twelfth Doctor" and
