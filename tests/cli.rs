@@ -66,6 +66,86 @@ fn bad_configs_exit_2_naming_the_key() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+#[test]
+fn eval_scores_the_stories_and_names_the_events_it_confused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("labeled.jsonl");
+    // "twin" is labeled apart from "rates" but reports the same decision; "volcano" labels
+    // two articles that share no word.
+    let rows = [
+        (
+            "1",
+            "Central bank raises interest rates by half a point",
+            "rates",
+        ),
+        (
+            "2",
+            "Interest rates raised by half a point at the central bank",
+            "rates",
+        ),
+        (
+            "3",
+            "Central bank raises its interest rates by half a point",
+            "twin",
+        ),
+        (
+            "4",
+            "Volcano erupts on a remote island, villages evacuated",
+            "volcano",
+        ),
+        (
+            "5",
+            "Ferry timetable for the winter season announced",
+            "volcano",
+        ),
+    ];
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|(id, title, event)| {
+            serde_json::json!({"id": id, "title": title, "summary": "", "url": null,
+                "source": "", "published": null, "event": event})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let out = storyd()
+        .args(["eval", "--shuffle", "3", "--errors", "5", "--input"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("5 articles, 3 gold events"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("mean ")), "{text}");
+    // Each run puts the twin with both rates articles, and splits the volcano's two.
+    assert!(text.contains("one story (6 over 3 runs)"), "{text}");
+    assert!(
+        text.contains("       6  rates + twin  (\"Central bank raises interest rates by"),
+        "{text}"
+    );
+    assert!(text.contains("different stories (3 over 3 runs)"), "{text}");
+    assert!(
+        text.contains("       3  volcano  (\"Volcano erupts"),
+        "{text}"
+    );
+
+    // Without the flag, the scores alone.
+    let out = storyd()
+        .args(["eval", "--input"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && !text.contains("one story"),
+        "{text}"
+    );
+}
+
 /// The demo config with its store moved into a temporary directory.
 fn demo_config(dir: &Path, listen: &str) -> std::path::PathBuf {
     let text = std::fs::read_to_string(repo("config/demo.toml")).unwrap();

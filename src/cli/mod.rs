@@ -76,6 +76,10 @@ pub enum Command {
         /// Seed of the shuffles.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also list the N pairs of events most often put in one story and the N events
+        /// most often split, summed over the runs.
+        #[arg(long, value_name = "N")]
+        errors: Option<usize>,
     },
     /// Verify the store's invariants and print a report; exit 1 when it is not sound.
     CheckStore(ConfigArg),
@@ -144,8 +148,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input,
             shuffle,
             seed,
+            errors,
         } => {
-            crate::eval::run_eval(&input, shuffle, seed)?;
+            crate::eval::run_eval(&input, shuffle, seed, errors)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckStore(arg) => check_store::run(&load(&arg.config)?),

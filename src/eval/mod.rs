@@ -5,7 +5,12 @@
 //! engine the daemon uses, and the stories are scored against the labels with BCubed and
 //! pairwise precision, recall and F1. With shuffling, each run streams the articles in a
 //! seeded random order with random times within one day, because the order and times of
-//! the development sets leak their labels.
+//! the development sets leak their labels. [`confusion`] says which events the scores lost
+//! to.
+
+mod confusion;
+
+pub use confusion::Confusion;
 
 use crate::cluster::{Assignment, Doc, Engine, EngineConfig};
 use crate::model::Time;
@@ -319,6 +324,15 @@ pub struct EvalRun {
     pub articles_per_sec: f64,
 }
 
+/// The scores of every run, and the wrong pairs of all of them by event.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// Each run's scores.
+    pub runs: Vec<EvalRun>,
+    /// The runs' wrong pairs of articles, by gold event.
+    pub confusion: Confusion,
+}
+
 /// Clusters and scores the labeled articles: once in the file's order, or `shuffle` times
 /// in seeded random orders with random times within one day.
 pub fn evaluate(
@@ -326,13 +340,18 @@ pub fn evaluate(
     config: &EngineConfig,
     shuffle: Option<usize>,
     seed: u64,
-) -> Vec<EvalRun> {
+) -> Evaluation {
+    let mut out = Evaluation::default();
     match shuffle {
-        None => vec![score_run(docs, config)],
-        Some(n) => (0..n as u64)
-            .map(|run| score_run(&shuffled(docs, seed.wrapping_add(run)), config))
-            .collect(),
+        None => out.runs.push(score_run(docs, config, &mut out.confusion)),
+        Some(n) => {
+            for run in 0..n as u64 {
+                let docs = shuffled(docs, seed.wrapping_add(run));
+                out.runs.push(score_run(&docs, config, &mut out.confusion));
+            }
+        }
     }
+    out
 }
 
 /// The articles in a seeded random order, each given a random time within one day (what
@@ -348,8 +367,9 @@ pub fn shuffled(docs: &[LabeledDoc], seed: u64) -> Vec<LabeledDoc> {
     out
 }
 
-/// One clustering run, scored on the articles that carry a label.
-fn score_run(docs: &[LabeledDoc], config: &EngineConfig) -> EvalRun {
+/// One clustering run, scored on the articles that carry a label, its wrong pairs added
+/// to `confusion`.
+fn score_run(docs: &[LabeledDoc], config: &EngineConfig, confusion: &mut Confusion) -> EvalRun {
     let start = Instant::now();
     let result = cluster_docs(docs, config);
     let elapsed = start.elapsed().as_secs_f64().max(1e-9);
@@ -365,6 +385,11 @@ fn score_run(docs: &[LabeledDoc], config: &EngineConfig) -> EvalRun {
             pred.push(s);
         }
     }
+    let mut names = vec![""; events.len()];
+    for (name, i) in &events {
+        names[*i] = name;
+    }
+    confusion.add_run(&pred, &gold, &names);
     EvalRun {
         bcubed: bcubed(&pred, &gold),
         pairwise: pairwise(&pred, &gold),
@@ -374,8 +399,14 @@ fn score_run(docs: &[LabeledDoc], config: &EngineConfig) -> EvalRun {
     }
 }
 
-/// Runs `storyd eval` and prints its report.
-pub fn run_eval(input: &Path, shuffle: Option<usize>, seed: u64) -> anyhow::Result<()> {
+/// Runs `storyd eval` and prints its report; with `errors`, the report ends with that many
+/// of the event pairs most often put together and of the events most often split.
+pub fn run_eval(
+    input: &Path,
+    shuffle: Option<usize>,
+    seed: u64,
+    errors: Option<usize>,
+) -> anyhow::Result<()> {
     let docs = read_jsonl(input)?;
     let labeled = docs.iter().filter(|d| d.event.is_some()).count();
     anyhow::ensure!(
@@ -383,8 +414,21 @@ pub fn run_eval(input: &Path, shuffle: Option<usize>, seed: u64) -> anyhow::Resu
         "{}: no article has an `event` label to score against",
         input.display()
     );
-    let runs = evaluate(&docs, &EngineConfig::default(), shuffle, seed);
-    print!("{}", report(input, docs.len(), &runs, shuffle.is_some()));
+    let eval = evaluate(&docs, &EngineConfig::default(), shuffle, seed);
+    print!(
+        "{}",
+        report(input, docs.len(), &eval.runs, shuffle.is_some())
+    );
+    if let Some(top) = errors {
+        // Each event is shown by the title of its first article in the file.
+        let mut titles: HashMap<&str, &str> = HashMap::new();
+        for d in &docs {
+            if let Some(event) = &d.event {
+                titles.entry(event.as_str()).or_insert(d.doc.title.as_str());
+            }
+        }
+        print!("{}", eval.confusion.report(top, &titles));
+    }
     Ok(())
 }
 
@@ -591,8 +635,9 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids(&a), ids(&b));
-        let runs = evaluate(&docs, &EngineConfig::default(), Some(2), 1);
-        assert_eq!(runs.len(), 2);
-        assert!(runs.iter().all(|r| r.events == 2));
+        let eval = evaluate(&docs, &EngineConfig::default(), Some(2), 1);
+        assert_eq!(eval.runs.len(), 2);
+        assert!(eval.runs.iter().all(|r| r.events == 2));
+        assert_eq!(eval.confusion.runs, 2);
     }
 }
