@@ -146,6 +146,78 @@ fn eval_scores_the_stories_and_names_the_events_it_confused() {
     );
 }
 
+#[test]
+fn eval_copies_measures_the_near_duplicate_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leads.jsonl");
+    let rows = [
+        (
+            "1",
+            "strike",
+            "Harbour cranes idle as dock workers strike",
+            "Dock workers at the northern harbour walked out on Monday after talks on a new pay deal broke down late on Sunday, leaving cranes idle and more than a dozen container ships waiting at anchor outside the breakwater, while the union and the port authority traded blame.",
+        ),
+        (
+            "2",
+            "storm",
+            "Storm cuts power to coastal towns",
+            "A winter storm brought down power lines along the coast overnight, leaving some forty thousand homes without electricity and closing the coastal road between the two largest towns, where crews expected to work through the day to clear fallen trees and restore supply.",
+        ),
+        (
+            "3",
+            "library",
+            "City library reopens after two-year rebuild",
+            "The central library reopened its doors on Saturday after a rebuild that took two years and added a reading garden on the roof, a children's floor and longer opening hours, and the first visitors queued from early morning to see the restored reading room.",
+        ),
+        ("4", "library", "Library reopens", "Short note."),
+    ];
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|(id, event, title, summary)| {
+            serde_json::json!({"id": id, "title": title, "summary": summary,
+                "url": format!("https://local.example/{id}"), "source": "local",
+                "published": "2026-03-02T08:00:00Z", "event": event})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let out = storyd()
+        .args(["eval", "--copies", "--input"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The short one is not copied.
+    assert!(text.contains("near duplicates: 3 of 4 articles"), "{text}");
+    let row = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no row {name}: {text}"))
+            .split_whitespace()
+            .filter_map(|w| w.strip_suffix('%')?.parse::<f64>().ok())
+            .collect::<Vec<f64>>()
+    };
+    assert_eq!(row("same text, other URL"), [100.0, 0.0, 0.0, 0.0]);
+    assert_eq!(row("dateline and credit added"), [100.0, 0.0, 0.0, 0.0]);
+    assert_eq!(row("5% of words changed")[0], 100.0);
+    for name in [
+        "headline from the lead",
+        "lead cut to 33%",
+        "20% of words changed",
+    ] {
+        assert_eq!(row(name).iter().sum::<f64>(), 100.0, "{name}: {text}");
+    }
+    assert!(
+        text.contains("input articles filed as near duplicates of another: 0 of 4"),
+        "{text}"
+    );
+}
+
 /// The demo config with its store moved into a temporary directory.
 fn demo_config(dir: &Path, listen: &str) -> std::path::PathBuf {
     let text = std::fs::read_to_string(repo("config/demo.toml")).unwrap();

@@ -80,6 +80,10 @@ pub enum Command {
         /// most often split, summed over the runs.
         #[arg(long, value_name = "N")]
         errors: Option<usize>,
+        /// Also measure the near-duplicate layer: copy each article with enough text in
+        /// several ways (cut, words changed, ...) and report how the copies were filed.
+        #[arg(long)]
+        copies: bool,
     },
     /// Verify the store's invariants and print a report; exit 1 when it is not sound.
     CheckStore(ConfigArg),
@@ -149,8 +153,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             shuffle,
             seed,
             errors,
+            copies,
         } => {
-            crate::eval::run_eval(&input, shuffle, seed, errors)?;
+            let extras = crate::eval::Extras { errors, copies };
+            crate::eval::run_eval(&input, shuffle, seed, extras)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckStore(arg) => check_store::run(&load(&arg.config)?),

@@ -21,6 +21,9 @@ const ROWS: usize = 2;
 pub(crate) const BANDS: usize = HASHES / ROWS;
 /// Texts with fewer shingles than this are too short to call syndicated copies.
 const MIN_SHINGLES: usize = 4;
+/// Shingles an edited copy shares with its original at least: more than a headline has,
+/// so that two outlets' headlines with a phrase in common are not taken for copies.
+pub(crate) const EDITED_MIN_SHARED: usize = 16;
 
 /// The LSH band keys of one text: 32 bits each, never 0 (a [`PairTable`]'s empty slot). A
 /// full window holds one or two million bands, so a band looked up meets another text's by
@@ -178,16 +181,23 @@ pub(crate) fn bands(shingles: &[u32]) -> Option<Bands> {
 }
 
 /// Share of the smaller set's shingles found in the other set.
+#[cfg(test)]
 pub(crate) fn containment(a: &[u32], b: &[u32]) -> f32 {
+    overlap(a, b).1
+}
+
+/// How many of the smaller set's shingles are found in the other set, and what share of
+/// it they are (0 for an empty set).
+pub(crate) fn overlap(a: &[u32], b: &[u32]) -> (usize, f32) {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if small.is_empty() {
-        return 0.0;
+        return (0, 0.0);
     }
     let common = small
         .iter()
         .filter(|s| large.binary_search(s).is_ok())
         .count();
-    common as f32 / small.len() as f32
+    (common, common as f32 / small.len() as f32)
 }
 
 /// LSH buckets: band key to the articles (by key) whose signature has that band, as

@@ -140,10 +140,21 @@ impl Engine {
             rec,
             bands: bands.as_ref(),
         };
-        if let Some((original, score)) = self.near_original(&filing) {
-            return self.join_near(filing, &vectors, original, score, now);
+        let original = self.near_original(&filing);
+        match original {
+            Some((key, c)) if c >= self.config.near_duplicate_containment => {
+                self.join_near(filing, &vectors, key, c, now)
+            }
+            // An edited copy is filed on its own merit, and shown as the copy it is if it
+            // lands in its original's story.
+            _ => {
+                let mut out = self.join_similar_or_new(filing, &vectors, now);
+                if let Some((key, c)) = original {
+                    self.mark_edited_copy(&mut out, key, c);
+                }
+                out
+            }
         }
-        self.join_similar_or_new(filing, &vectors, now)
     }
 
     /// Puts an already-stored article back into the window under its known story (daemon
@@ -326,7 +337,10 @@ impl Engine {
         Some(out)
     }
 
-    /// The earliest article whose text contains (or is contained in) this one's, if any.
+    /// The article whose text most contains (or is contained in) this one's, with the
+    /// containment: at [`EngineConfig::near_duplicate_containment`] or more, or at
+    /// [`EngineConfig::edited_copy_containment`] with [`dedup::EDITED_MIN_SHARED`]
+    /// shingles in common; the first found of equals.
     fn near_original(&self, article: &Filing) -> Option<(u64, f32)> {
         let bands = article.bands?;
         let mut best: Option<(u64, f32)> = None;
@@ -334,8 +348,10 @@ impl Engine {
             let Some(other) = self.articles.get(&key) else {
                 continue;
             };
-            let c = dedup::containment(&article.rec.shingles, &other.shingles);
-            if c >= self.config.near_duplicate_containment && best.is_none_or(|(_, b)| c > b) {
+            let (shared, c) = dedup::overlap(&article.rec.shingles, &other.shingles);
+            let copy = c >= self.config.near_duplicate_containment
+                || (c >= self.config.edited_copy_containment && shared >= dedup::EDITED_MIN_SHARED);
+            if copy && best.is_none_or(|(_, b)| c > b) {
                 best = Some((key, c));
             }
         }
@@ -345,6 +361,23 @@ impl Engine {
                 .and_then(|a| self.resolve(a.story))
                 .is_some()
         })
+    }
+
+    /// Records an article filed as similar as a near duplicate of `original` (containment
+    /// `c`) when both are in the same story after the step.
+    fn mark_edited_copy(&self, out: &mut Assignment, original: u64, c: f32) {
+        let Some(rec) = self.articles.get(&original) else {
+            return;
+        };
+        let same_story = self
+            .resolve(rec.story)
+            .and_then(|slot| self.stories.get(&slot))
+            .is_some_and(|story| story.id == out.story_id);
+        if out.match_kind == MatchKind::Similar && same_story {
+            out.match_kind = MatchKind::NearDuplicate;
+            out.score = c;
+            out.duplicate_of = Some(rec.id.to_string());
+        }
     }
 
     /// Syndicated copy: joins its original's story, weighing little in its centroid.

@@ -101,6 +101,10 @@ pub struct EngineConfig {
     pub df_half_life: Duration,
     /// Shingle containment at which a MinHash candidate is confirmed as a near duplicate.
     pub near_duplicate_containment: f32,
+    /// Shingle containment at which an article that joins a candidate's story on its own
+    /// merit is recorded as a near duplicate of it: a copy edited more than lightly, filed
+    /// as any other article, but shown for the copy it is.
+    pub edited_copy_containment: f32,
     /// How much a near duplicate weighs in its story's centroid (an original weighs 1).
     pub near_duplicate_weight: f32,
     /// Stories found through the index per article, the best by index overlap.
@@ -142,6 +146,7 @@ impl Default for EngineConfig {
             centroid_half_life: Duration::from_secs(24 * 3600),
             df_half_life: Duration::from_secs(7 * 24 * 3600),
             near_duplicate_containment: 0.8,
+            edited_copy_containment: 0.5,
             near_duplicate_weight: 0.25,
             max_candidates: 4,
             scored_stories: 2,

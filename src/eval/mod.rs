@@ -9,8 +9,10 @@
 //! to.
 
 mod confusion;
+mod copies;
 
 pub use confusion::Confusion;
+pub use copies::{CopyReport, Edit, Filed};
 
 use crate::cluster::{Assignment, Doc, Engine, EngineConfig};
 use crate::model::Time;
@@ -399,13 +401,22 @@ fn score_run(docs: &[LabeledDoc], config: &EngineConfig, confusion: &mut Confusi
     }
 }
 
-/// Runs `storyd eval` and prints its report; with `errors`, the report ends with that many
-/// of the event pairs most often put together and of the events most often split.
+/// What `storyd eval` reports beside the scores.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extras {
+    /// List this many of the event pairs most often put together and of the events most
+    /// often split.
+    pub errors: Option<usize>,
+    /// Measure the near-duplicate layer on edited copies of the articles.
+    pub copies: bool,
+}
+
+/// Runs `storyd eval` and prints its report, then the `extras` asked for.
 pub fn run_eval(
     input: &Path,
     shuffle: Option<usize>,
     seed: u64,
-    errors: Option<usize>,
+    extras: Extras,
 ) -> anyhow::Result<()> {
     let docs = read_jsonl(input)?;
     let labeled = docs.iter().filter(|d| d.event.is_some()).count();
@@ -419,7 +430,7 @@ pub fn run_eval(
         "{}",
         report(input, docs.len(), &eval.runs, shuffle.is_some())
     );
-    if let Some(top) = errors {
+    if let Some(top) = extras.errors {
         // Each event is shown by the title of its first article in the file.
         let mut titles: HashMap<&str, &str> = HashMap::new();
         for d in &docs {
@@ -428,6 +439,12 @@ pub fn run_eval(
             }
         }
         print!("{}", eval.confusion.report(top, &titles));
+    }
+    if extras.copies {
+        print!(
+            "{}",
+            copies::measure(&docs, &EngineConfig::default(), seed).render()
+        );
     }
     Ok(())
 }
