@@ -3,7 +3,10 @@
 //!
 //! Near duplicates are found with MinHash over word 3-shingles and LSH banding, then
 //! verified on the shingles themselves: a candidate counts only when most of the shorter
-//! text's shingles appear in the longer one (containment, which survives truncation).
+//! text's shingles appear in the longer one (containment, which survives truncation). A
+//! copy edited more, with half its shingles in common and more than a headline's worth,
+//! is left to the story layer and only named as the copy it is if it lands with its
+//! original.
 //! Articles that leave the window are retired, and their bands swept out of the table in
 //! bulk, instead of a random removal per band.
 
