@@ -66,10 +66,31 @@ fn bad_configs_exit_2_naming_the_key() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Writes articles as JSON Lines into `dir` and runs `storyd eval` on them with `args`;
+/// the standard output of a successful run.
+fn eval(dir: &Path, articles: &[serde_json::Value], args: &[&str]) -> String {
+    let path = dir.join("labeled.jsonl");
+    let lines: Vec<String> = articles.iter().map(|a| a.to_string()).collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let out = storyd()
+        .arg("eval")
+        .args(args)
+        .arg("--input")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 #[test]
 fn eval_scores_the_stories_and_names_the_events_it_confused() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("labeled.jsonl");
     // "twin" is labeled apart from "rates" but reports the same decision; "volcano" labels
     // two articles that share no word.
     let rows = [
@@ -99,26 +120,11 @@ fn eval_scores_the_stories_and_names_the_events_it_confused() {
             "volcano",
         ),
     ];
-    let lines: Vec<String> = rows
+    let articles: Vec<serde_json::Value> = rows
         .iter()
-        .map(|(id, title, event)| {
-            serde_json::json!({"id": id, "title": title, "summary": "", "url": null,
-                "source": "", "published": null, "event": event})
-            .to_string()
-        })
+        .map(|(id, title, event)| serde_json::json!({"id": id, "title": title, "event": event}))
         .collect();
-    std::fs::write(&path, lines.join("\n")).unwrap();
-    let out = storyd()
-        .args(["eval", "--shuffle", "3", "--errors", "5", "--input"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = eval(dir.path(), &articles, &["--shuffle", "3", "--errors", "5"]);
     assert!(text.contains("5 articles, 3 gold events"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("mean ")), "{text}");
     // Each run puts the twin with both rates articles, and splits the volcano's two.
@@ -134,14 +140,9 @@ fn eval_scores_the_stories_and_names_the_events_it_confused() {
     );
 
     // Without the flag, the scores alone.
-    let out = storyd()
-        .args(["eval", "--input"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = eval(dir.path(), &articles, &[]);
     assert!(
-        out.status.success() && !text.contains("one story"),
+        text.contains("#1 ") && !text.contains("one story"),
         "{text}"
     );
 }
@@ -149,7 +150,6 @@ fn eval_scores_the_stories_and_names_the_events_it_confused() {
 #[test]
 fn eval_copies_measures_the_near_duplicate_layer() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("leads.jsonl");
     let rows = [
         (
             "1",
@@ -171,27 +171,15 @@ fn eval_copies_measures_the_near_duplicate_layer() {
         ),
         ("4", "library", "Library reopens", "Short note."),
     ];
-    let lines: Vec<String> = rows
+    let articles: Vec<serde_json::Value> = rows
         .iter()
         .map(|(id, event, title, summary)| {
             serde_json::json!({"id": id, "title": title, "summary": summary,
                 "url": format!("https://local.example/{id}"), "source": "local",
                 "published": "2026-03-02T08:00:00Z", "event": event})
-            .to_string()
         })
         .collect();
-    std::fs::write(&path, lines.join("\n")).unwrap();
-    let out = storyd()
-        .args(["eval", "--copies", "--input"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = eval(dir.path(), &articles, &["--copies"]);
     // The short one is not copied.
     assert!(text.contains("near duplicates: 3 of 4 articles"), "{text}");
     let row = |name: &str| {
