@@ -28,11 +28,19 @@ const MIN_SHINGLES: usize = 4;
 /// so that two outlets' headlines with a phrase in common are not taken for copies.
 pub(crate) const EDITED_MIN_SHARED: usize = 16;
 
-/// The LSH band keys of one text: 32 bits each, never 0 (a [`PairTable`]'s empty slot). A
-/// full window holds one or two million bands, so a band looked up meets another text's by
-/// chance about once in three thousand lookups (once in a couple of hundred articles),
-/// which costs one containment check that then fails.
-pub(crate) type Bands = [u32; BANDS];
+/// Words of a text's opening that make its [`KEYS`]th key: a copy cut short (a feed's
+/// teaser of a wire story that another feed carries whole) keeps its opening, while it
+/// shares too few shingles with the whole for the bands to meet it reliably.
+const OPENING_WORDS: usize = 12;
+/// Keys a text is filed under in the near-duplicate table: its LSH bands and its opening.
+pub(crate) const KEYS: usize = BANDS + 1;
+
+/// The keys of one text in the near-duplicate table, 32 bits each, never 0 (a
+/// [`PairTable`]'s empty slot): its [`BANDS`] LSH bands, then its opening. A full window
+/// holds one or two million keys, so a key looked up meets another text's by chance about
+/// once in three thousand lookups (once in a couple of hundred articles), which costs one
+/// containment check that then fails.
+pub(crate) type Bands = [u32; KEYS];
 
 /// Maps GUIDs and canonical URLs to the article (by key) that first carried them.
 #[derive(Debug, Default)]
@@ -137,6 +145,22 @@ fn mix(s: u64) -> u64 {
     h ^ (h >> 29)
 }
 
+/// The keys a text is filed under (see [`Bands`]) from its word hashes and its shingles,
+/// or `None` when it is too short to judge.
+pub(crate) fn bands(words: &[u64], shingles: &[u32]) -> Option<Bands> {
+    let lsh = minhash_bands(shingles)?;
+    let opening = &words[..words.len().min(OPENING_WORDS)];
+    let key = opening
+        .iter()
+        .fold(KEYS as u64 + opening.len() as u64, |acc, w| {
+            (acc.rotate_left(17) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
+    let mut out = [0u32; KEYS];
+    out[..BANDS].copy_from_slice(&lsh);
+    out[BANDS] = ((key >> 32) as u32).max(1);
+    Some(out)
+}
+
 /// The LSH band keys of a shingle set, or `None` when it is too short to judge.
 ///
 /// The signature is one-permutation MinHash: each shingle is hashed once, the top bits of
@@ -146,7 +170,7 @@ fn mix(s: u64) -> u64 {
 /// Shrivastava 2017). Two sets then agree on a bin with probability their Jaccard
 /// similarity, as with one permutation per bin, at the cost of one hash per shingle
 /// instead of one per shingle and bin.
-pub(crate) fn bands(shingles: &[u32]) -> Option<Bands> {
+fn minhash_bands(shingles: &[u32]) -> Option<[u32; BANDS]> {
     if shingles.len() < MIN_SHINGLES {
         return None;
     }
@@ -205,7 +229,7 @@ pub(crate) fn overlap(a: &[u32], b: &[u32]) -> (usize, f32) {
 
 /// LSH buckets: band key to the articles (by key) whose signature has that band, as
 /// (band, article) pairs in one [`PairTable`]: the table is the largest the engine keeps
-/// (a window's articles times [`BANDS`]), and most bands hold a single article. It holds
+/// (a window's articles times [`KEYS`]), and most keys hold a single article. It holds
 /// the low 32 bits of each article's key: keys are handed out in increasing order and a
 /// window never spans 2^32 of them, so the next key to be handed out restores the rest.
 #[derive(Debug, Default)]
@@ -217,7 +241,7 @@ pub(crate) struct NearIndex {
 }
 
 impl NearIndex {
-    /// Articles sharing at least one band with these, oldest first, without repeats, all
+    /// Articles sharing at least one key with these, oldest first, without repeats, all
     /// keys below `next_key` (the next key the engine will hand out). Articles that left
     /// the window may be among them until the next sweep (the caller skips keys it no
     /// longer knows).
@@ -233,12 +257,12 @@ impl NearIndex {
         out
     }
 
-    /// Files an article under its bands (its key is the newest handed out). When the table
-    /// is due to grow while a fifth of its bands are retired articles', those are swept out
-    /// instead: a window's worth of bands keeps a table of one size.
+    /// Files an article under its keys (its key is the newest handed out). When the table
+    /// is due to grow while a fifth of its entries are retired articles', those are swept
+    /// out instead: a window's worth of keys keeps a table of one size.
     pub fn insert(&mut self, bands: &Bands, article: u64) {
-        let retired = BANDS * self.retired.len();
-        if !self.buckets.has_room(BANDS) && retired > 0 && 5 * retired >= self.buckets.len() {
+        let retired = KEYS * self.retired.len();
+        if !self.buckets.has_room(KEYS) && retired > 0 && 5 * retired >= self.buckets.len() {
             self.sweep(article + 1);
         }
         for b in bands {
@@ -246,13 +270,13 @@ impl NearIndex {
         }
     }
 
-    /// Notes that an article filed under its bands left the window: its bands stay in the
+    /// Notes that an article filed under its keys left the window: its keys stay in the
     /// table, unseen by the caller, until the next sweep takes them out in one pass.
     pub fn retire(&mut self, article: u64) {
         self.retired.push(article);
     }
 
-    /// Drops the bands of the retired articles (keys below `next_key`).
+    /// Drops the entries of the retired articles (keys below `next_key`).
     fn sweep(&mut self, next_key: u64) {
         let gone = KeySet::new(std::mem::take(&mut self.retired));
         self.buckets
@@ -345,13 +369,36 @@ mod tests {
             shingles(&words(cut)),
             shingles(&words(other)),
         );
+        let keys = |text: &str| bands(&words(text), &shingles(&words(text))).unwrap();
         let mut idx = NearIndex::default();
-        idx.insert(&bands(&a).unwrap(), 1);
-        idx.insert(&bands(&c).unwrap(), 2);
-        let found = idx.candidates(&bands(&b).unwrap(), 3);
+        idx.insert(&keys(full), 1);
+        idx.insert(&keys(other), 2);
+        let found = idx.candidates(&keys(cut), 3);
         assert!(found.contains(&1));
         assert!(containment(&a, &b) > 0.99);
         assert!(containment(&c, &b) < 0.1);
+    }
+
+    #[test]
+    fn a_teaser_is_found_by_its_opening_where_the_bands_miss_it() {
+        let whole = "dock workers at the northern harbour walked out on monday after talks on a new \
+            pay deal broke down late on sunday leaving cranes idle and more than a dozen container \
+            ships waiting at anchor outside the breakwater the union said the strike would last \
+            until the port authority returned with a better offer while the authority said it \
+            had already offered the largest rise in a decade and accused the union of holding \
+            the region's exporters to ransom as shipping lines warned of delays across the coast \
+            and farmers said their winter exports were stuck on the quay";
+        let teaser = whole.split(' ').take(16).collect::<Vec<_>>().join(" ");
+        let (w, t) = (words(whole), words(&teaser));
+        let (a, b) = (shingles(&w), shingles(&t));
+        let (x, y) = (bands(&w, &a).unwrap(), bands(&t, &b).unwrap());
+        // A sixth of the whole: no band agrees, only the opening does.
+        assert!(x[..BANDS].iter().zip(&y[..BANDS]).all(|(p, q)| p != q));
+        assert_eq!(x[BANDS], y[BANDS]);
+        let mut idx = NearIndex::default();
+        idx.insert(&x, 1);
+        assert_eq!(idx.candidates(&y, 2), vec![1]);
+        assert!(containment(&a, &b) > 0.99);
     }
 
     /// Two shingle sets of `n` each sharing `n - shift` (Jaccard `(n - shift) / (n + shift)`),
@@ -374,7 +421,7 @@ mod tests {
             let (mut same, mut found, trials) = (0usize, 0usize, 2_000u64);
             for t in 0..trials {
                 let (a, b) = overlapping(t, n, shift);
-                let (x, y) = (bands(&a).unwrap(), bands(&b).unwrap());
+                let (x, y) = (minhash_bands(&a).unwrap(), minhash_bands(&b).unwrap());
                 let agree = x.iter().zip(&y).filter(|(p, q)| p == q).count();
                 same += agree;
                 found += usize::from(agree > 0);
@@ -394,7 +441,8 @@ mod tests {
     #[test]
     fn near_index_restores_keys_past_32_bits() {
         let text = "officials said the summit ended late on sunday without a ceasefire deal";
-        let b = bands(&shingles(&words(text))).unwrap();
+        let w = words(text);
+        let b = bands(&w, &shingles(&w)).unwrap();
         let mut idx = NearIndex::default();
         let (old, new) = ((1u64 << 32) - 3, (1u64 << 32) + 4);
         idx.insert(&b, old);
@@ -432,7 +480,7 @@ mod tests {
         // Retired bands were swept, so the table stopped growing once the window was full.
         assert_eq!(sizes.first(), sizes.last());
         assert!(
-            idx.buckets.len() < 2 * 500 * BANDS,
+            idx.buckets.len() < 2 * 500 * KEYS,
             "{} pairs",
             idx.buckets.len()
         );
@@ -460,6 +508,7 @@ mod tests {
 
     #[test]
     fn short_texts_have_no_bands() {
-        assert!(bands(&shingles(&words("summit ends without deal"))).is_none());
+        let w = words("summit ends without deal");
+        assert!(bands(&w, &shingles(&w)).is_none());
     }
 }

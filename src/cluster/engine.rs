@@ -223,7 +223,7 @@ impl Engine {
     }
 
     /// Reads an article: its signal vectors (counting it in document frequencies), and the
-    /// shingles and MinHash bands that find its near duplicates.
+    /// shingles and the keys (MinHash bands, opening) that find its near duplicates.
     fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Box<[u32]>, Option<Bands>) {
         let source = hashing::source(&doc.source);
         let features = self.tokenizer.features_from(
@@ -237,7 +237,7 @@ impl Engine {
         let named = (!doc.source.is_empty()).then_some(source);
         let vectors = self.vectors(&features, named, now);
         let shingles = dedup::shingles(&features.words);
-        let bands = dedup::bands(&shingles);
+        let bands = dedup::bands(&features.words, &shingles);
         (vectors, shingles.into_boxed_slice(), bands)
     }
 

@@ -37,12 +37,13 @@ pub enum Edit {
 }
 
 /// The ways of copying that the report lists, lightest first.
-pub const EDITS: [Edit; 8] = [
+pub const EDITS: [Edit; 9] = [
     Edit::Same,
     Edit::Retitled,
     Edit::Credited,
     Edit::Cut(2.0 / 3.0),
     Edit::Cut(1.0 / 3.0),
+    Edit::Cut(1.0 / 6.0),
     Edit::Changed(0.05),
     Edit::Changed(0.1),
     Edit::Changed(0.2),
