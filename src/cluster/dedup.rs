@@ -17,11 +17,12 @@ use std::num::NonZeroU64;
 const HASHES: usize = 32;
 // The bins that hold a shingle are one bit each of a `u64`, and a hash's top bits pick one.
 const _: () = assert!(HASHES.is_power_of_two() && HASHES <= 64);
-/// Rows per LSH band; `HASHES / ROWS` bands. Two rows in sixteen bands find a pair with
-/// shingle Jaccard 0.65 (a lightly edited, truncated copy) 99.9% of the time.
+/// Rows per LSH band. Two rows in fifteen bands find a pair with shingle Jaccard 0.65 (a
+/// lightly edited, truncated copy) 99.9% of the time.
 const ROWS: usize = 2;
-/// Number of LSH bands.
-pub(crate) const BANDS: usize = HASHES / ROWS;
+/// Number of LSH bands: the signature's bins two by two, but for the last two, whose place
+/// in the table goes to the text's opening.
+pub(crate) const BANDS: usize = HASHES / ROWS - 1;
 /// Texts with fewer shingles than this are too short to call syndicated copies.
 const MIN_SHINGLES: usize = 4;
 /// Shingles an edited copy shares with its original at least: more than a headline has,
@@ -32,8 +33,10 @@ pub(crate) const EDITED_MIN_SHARED: usize = 16;
 /// teaser of a wire story that another feed carries whole) keeps its opening, while it
 /// shares too few shingles with the whole for the bands to meet it reliably.
 const OPENING_WORDS: usize = 12;
-/// Keys a text is filed under in the near-duplicate table: its LSH bands and its opening.
+/// Keys a text is filed under in the near-duplicate table: its LSH bands and its opening
+/// (as many as two-row bands of the whole signature would be).
 pub(crate) const KEYS: usize = BANDS + 1;
+const _: () = assert!(KEYS * ROWS == HASHES);
 
 /// The keys of one text in the near-duplicate table, 32 bits each, never 0 (a
 /// [`PairTable`]'s empty slot): its [`BANDS`] LSH bands, then its opening. A full window
@@ -198,7 +201,7 @@ fn minhash_bands(shingles: &[u32]) -> Option<[u32; BANDS]> {
         }
     }
     let mut out = [0u32; BANDS];
-    for (b, chunk) in mins.chunks(ROWS).enumerate() {
+    for (b, chunk) in mins.chunks(ROWS).take(BANDS).enumerate() {
         let key = chunk.iter().fold(b as u64 + 1, |acc, m| {
             (acc.rotate_left(17) ^ m).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         });
