@@ -48,8 +48,20 @@ struct ArticleRec {
     /// Whether it was filed under MinHash bands (which only the near-duplicate table
     /// keeps: no record needs them once filed); set when it is filed.
     banded: bool,
+    /// Its source, as [`outlet`] gives it.
+    source: u32,
 }
 const _: () = assert!(std::mem::size_of::<ArticleRec>() <= 64);
+
+/// The low bits of an article's source key (0 when it names no source): enough to tell
+/// whether two articles came from one outlet.
+fn outlet(doc: &Doc) -> u32 {
+    if doc.source.is_empty() {
+        0
+    } else {
+        (hashing::source(&doc.source) as u32).max(1)
+    }
+}
 
 /// An article on its way into the window: its record, and the bands it is filed under.
 struct Filing<'a> {
@@ -135,6 +147,7 @@ impl Engine {
             exact: keys,
             shingles,
             banded: false,
+            source: outlet(doc),
         };
         let filing = Filing {
             rec,
@@ -148,9 +161,10 @@ impl Engine {
             // An edited copy is filed on its own merit, and shown as the copy it is if it
             // lands in its original's story.
             _ => {
+                let source = filing.rec.source;
                 let mut out = self.join_similar_or_new(filing, &vectors, now);
                 if let Some((key, c)) = original {
-                    self.mark_edited_copy(&mut out, key, c);
+                    self.mark_edited_copy(&mut out, source, key, c);
                 }
                 out
             }
@@ -185,6 +199,7 @@ impl Engine {
             exact,
             shingles,
             banded: false,
+            source: outlet(doc),
         };
         let bands = bands.as_ref();
         self.register(key, Filing { rec, bands }, now);
@@ -332,6 +347,7 @@ impl Engine {
             exact: keys,
             shingles: Box::default(),
             banded: false,
+            source: outlet(doc),
         };
         self.register(key, Filing { rec, bands: None }, now);
         Some(out)
@@ -363,12 +379,17 @@ impl Engine {
         })
     }
 
-    /// Records an article filed as similar as a near duplicate of `original` (containment
-    /// `c`) when both are in the same story after the step.
-    fn mark_edited_copy(&self, out: &mut Assignment, original: u64, c: f32) {
+    /// Records an article (from `source`, see [`outlet`]) filed as similar as a near
+    /// duplicate of `original` (containment `c`) when both are in the same story after the
+    /// step, and come from two outlets: what one outlet's articles share beyond a light
+    /// edit is its own boilerplate (a channel's footer under every video), not a copy.
+    fn mark_edited_copy(&self, out: &mut Assignment, source: u32, original: u64, c: f32) {
         let Some(rec) = self.articles.get(&original) else {
             return;
         };
+        if source != 0 && source == rec.source {
+            return;
+        }
         let same_story = self
             .resolve(rec.story)
             .and_then(|slot| self.stories.get(&slot))

@@ -393,6 +393,12 @@ fn an_edited_copy_is_recorded_as_a_near_duplicate_of_its_original() {
     // own merit, and is shown as the copy it is.
     assert!((0.5..0.8).contains(&copy.score), "{}", copy.score);
 
+    // What one outlet's own articles share is its own: not a copy, however long.
+    let own = "Dock workers at the northern harbour stopped work on Monday after talks on a new pay offer broke down late on Sunday, leaving cranes still and more than a dozen container ships waiting at anchor outside the harbour wall. The union said the strike would last until the port authority returned with a fairer offer, while the authority said it had already offered the largest rise in ten years and accused the union of holding the region's farmers to ransom.";
+    let again = engine.add(&doc("o2", "harbourwire", 45, "Dock strike goes on", own));
+    assert_eq!(again.story_id, story);
+    assert_eq!(again.match_kind, MatchKind::Similar);
+
     // Two outlets' headlines with a phrase in common are no copies of each other.
     let h1 = doc(
         "h1",
