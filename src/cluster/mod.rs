@@ -3,10 +3,11 @@
 //!
 //! Each new article is checked in three layers, and the first that fires decides how it
 //! joins a story: an exact duplicate (same GUID or canonical URL as an article in the
-//! window), a near duplicate (syndicated copy under another URL, found with MinHash/LSH and
-//! verified on the shingles), or an article about the same event: sparse TF-IDF of the title
-//! (counted twice) with the lead (for a bare headline, the words of its URL's slug), blended
-//! with entity-like phrases (names, acronyms, numbers; what the article's own feed repeats
+//! window), a near duplicate (syndicated copy under another URL, found with MinHash/LSH or
+//! by its opening and verified on the shingles; a copy edited more is filed as the next
+//! layer decides, and named a copy if it lands with its original), or an article about the
+//! same event: sparse TF-IDF of the title (counted twice) with the lead (for a bare
+//! headline, the words of its URL's slug), blended with entity-like phrases (names, acronyms, numbers; what the article's own feed repeats
 //! in most of its titles weighing little), less when the two name different years or
 //! different counts of the same thing, scored against the recent members of the
 //! few active stories that an inverted index over their rarest words proposes.
