@@ -1,14 +1,14 @@
 //! The first two match layers: exact duplicates (same GUID or canonical URL) and near
 //! duplicates (syndicated wire copy under another URL, lightly edited or truncated).
 //!
-//! Near duplicates are found with MinHash over word 3-shingles and LSH banding, then
-//! verified on the shingles themselves: a candidate counts only when most of the shorter
-//! text's shingles appear in the longer one (containment, which survives truncation). A
-//! copy edited more, with half its shingles in common and more than a headline's worth,
-//! is left to the story layer and only named as the copy it is if it lands with its
-//! original.
-//! Articles that leave the window are retired, and their bands swept out of the table in
-//! bulk, instead of a random removal per band.
+//! Near duplicates are found with MinHash over word 3-shingles and LSH banding, or by the
+//! text's opening (a teaser cut from a whole), then verified on the shingles themselves: a
+//! candidate counts only when most of the shorter text's shingles appear in the longer one
+//! (containment, which survives truncation). A copy from another outlet edited more, with
+//! half its shingles in common and more than a headline's worth, is left to the story
+//! layer and only named as the copy it is if it lands with its original. Articles that
+//! leave the window are retired, and their keys swept out of the table in bulk, instead of
+//! a random removal per key.
 
 use super::hashing::{IdMap, IdSet, PairTable, hash};
 use std::num::NonZeroU64;
@@ -153,15 +153,19 @@ fn mix(s: u64) -> u64 {
 pub(crate) fn bands(words: &[u64], shingles: &[u32]) -> Option<Bands> {
     let lsh = minhash_bands(shingles)?;
     let opening = &words[..words.len().min(OPENING_WORDS)];
-    let key = opening
-        .iter()
-        .fold(KEYS as u64 + opening.len() as u64, |acc, w| {
-            (acc.rotate_left(17) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        });
     let mut out = [0u32; KEYS];
     out[..BANDS].copy_from_slice(&lsh);
-    out[BANDS] = ((key >> 32) as u32).max(1);
+    out[BANDS] = table_key(KEYS as u64 + opening.len() as u64, opening);
     Some(out)
+}
+
+/// A key of the near-duplicate table from a seed (which keeps keys of different kinds
+/// apart) and the values it stands for: never 0.
+fn table_key(seed: u64, values: &[u64]) -> u32 {
+    let key = values.iter().fold(seed, |acc, v| {
+        (acc.rotate_left(17) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    });
+    ((key >> 32) as u32).max(1)
 }
 
 /// The LSH band keys of a shingle set, or `None` when it is too short to judge.
@@ -202,10 +206,7 @@ fn minhash_bands(shingles: &[u32]) -> Option<[u32; BANDS]> {
     }
     let mut out = [0u32; BANDS];
     for (b, chunk) in mins.chunks(ROWS).take(BANDS).enumerate() {
-        let key = chunk.iter().fold(b as u64 + 1, |acc, m| {
-            (acc.rotate_left(17) ^ m).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        });
-        out[b] = ((key >> 32) as u32).max(1);
+        out[b] = table_key(b as u64 + 1, chunk);
     }
     Some(out)
 }

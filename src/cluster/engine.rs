@@ -53,14 +53,21 @@ struct ArticleRec {
 }
 const _: () = assert!(std::mem::size_of::<ArticleRec>() <= 64);
 
-/// The low bits of an article's source key (0 when it names no source): enough to tell
-/// whether two articles came from one outlet.
-fn outlet(doc: &Doc) -> u32 {
-    if doc.source.is_empty() {
-        0
-    } else {
-        (hashing::source(&doc.source) as u32).max(1)
-    }
+/// The source key (`key`, [`hashing::source`]) of an article that names its source: a
+/// source without a name is no one source.
+fn named(doc: &Doc, key: u64) -> Option<u64> {
+    (!doc.source.is_empty()).then_some(key)
+}
+
+/// The low bits of a named source's key (0 for none): enough to tell whether two articles
+/// came from one outlet.
+fn outlet(named: Option<u64>) -> u32 {
+    named.map_or(0, |key| (key as u32).max(1))
+}
+
+/// Whether two articles (their [`outlet`]s) came from one outlet that names itself.
+fn same_outlet(a: u32, b: u32) -> bool {
+    a != 0 && a == b
 }
 
 /// An article on its way into the window: its record, and the bands it is filed under.
@@ -140,15 +147,7 @@ impl Engine {
         {
             return done;
         }
-        let (vectors, shingles, bands) = self.read(doc, now);
-        let rec = ArticleRec {
-            id: doc.id.as_str().into(),
-            story: 0,
-            exact: keys,
-            shingles,
-            banded: false,
-            source: outlet(doc),
-        };
+        let (vectors, rec, bands) = self.read(doc, keys, now);
         let filing = Filing {
             rec,
             bands: bands.as_ref(),
@@ -161,10 +160,9 @@ impl Engine {
             // An edited copy is filed on its own merit, and shown as the copy it is if it
             // lands in its original's story.
             _ => {
-                let source = filing.rec.source;
                 let mut out = self.join_similar_or_new(filing, &vectors, now);
                 if let Some((key, c)) = original {
-                    self.mark_edited_copy(&mut out, source, key, c);
+                    self.mark_edited_copy(&mut out, key, c);
                 }
                 out
             }
@@ -175,8 +173,8 @@ impl Engine {
     /// restart), deciding nothing.
     pub fn restore(&mut self, doc: &Doc, story_id: &str) {
         let now = self.advance(doc);
-        let (vectors, shingles, bands) = self.read(doc, now);
         let exact = ExactKeys::new(doc.guid.as_deref(), doc.url.as_deref());
+        let (vectors, mut rec, bands) = self.read(doc, exact, now);
         let known = self.ids.get(story_id).and_then(|s| self.resolve(*s));
         let key = self.alloc();
         let slot = match known {
@@ -193,14 +191,7 @@ impl Engine {
         };
         self.index_features(slot, &Telling::of(&vectors));
         self.push_story_expiry(slot);
-        let rec = ArticleRec {
-            id: doc.id.as_str().into(),
-            story: slot,
-            exact,
-            shingles,
-            banded: false,
-            source: outlet(doc),
-        };
+        rec.story = slot;
         let bands = bands.as_ref();
         self.register(key, Filing { rec, bands }, now);
     }
@@ -237,9 +228,15 @@ impl Engine {
         None
     }
 
-    /// Reads an article: its signal vectors (counting it in document frequencies), and the
-    /// shingles and the keys (MinHash bands, opening) that find its near duplicates.
-    fn read(&mut self, doc: &Doc, now: i64) -> (DocVectors, Box<[u32]>, Option<Bands>) {
+    /// Reads an article (whose exact keys are `exact`): its signal vectors (counting it in
+    /// document frequencies), its record for the window (in no story yet), and the keys
+    /// (MinHash bands, opening) that find its near duplicates.
+    fn read(
+        &mut self,
+        doc: &Doc,
+        exact: ExactKeys,
+        now: i64,
+    ) -> (DocVectors, ArticleRec, Option<Bands>) {
         let source = hashing::source(&doc.source);
         let features = self.tokenizer.features_from(
             source,
@@ -249,11 +246,19 @@ impl Engine {
             doc.url.as_deref(),
         );
         // A source without a name is no one source: nothing it repeats is its own.
-        let named = (!doc.source.is_empty()).then_some(source);
+        let named = named(doc, source);
         let vectors = self.vectors(&features, named, now);
         let shingles = dedup::shingles(&features.words);
         let bands = dedup::bands(&features.words, &shingles);
-        (vectors, shingles.into_boxed_slice(), bands)
+        let rec = ArticleRec {
+            id: doc.id.as_str().into(),
+            story: 0,
+            exact,
+            shingles: shingles.into_boxed_slice(),
+            banded: false,
+            source: outlet(named),
+        };
+        (vectors, rec, bands)
     }
 
     /// Counts the article in document frequencies and builds its signal vectors.
@@ -347,16 +352,18 @@ impl Engine {
             exact: keys,
             shingles: Box::default(),
             banded: false,
-            source: outlet(doc),
+            source: outlet(named(doc, hashing::source(&doc.source))),
         };
         self.register(key, Filing { rec, bands: None }, now);
         Some(out)
     }
 
     /// The article whose text most contains (or is contained in) this one's, with the
-    /// containment: at [`EngineConfig::near_duplicate_containment`] or more, or at
-    /// [`EngineConfig::edited_copy_containment`] with [`dedup::EDITED_MIN_SHARED`]
-    /// shingles in common; the first found of equals.
+    /// containment: at [`EngineConfig::near_duplicate_containment`] or more, or, from
+    /// another outlet, at [`EngineConfig::edited_copy_containment`] with
+    /// [`dedup::EDITED_MIN_SHARED`] shingles in common (what one outlet's articles share
+    /// beyond a light edit is its own boilerplate, a channel's footer under every video);
+    /// the first found of equals.
     fn near_original(&self, article: &Filing) -> Option<(u64, f32)> {
         let bands = article.bands?;
         let mut best: Option<(u64, f32)> = None;
@@ -365,8 +372,10 @@ impl Engine {
                 continue;
             };
             let (shared, c) = dedup::overlap(&article.rec.shingles, &other.shingles);
-            let copy = c >= self.config.near_duplicate_containment
-                || (c >= self.config.edited_copy_containment && shared >= dedup::EDITED_MIN_SHARED);
+            let edited = c >= self.config.edited_copy_containment
+                && shared >= dedup::EDITED_MIN_SHARED
+                && !same_outlet(article.rec.source, other.source);
+            let copy = c >= self.config.near_duplicate_containment || edited;
             if copy && best.is_none_or(|(_, b)| c > b) {
                 best = Some((key, c));
             }
@@ -379,17 +388,12 @@ impl Engine {
         })
     }
 
-    /// Records an article (from `source`, see [`outlet`]) filed as similar as a near
-    /// duplicate of `original` (containment `c`) when both are in the same story after the
-    /// step, and come from two outlets: what one outlet's articles share beyond a light
-    /// edit is its own boilerplate (a channel's footer under every video), not a copy.
-    fn mark_edited_copy(&self, out: &mut Assignment, source: u32, original: u64, c: f32) {
+    /// Records an article filed as similar as a near duplicate of `original` (containment
+    /// `c`) when both are in the same story after the step.
+    fn mark_edited_copy(&self, out: &mut Assignment, original: u64, c: f32) {
         let Some(rec) = self.articles.get(&original) else {
             return;
         };
-        if source != 0 && source == rec.source {
-            return;
-        }
         let same_story = self
             .resolve(rec.story)
             .and_then(|slot| self.stories.get(&slot))

@@ -148,9 +148,7 @@ pub struct CopyReport {
 /// one kind of copy a run, each copy an hour after its original under another URL and
 /// outlet.
 pub fn measure(docs: &[LabeledDoc], config: &EngineConfig, seed: u64) -> CopyReport {
-    let long: Vec<usize> = (0..docs.len())
-        .filter(|&i| docs[i].doc.summary.split_whitespace().count() >= MIN_WORDS)
-        .collect();
+    let long = |i: usize| docs[i].doc.summary.split_whitespace().count() >= MIN_WORDS;
     let pool: Vec<&str> = docs
         .iter()
         .flat_map(|d| d.doc.summary.split_whitespace())
@@ -174,8 +172,11 @@ pub fn measure(docs: &[LabeledDoc], config: &EngineConfig, seed: u64) -> CopyRep
                 report.copies_among_originals += 1;
             }
         }
-        let mut copies: Vec<usize> = long.iter().copied().filter(|&i| !exact[i]).collect();
-        copies.sort_by_key(|&i| docs[i].doc.published);
+        let copies: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&i| long(i) && !exact[i])
+            .collect();
         report.originals = copies.len();
         let mut filed = Filed::default();
         for i in copies {
