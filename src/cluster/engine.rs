@@ -473,14 +473,22 @@ impl Engine {
             || scored.first().is_some_and(|(slot, sim, members)| {
                 *sim >= threshold
                     && self.stories.get(slot).is_some_and(|s| {
-                        !s.sketch
-                            .contradicts(v, members, self.config.top_k, &self.config)
+                        let k = self.config.top_k;
+                        !s.sketch.contradicts(v, members, k, &self.config)
+                            && s.sketch.corroborates(v, members, k)
                     })
             });
         if !settled {
             scored.extend(self.score_stories(&q, &far, now));
             best_first(&mut scored);
         }
+        // A story whose closest members share a single word with the article, and no name,
+        // is no candidate, however heavy that word.
+        scored.retain(|(slot, sim, members)| {
+            *sim < threshold
+                || (self.stories.get(slot))
+                    .is_some_and(|s| s.sketch.corroborates(v, members, self.config.top_k))
+        });
         self.probes = q.into_probes();
         let key = self.alloc();
         // The best decides; the runners-up, in order, are checked for a merge.

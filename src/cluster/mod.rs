@@ -10,7 +10,8 @@
 //! headline, the words of its URL's slug), blended with entity-like phrases (names, acronyms, numbers; what the article's own feed repeats
 //! in most of its titles weighing little), less when the two name different years or
 //! different counts of the same thing, scored against the recent members of the
-//! few active stories that an inverted index over their rarest words proposes.
+//! few active stories that an inverted index over their rarest words proposes (a story
+//! whose closest members share only one word with the article, and no name, is none).
 //! Otherwise it founds a new story. As a story grows, average link over its kept members
 //! checks that no single article has bridged two look-alike events, and splits off the
 //! groups that would not have joined on average.

@@ -7,8 +7,8 @@
 
 use super::EngineConfig;
 use super::hashing::Feature;
-use super::tokenize::Count;
-use super::vectors::{Probe, SparseVec, dot, heaviest_first};
+use super::tokenize::{Count, is_name};
+use super::vectors::{Probe, SparseVec, common, dot, heaviest_first};
 
 /// The signal vectors of one article.
 #[derive(Debug, Clone, Default)]
@@ -323,13 +323,28 @@ impl Sketch {
         if v.years.is_empty() && v.quantities.is_empty() {
             return false;
         }
+        let article = v.view();
+        (self.closest(sims, k)).any(|i| discord(&article, &self.view(i), config) < 1.0)
+    }
+
+    /// Whether one of the `k` members most similar to the article (by `sims`) shares with it
+    /// more than one content term, or a name: a single common word ("delivery", "best",
+    /// "84") is chance as often as it is one event.
+    pub fn corroborates(&self, v: &DocVectors, sims: &[f32], k: usize) -> bool {
+        self.closest(sims, k).any(|i| {
+            let m = self.view(i);
+            common(&v.text.0, m.text).nth(1).is_some()
+                || common(&v.entities.0, m.entities).any(|(e, ..)| is_name(e))
+        })
+    }
+
+    /// The `k` members most similar to an article (by `sims`, as
+    /// [`Sketch::similarities`] gives them), most similar first.
+    fn closest(&self, sims: &[f32], k: usize) -> impl Iterator<Item = usize> {
         let mut closest: Vec<(usize, f32)> = sims.iter().copied().enumerate().collect();
         closest.truncate(self.slots.len());
         heaviest_first(&mut closest, k);
-        let article = v.view();
-        closest
-            .iter()
-            .any(|&(i, _)| discord(&article, &self.view(i), config) < 1.0)
+        closest.into_iter().map(|(i, _)| i)
     }
 
     /// The article keys of the members, founder first.

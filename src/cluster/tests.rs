@@ -171,6 +171,59 @@ fn one_shared_name_does_not_carry_an_article_into_a_story_about_something_else()
 }
 
 #[test]
+fn one_word_in_common_is_no_story_unless_it_is_a_name() {
+    let mut docs = background();
+    docs.extend([
+        doc(
+            "d1",
+            "northwire",
+            10,
+            "Schools wait for reading books as deliveries run late",
+            "",
+        ),
+        doc(
+            "d2",
+            "dailypost",
+            20,
+            "Delivery rider hurt in crash with electric bike",
+            "",
+        ),
+        doc(
+            "n1",
+            "eveningstar",
+            30,
+            "Storm leaves 84 homes without power",
+            "",
+        ),
+        doc(
+            "n2",
+            "capitalnews",
+            40,
+            "Veteran stage actor dies at 84",
+            "",
+        ),
+        doc(
+            "z1",
+            "worlddesk",
+            50,
+            "Hands-on with Zorblax, the new console shooter",
+            "",
+        ),
+        doc(
+            "z2",
+            "morningherald",
+            60,
+            "Long queues as Zorblax servers strain on launch day",
+            "",
+        ),
+    ]);
+    let (story, _) = run(&docs);
+    assert_ne!(story["d2"], story["d1"], "a common word is chance");
+    assert_ne!(story["n2"], story["n1"], "so is a number");
+    assert_eq!(story["z2"], story["z1"], "a name is one thing");
+}
+
+#[test]
 fn look_alike_events_stay_apart() {
     let mut docs = background();
     docs.extend([

@@ -53,7 +53,7 @@ pub(crate) struct Features {
     pub title: Vec<Feature>,
     /// Stemmed content terms of the lead (the summary's first words).
     pub lead: Vec<Feature>,
-    /// Entity-like phrases of title and lead.
+    /// Entity-like phrases of title and lead (numbers told from names by [`is_name`]).
     pub entities: Vec<Feature>,
     /// Lowercase word hashes of title and summary, in order, for shingles.
     pub words: Vec<u64>,
@@ -379,9 +379,9 @@ impl Tokenizer {
             if w.acronym {
                 out.push(entity(&[info.word]));
             } else if w.number {
-                out.push(entity(&[info.word]));
+                out.push(entity(&[info.word]) | NUMBER);
                 if let Some(next) = infos.get(i + 1).filter(|_| !words[i + 1].number) {
-                    out.push(entity(&[info.word, next.word]));
+                    out.push(entity(&[info.word, next.word]) | NUMBER);
                 }
             }
             let in_run = w.capitalized
@@ -565,11 +565,22 @@ impl SpelledNumbers {
     }
 }
 
-/// The feature id of an entity made of the given lowercase words.
+/// The bit set in the feature id of an entity that is a number, alone or with the word
+/// after it, and clear in a name's or an acronym's.
+const NUMBER: Feature = 1;
+
+/// Whether an entity feature names someone or something (a name or an acronym), rather
+/// than being a number: a number says which event only together with other words.
+pub(crate) fn is_name(entity: Feature) -> bool {
+    entity & NUMBER == 0
+}
+
+/// The feature id of an entity made of the given lowercase words (a name's: the
+/// [`NUMBER`] bit clear).
 fn entity(words: &[u64]) -> Feature {
     fold(words.iter().fold(ENTITY_NS, |acc, w| {
         (acc.rotate_left(23) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }))
+    })) & !NUMBER
 }
 
 /// The words of a URL's slugs: path segments of three or more words joined by `-`, `_` or

@@ -95,19 +95,30 @@ impl SparseVec {
 
 /// The dot product of two feature lists sorted by id.
 pub(crate) fn dot(a: &[(Feature, f32)], b: &[(Feature, f32)]) -> f32 {
-    let (mut i, mut j, mut sum) = (0, 0, 0.0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                sum += a[i].1 * b[j].1;
-                i += 1;
-                j += 1;
+    common(a, b).fold(0.0, |sum, (_, x, y)| sum + x * y)
+}
+
+/// The features two lists sorted by id have in common, in order, with their weight in each.
+pub(crate) fn common<'a>(
+    a: &'a [(Feature, f32)],
+    b: &'a [(Feature, f32)],
+) -> impl Iterator<Item = (Feature, f32, f32)> + 'a {
+    let (mut i, mut j) = (0, 0);
+    std::iter::from_fn(move || {
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let pair = (a[i].0, a[i].1, b[j].1);
+                    i += 1;
+                    j += 1;
+                    return Some(pair);
+                }
             }
         }
-    }
-    sum
+        None
+    })
 }
 
 /// A sparse vector laid out for many dot products against others: a table with room for
