@@ -473,22 +473,14 @@ impl Engine {
             || scored.first().is_some_and(|(slot, sim, members)| {
                 *sim >= threshold
                     && self.stories.get(slot).is_some_and(|s| {
-                        let k = self.config.top_k;
-                        !s.sketch.contradicts(v, members, k, &self.config)
-                            && s.sketch.corroborates(v, members, k)
+                        !s.sketch
+                            .contradicts(v, members, self.config.top_k, &self.config)
                     })
             });
         if !settled {
             scored.extend(self.score_stories(&q, &far, now));
             best_first(&mut scored);
         }
-        // A story whose closest members share a single word with the article, and no name,
-        // is no candidate, however heavy that word.
-        scored.retain(|(slot, sim, members)| {
-            *sim < threshold
-                || (self.stories.get(slot))
-                    .is_some_and(|s| s.sketch.corroborates(v, members, self.config.top_k))
-        });
         self.probes = q.into_probes();
         let key = self.alloc();
         // The best decides; the runners-up, in order, are checked for a merge.
@@ -550,23 +542,26 @@ impl Engine {
     }
 
     /// Scores the article against each story's kept members (a story whose centroid is
-    /// far off counts half), best first; each with the member similarities.
+    /// far off counts half), best first; each with the member similarities. A story that
+    /// would take the article on one word in common with its closest members, and no name,
+    /// is left out, however heavy that word (see [`super::sketch::Sketch::corroborates`]).
     fn score_stories(
         &self,
         q: &Query,
         stories: &[(u64, f32)],
         now: i64,
     ) -> Vec<(u64, f32, Vec<f32>)> {
-        let floor = self.config.centroid_floor * self.config.join_bar(q.v.terms);
+        let bar = self.config.join_bar(q.v.terms);
+        let floor = self.config.centroid_floor * bar;
         let mut scored: Vec<(u64, f32, Vec<f32>)> = stories
             .iter()
             .filter_map(|&(slot, centroid)| {
-                self.stories.get(&slot).map(|s| {
-                    let members = s.sketch.similarities(q, &self.config);
-                    let sim = s.similarity_of(&members, &self.config, now);
-                    let sim = if centroid < floor { sim * 0.5 } else { sim };
-                    (slot, sim, members)
-                })
+                let s = self.stories.get(&slot)?;
+                let members = s.sketch.similarities(q, &self.config);
+                let sim = s.similarity_of(&members, &self.config, now);
+                let sim = if centroid < floor { sim * 0.5 } else { sim };
+                let chance = sim >= bar && !s.sketch.corroborates(q.v, &members, self.config.top_k);
+                (!chance).then_some((slot, sim, members))
             })
             .collect();
         best_first(&mut scored);

@@ -8,7 +8,7 @@
 use super::EngineConfig;
 use super::hashing::Feature;
 use super::tokenize::{Count, is_name};
-use super::vectors::{Probe, SparseVec, common, dot, heaviest_first};
+use super::vectors::{Probe, SparseVec, common, dot};
 
 /// The signal vectors of one article.
 #[derive(Debug, Clone, Default)]
@@ -331,20 +331,42 @@ impl Sketch {
     /// more than one content term, or a name: a single common word ("delivery", "best",
     /// "84") is chance as often as it is one event.
     pub fn corroborates(&self, v: &DocVectors, sims: &[f32], k: usize) -> bool {
-        self.closest(sims, k).any(|i| {
+        let vouches = |i: usize| {
             let m = self.view(i);
             common(&v.text.0, m.text).nth(1).is_some()
                 || common(&v.entities.0, m.entities).any(|(e, ..)| is_name(e))
-        })
+        };
+        // The closest member vouches for nearly every article that reaches a story's bar:
+        // the others are ranked only when it does not.
+        let members = sims.len().min(self.slots.len());
+        let first = (0..members).reduce(|b, i| {
+            if sims[i].total_cmp(&sims[b]).is_gt() {
+                i
+            } else {
+                b
+            }
+        });
+        first.is_some_and(vouches) || self.closest(sims, k).skip(1).any(vouches)
     }
 
-    /// The `k` members most similar to an article (by `sims`, as
-    /// [`Sketch::similarities`] gives them), most similar first.
+    /// The `k` members (at most 8) most similar to an article (by `sims`, as
+    /// [`Sketch::similarities`] gives them), most similar first (ties: the first member).
     fn closest(&self, sims: &[f32], k: usize) -> impl Iterator<Item = usize> {
-        let mut closest: Vec<(usize, f32)> = sims.iter().copied().enumerate().collect();
-        closest.truncate(self.slots.len());
-        heaviest_first(&mut closest, k);
-        closest.into_iter().map(|(i, _)| i)
+        let mut best = [(0, 0.0f32); 8];
+        let k = k.clamp(1, best.len());
+        let mut n = 0;
+        for (i, &s) in sims.iter().enumerate().take(self.slots.len()) {
+            let mut at = n;
+            while at > 0 && s.total_cmp(&best[at - 1].1).is_gt() {
+                at -= 1;
+            }
+            if at < k {
+                best.copy_within(at..n.min(k - 1), at + 1);
+                best[at] = (i, s);
+                n = (n + 1).min(k);
+            }
+        }
+        best.into_iter().take(n).map(|(i, _)| i)
     }
 
     /// The article keys of the members, founder first.
@@ -574,9 +596,57 @@ fn counts_differ(a: &[Count], b: &[Count]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::tokenize::NUMBER;
 
     fn doc(text: &[(Feature, f32)], years: &[u16]) -> DocVectors {
         DocVectors::of_text(text, years)
+    }
+
+    #[test]
+    fn the_closest_members_are_the_heaviest_similarities_first_of_equals_first() {
+        let mut sketch = Sketch::new(8);
+        for key in 0..6 {
+            let _ = sketch.push(&doc(&[(100, 1.0)], &[]), key);
+        }
+        let sims = [0.2, 0.5, 0.2, 0.9, 0.5, 0.0, 0.7];
+        for k in 1..=7 {
+            let mut expected: Vec<(usize, f32)> = sims[..6].iter().copied().enumerate().collect();
+            crate::cluster::vectors::heaviest_first(&mut expected, k);
+            let got: Vec<usize> = sketch.closest(&sims, k).collect();
+            let want: Vec<usize> = expected.iter().map(|(i, _)| *i).collect();
+            assert_eq!(got, want, "k = {k}");
+        }
+        assert_eq!(sketch.closest(&[], 3).count(), 0);
+    }
+
+    #[test]
+    fn two_words_or_a_name_in_common_corroborate_one_word_does_not() {
+        let name = 0x1234;
+        let mut sketch = Sketch::new(8);
+        let member = DocVectors {
+            entities: SparseVec(vec![(name, 1.0)]),
+            ..doc(&[(100, 1.0), (200, 1.0), (300, 1.0)], &[])
+        };
+        let _ = sketch.push(&member, 1);
+        let _ = sketch.push(&doc(&[(400, 1.0), (500, 1.0)], &[]), 2);
+        let one_word = doc(&[(100, 1.0), (900, 1.0)], &[]);
+        let two_words = doc(&[(100, 1.0), (300, 1.0)], &[]);
+        assert!(!sketch.corroborates(&one_word, &[0.3, 0.0], 3));
+        assert!(sketch.corroborates(&two_words, &[0.3, 0.0], 3));
+        // The second member shares both words: it vouches when it is among the k closest.
+        let with_second = doc(&[(400, 1.0), (500, 1.0)], &[]);
+        assert!(sketch.corroborates(&with_second, &[0.9, 0.1], 2));
+        assert!(!sketch.corroborates(&with_second, &[0.9, 0.1], 1));
+        let named = DocVectors {
+            entities: SparseVec(vec![(name, 1.0)]),
+            ..one_word.clone()
+        };
+        assert!(sketch.corroborates(&named, &[0.3, 0.0], 3));
+        let number = DocVectors {
+            entities: SparseVec(vec![(name | NUMBER, 1.0)]),
+            ..one_word
+        };
+        assert!(!sketch.corroborates(&number, &[0.3, 0.0], 3));
     }
 
     #[test]

@@ -398,7 +398,7 @@ impl Tokenizer {
                     run_at_start = w.sentence_start && capitals == Capitals::Runs;
                 }
                 run.push(info.word);
-            } else {
+            } else if !run.is_empty() {
                 flush_run(&mut run, run_at_start, out);
             }
         }
@@ -566,8 +566,9 @@ impl SpelledNumbers {
 }
 
 /// The bit set in the feature id of an entity that is a number, alone or with the word
-/// after it, and clear in a name's or an acronym's.
-const NUMBER: Feature = 1;
+/// after it, and clear in a name's or an acronym's: the top bit, which no table places a
+/// feature by (their low bits do, and a bit fixed there would crowd their slots).
+pub(crate) const NUMBER: Feature = 1 << 31;
 
 /// Whether an entity feature names someone or something (a name or an acronym), rather
 /// than being a number: a number says which event only together with other words.
