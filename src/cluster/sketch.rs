@@ -337,15 +337,10 @@ impl Sketch {
                 || common(&v.entities.0, m.entities).any(|(e, ..)| is_name(e))
         };
         // The closest member vouches for nearly every article that reaches a story's bar:
-        // the others are ranked only when it does not.
-        let members = sims.len().min(self.slots.len());
-        let first = (0..members).reduce(|b, i| {
-            if sims[i].total_cmp(&sims[b]).is_gt() {
-                i
-            } else {
-                b
-            }
-        });
+        // the others are ranked only when it does not. (`max_by` keeps the last of equals:
+        // over the members reversed, the first, as `closest` does.)
+        let members = sims.iter().take(self.slots.len()).enumerate().rev();
+        let first = members.max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
         first.is_some_and(vouches) || self.closest(sims, k).skip(1).any(vouches)
     }
 
