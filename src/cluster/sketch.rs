@@ -324,7 +324,7 @@ impl Sketch {
             return false;
         }
         let article = v.view();
-        (self.closest(sims, k)).any(|i| discord(&article, &self.view(i), config) < 1.0)
+        closest(sims, k).any(|i| discord(&article, &self.view(i), config) < 1.0)
     }
 
     /// Whether one of the `k` members most similar to the article (by `sims`) shares with it
@@ -337,31 +337,8 @@ impl Sketch {
                 || common(&v.entities.0, m.entities).any(|(e, ..)| is_name(e))
         };
         // The closest member vouches for nearly every article that reaches a story's bar:
-        // the others are ranked only when it does not. (`max_by` keeps the last of equals:
-        // over the members reversed, the first, as `closest` does.)
-        let members = sims.iter().take(self.slots.len()).enumerate().rev();
-        let first = members.max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
-        first.is_some_and(vouches) || self.closest(sims, k).skip(1).any(vouches)
-    }
-
-    /// The `k` members (at most 8) most similar to an article (by `sims`, as
-    /// [`Sketch::similarities`] gives them), most similar first (ties: the first member).
-    fn closest(&self, sims: &[f32], k: usize) -> impl Iterator<Item = usize> {
-        let mut best = [(0, 0.0f32); 8];
-        let k = k.clamp(1, best.len());
-        let mut n = 0;
-        for (i, &s) in sims.iter().enumerate().take(self.slots.len()) {
-            let mut at = n;
-            while at > 0 && s.total_cmp(&best[at - 1].1).is_gt() {
-                at -= 1;
-            }
-            if at < k {
-                best.copy_within(at..n.min(k - 1), at + 1);
-                best[at] = (i, s);
-                n = (n + 1).min(k);
-            }
-        }
-        best.into_iter().take(n).map(|(i, _)| i)
+        // the others are ranked only when it does not.
+        closest(sims, 1).any(vouches) || closest(sims, k).skip(1).any(vouches)
     }
 
     /// The article keys of the members, founder first.
@@ -505,20 +482,33 @@ impl Sketch {
 /// The mean of the `k` best of an article's member similarities (over fewer members when
 /// there are fewer).
 pub(crate) fn top_k(sims: &[f32], k: usize) -> f32 {
-    let mut best = [0.0f32; 8];
+    let best = closest(sims, k);
+    let n = best.len().max(1);
+    best.map(|i| sims[i]).sum::<f32>() / n as f32
+}
+
+/// The `k` members (at most 8) most similar to an article, by `sims` (one per member, as
+/// [`Sketch::similarities`] gives them; never NaN), most similar first (ties: the first
+/// member).
+fn closest(sims: &[f32], k: usize) -> impl ExactSizeIterator<Item = usize> {
+    let mut best = [(0, 0.0f32); 8];
     let k = k.clamp(1, best.len());
-    for &s in sims {
-        if s > best[k - 1] {
-            let mut i = k - 1;
-            while i > 0 && best[i - 1] < s {
-                best[i] = best[i - 1];
-                i -= 1;
-            }
-            best[i] = s;
+    let mut n = 0;
+    for (i, &s) in sims.iter().enumerate() {
+        // Most members are no closer than the last kept: one comparison turns them away.
+        if n == k && s <= best[k - 1].1 {
+            continue;
         }
+        // The new one takes the first free place, or the last kept one's, and moves up.
+        let mut at = n.min(k - 1);
+        while at > 0 && s > best[at - 1].1 {
+            best[at] = best[at - 1];
+            at -= 1;
+        }
+        best[at] = (i, s);
+        n = (n + 1).min(k);
     }
-    let n = k.min(sims.len()).max(1);
-    best[..n].iter().sum::<f32>() / n as f32
+    best.into_iter().take(n).map(|(i, _)| i)
 }
 
 /// Similarity of two stored members, neither laid out as a [`Query`].
@@ -599,19 +589,15 @@ mod tests {
 
     #[test]
     fn the_closest_members_are_the_heaviest_similarities_first_of_equals_first() {
-        let mut sketch = Sketch::new(8);
-        for key in 0..6 {
-            let _ = sketch.push(&doc(&[(100, 1.0)], &[]), key);
-        }
-        let sims = [0.2, 0.5, 0.2, 0.9, 0.5, 0.0, 0.7];
+        let sims = [0.2, 0.5, 0.2, 0.9, 0.5, 0.0];
         for k in 1..=7 {
-            let mut expected: Vec<(usize, f32)> = sims[..6].iter().copied().enumerate().collect();
+            let mut expected: Vec<(usize, f32)> = sims.iter().copied().enumerate().collect();
             crate::cluster::vectors::heaviest_first(&mut expected, k);
-            let got: Vec<usize> = sketch.closest(&sims, k).collect();
+            let got: Vec<usize> = closest(&sims, k).collect();
             let want: Vec<usize> = expected.iter().map(|(i, _)| *i).collect();
             assert_eq!(got, want, "k = {k}");
         }
-        assert_eq!(sketch.closest(&[], 3).count(), 0);
+        assert_eq!(closest(&[], 3).count(), 0);
     }
 
     #[test]

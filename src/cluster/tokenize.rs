@@ -566,8 +566,9 @@ impl SpelledNumbers {
 }
 
 /// The bit set in the feature id of an entity that is a number, alone or with the word
-/// after it, and clear in a name's or an acronym's: the top bit, which no table places a
-/// feature by (their low bits do, and a bit fixed there would crowd their slots).
+/// after it, and clear in a name's or an acronym's: the top bit. The tables that hold
+/// entities place them by their low bits (document frequencies: a bit fixed there would
+/// crowd one half of their slots) or by a hash of all of them.
 pub(crate) const NUMBER: Feature = 1 << 31;
 
 /// Whether an entity feature names someone or something (a name or an acronym), rather
