@@ -127,6 +127,21 @@ fn eval_scores_the_stories_and_names_the_events_it_confused() {
     let text = eval(dir.path(), &articles, &["--shuffle", "3", "--errors", "5"]);
     assert!(text.contains("5 articles, 3 gold events"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("mean ")), "{text}");
+    // The headlines' table: three shares per run, each within 0..=1.
+    let headlines = text
+        .split("headline changed  of main event  representative\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no headline table: {text}"));
+    let first: Vec<f64> = headlines
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!(first.len(), 3, "{text}");
+    assert!(first.iter().all(|x| (0.0..=1.0).contains(x)), "{text}");
     // Each run puts the twin with both rates articles, and splits the volcano's two.
     assert!(text.contains("one story (6 over 3 runs)"), "{text}");
     assert!(

@@ -1,7 +1,8 @@
-//! Headline-only articles through the real parts: articles with no lead are ingested into a
-//! real sled store, where a headline that shares no word with its story still joins it
-//! through its URL's slug (the editor's restatement of the headline), both when filed and
-//! after a restart rebuilds the engine's window from the store.
+//! Headlines through the real parts, articles ingested into a real sled store: a headline
+//! without a lead that shares no word with its story still joins it through its URL's slug
+//! (the editor's restatement of the headline), both when filed and after a restart rebuilds
+//! the engine's window from the store; and a story's headline changes only when a more
+//! representative article arrives.
 
 mod common;
 
@@ -140,4 +141,72 @@ fn a_story_founded_by_a_dateline_is_headed_by_the_first_real_title() {
         story.headline,
         "Quake shakes Qeshm island off southern Iran, five villagers hurt"
     );
+}
+
+#[test]
+fn a_later_report_heads_its_story_only_when_it_represents_it_better() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let mut ingestor = Ingestor::new(store.clone(), EngineConfig::default());
+    for doc in engine_fixture("background.jsonl") {
+        ingest_doc(&mut ingestor, &doc);
+    }
+    let start = chrono::DateTime::UNIX_EPOCH + TimeDelta::days(20_000);
+    let doc = |id: &str, source: &str, hours: i64, title: &str, lead: &str| Doc {
+        id: id.into(),
+        title: title.into(),
+        summary: lead.into(),
+        url: Some(format!("https://{source}.example/{id}")),
+        guid: None,
+        source: source.into(),
+        published: start + TimeDelta::hours(hours),
+    };
+    let headline = |article: &str| {
+        let story = store.story(&story_of(&store, article)).expect("read");
+        story.expect("stored").headline
+    };
+    let first = "Velmora harbour bridge closed after engineers find cracks in main span";
+    let a1 = ingest_doc(
+        &mut ingestor,
+        &doc(
+            "b1",
+            "coast-news",
+            0,
+            first,
+            "Engineers found cracks in the main span of the Velmora harbour bridge, which \
+             was closed to all traffic while inspectors assess the damage.",
+        ),
+    );
+    // As close to the first as the first is to it, and half a day newer: in a centroid
+    // where the first has decayed, it would have stood closer by its own weight.
+    let a2 = ingest_doc(
+        &mut ingestor,
+        &doc(
+            "b2",
+            "daily-post",
+            12,
+            "Cracks shut Velmora harbour bridge as inspectors assess damage",
+            "The Velmora harbour bridge stays closed after engineers found cracks in its \
+             main span; ferries run extra crossings while inspectors assess the damage.",
+        ),
+    );
+    assert_eq!(story_of(&store, &a2), story_of(&store, &a1));
+    assert_eq!(headline(&a2), first, "no better than the headline");
+    // A report that says what every other report says heads the story once it arrives.
+    let summary = "Velmora harbour bridge stays closed: engineers find cracks in main span, \
+                   ferries add crossings";
+    let a3 = ingest_doc(
+        &mut ingestor,
+        &doc(
+            "b3",
+            "evening-star",
+            24,
+            summary,
+            "Engineers found cracks in the main span of the Velmora harbour bridge, which \
+             stays closed to traffic while inspectors assess the damage; ferries run extra \
+             crossings.",
+        ),
+    );
+    assert_eq!(story_of(&store, &a3), story_of(&store, &a1));
+    assert_eq!(headline(&a3), summary, "more representative");
 }

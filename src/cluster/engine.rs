@@ -181,7 +181,7 @@ impl Engine {
             Some(slot) => {
                 if let Some(story) = self.stories.get_mut(&slot) {
                     story.add(&vectors, key, now, self.half_life);
-                    story.consider_headline(&doc.id, &vectors);
+                    story.consider_headline(&doc.id, &vectors, 1.0, self.half_life);
                     // Restored stories were split as they grew; check again from here on.
                     story.next_split = story.originals + 1;
                 }
@@ -427,7 +427,8 @@ impl Engine {
                 story.add_copy(v, self.config.near_duplicate_weight, now, self.half_life);
                 // A copy is never the headline, unless the story has only a dateline for one.
                 if !story.headline_titled() {
-                    story.consider_headline(&article.rec.id, v);
+                    let weight = self.config.near_duplicate_weight;
+                    story.consider_headline(&article.rec.id, v, weight, self.half_life);
                 }
                 story.copies.push((key, original));
                 assignment(
@@ -489,7 +490,7 @@ impl Engine {
             Some((slot, score, members)) if score >= threshold => {
                 if let Some(story) = self.stories.get_mut(&slot) {
                     story.add_scored(v, key, members, now, self.half_life);
-                    story.consider_headline(&article.rec.id, v);
+                    story.consider_headline(&article.rec.id, v, 1.0, self.half_life);
                 }
                 (slot, MatchKind::Similar, score)
             }
@@ -523,7 +524,7 @@ impl Engine {
         let rec = self.articles.get(&key);
         let home = rec.map_or(survivor, |a| a.story);
         let (story_id, headline_article) = match self.stories.get(&home) {
-            Some(s) => (s.id.clone(), s.headline.clone()),
+            Some(s) => (s.id.clone(), s.headline.id.clone()),
             // Not reached (the article's story is live), but if it were: a story of its own.
             None => {
                 let id = rec.map_or_else(String::new, |a| a.id.to_string());
@@ -691,8 +692,8 @@ impl Engine {
         let name = |k: u64| articles.get(&k).map(|a| a.id.to_string());
         let other = story.split_off(&positions, past, id.clone(), now, self.half_life, name);
         let moved: Vec<u64> = other.articles().collect();
-        let from_headline_article = story.headline.clone();
-        let headline_article = other.headline.clone();
+        let from_headline_article = story.headline.id.clone();
+        let headline_article = other.headline.id.clone();
         let new_slot = self.alloc();
         let member_vectors: Vec<DocVectors> = (0..other.sketch.len())
             .map(|i| other.sketch.vectors(i))
@@ -892,7 +893,7 @@ fn assignment(
         match_kind: kind,
         score,
         duplicate_of: dup,
-        headline_article: story.headline.clone(),
+        headline_article: story.headline.id.clone(),
         merged,
         splits: Vec::new(),
     }

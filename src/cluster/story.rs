@@ -16,6 +16,39 @@ use std::collections::VecDeque;
 /// Members of each story compared when two stories are checked for a merge.
 const LINK_MEMBERS: usize = 8;
 
+/// How much closer to the other members (in cosine to the centroid) a newcomer must be
+/// than the headline to replace it: a headline does not flip between near equals.
+const HEADLINE_MARGIN: f32 = 0.01;
+
+/// The article that heads a story, and what choosing the next one needs of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Headline {
+    /// Its article id.
+    pub id: String,
+    /// Its text vector.
+    text: SparseVec,
+    /// Whether its title says something beside when it was written (one that does not is
+    /// replaced by the first member whose title does).
+    titled: bool,
+    /// Its weight in the centroid when it was added (0 when it is not in it), and the
+    /// centroid's clock then.
+    weight: f32,
+    at: i64,
+}
+
+impl Headline {
+    /// An article with the given vectors, in the centroid with `weight` since clock `at`.
+    fn of(id: String, v: &DocVectors, weight: f32, at: i64) -> Self {
+        Headline {
+            id,
+            text: v.text.clone(),
+            titled: v.titled,
+            weight,
+            at,
+        }
+    }
+}
+
 /// One active story.
 #[derive(Debug)]
 pub(crate) struct Story {
@@ -35,12 +68,8 @@ pub(crate) struct Story {
     pub updated: i64,
     /// Articles that joined on their own merit (not as duplicates).
     pub originals: u32,
-    /// The most representative article so far, its text vector, and whether its title
-    /// says something beside when it was written (one that does not is replaced by the
-    /// first member whose title does).
-    pub headline: String,
-    headline_text: SparseVec,
-    headline_titled: bool,
+    /// The most representative article so far.
+    pub headline: Headline,
     /// Slots and ids of the stories it absorbed (so their aliases leave with it).
     pub absorbed: Vec<(u64, String)>,
     /// Duplicates filed into it: their article key and their original's.
@@ -71,9 +100,7 @@ impl Story {
             created: now,
             updated: now,
             originals: 0,
-            headline: founder.0.to_string(),
-            headline_text: v.text.clone(),
-            headline_titled: v.titled,
+            headline: Headline::of(founder.0.to_string(), v, 1.0, now),
             absorbed: Vec::new(),
             copies: Vec::new(),
             past: VecDeque::new(),
@@ -183,33 +210,38 @@ impl Story {
         self.created = self.created.min(now);
     }
 
-    /// Makes the article the headline if it now represents the story better than the
-    /// current headline does; otherwise the headline stays. A title that says no more
-    /// than when it was written ("27 NOVEMBER, 2005") never displaces one that does, and is
-    /// displaced by the first that does.
-    pub fn consider_headline(&mut self, article: &str, v: &DocVectors) {
-        let margin = 0.02;
-        let better = match (v.titled, self.headline_titled) {
+    /// Makes the article just added with `weight` the headline if it now represents the
+    /// story better than the current headline does; otherwise the headline stays. Each is
+    /// measured by its cosine to the centroid without its own part (see
+    /// [`Centroid::cosine_without`]): the newcomer, in the centroid at full weight, would
+    /// otherwise nearly always win. A title that says no more than when it was written
+    /// ("27 NOVEMBER, 2005") never displaces one that does, and is displaced by the first
+    /// that does.
+    pub fn consider_headline(
+        &mut self,
+        article: &str,
+        v: &DocVectors,
+        weight: f32,
+        half_life: f64,
+    ) {
+        let at = self.text.clock();
+        let h = &self.headline;
+        let better = match (v.titled, h.titled) {
             (true, false) => true,
             (false, true) => false,
-            _ => self.text.cosine(&v.text) > self.text.cosine(&self.headline_text) + margin,
+            _ => {
+                self.text.cosine_without(&v.text, weight, at, half_life)
+                    > self.text.cosine_without(&h.text, h.weight, h.at, half_life) + HEADLINE_MARGIN
+            }
         };
         if better {
-            self.set_headline(article.to_string(), v.text.clone(), v.titled);
+            self.headline = Headline::of(article.to_string(), v, weight, at);
         }
-    }
-
-    /// Makes an article, with its text vector and whether its title is a real one, the
-    /// headline.
-    fn set_headline(&mut self, article: String, text: SparseVec, titled: bool) {
-        self.headline = article;
-        self.headline_text = text;
-        self.headline_titled = titled;
     }
 
     /// Whether the headline's title says something beside when it was written.
     pub fn headline_titled(&self) -> bool {
-        self.headline_titled
+        self.headline.titled
     }
 
     /// Takes in another story's members, centroid and counts (the caller moves its index
@@ -222,8 +254,8 @@ impl Story {
         self.originals += other.originals;
         self.updated = self.updated.max(other.updated);
         self.created = self.created.min(other.created);
-        if other.headline_titled && !self.headline_titled {
-            self.set_headline(other.headline.clone(), other.headline_text.clone(), true);
+        if other.headline.titled && !self.headline.titled {
+            self.headline = other.headline.clone();
         }
         self.absorbed.push((other_slot, other.id.clone()));
         self.absorbed.extend_from_slice(&other.absorbed);
@@ -288,35 +320,50 @@ impl Story {
             created: now,
             updated: now,
             originals: n,
-            headline: String::new(),
-            headline_text: SparseVec::default(),
-            headline_titled: false,
+            headline: Headline::of(String::new(), &DocVectors::default(), 0.0, now),
             absorbed: Vec::new(),
             copies,
             past,
             next_split: next_checkpoint(n),
         };
-        other.rechoose_headline(&name);
+        other.rechoose_headline(&name, now, half_life);
         let headline_moved = other
             .articles()
-            .any(|k| name(k).is_some_and(|id| id == self.headline));
+            .any(|k| name(k).is_some_and(|id| id == self.headline.id));
         self.text = centroid_of(&self.sketch, now, half_life);
         if headline_moved {
-            self.rechoose_headline(&name);
+            self.rechoose_headline(&name, now, half_life);
+        } else {
+            // The centroid now holds the kept members, each at full weight as of `now`.
+            let kept = self
+                .sketch
+                .members()
+                .any(|k| name(k).is_some_and(|id| id == self.headline.id));
+            self.headline.weight = if kept { 1.0 } else { 0.0 };
+            self.headline.at = now;
         }
         self.originals = self.originals.saturating_sub(n).max(1);
         self.next_split = next_checkpoint(self.originals);
         other
     }
 
-    /// Picks the best headline among the kept members (whose ids `name` gives): the
-    /// closest to the centroid among those whose titles say something beside when they
-    /// were written, if any do.
-    fn rechoose_headline(&mut self, name: impl Fn(u64) -> Option<String>) {
+    /// Picks the best headline among the kept members (whose ids `name` gives), with the
+    /// centroid just made of them at `now`: the closest to the others (see
+    /// [`Centroid::cosine_without`]) among those whose titles say something beside when
+    /// they were written, if any do.
+    fn rechoose_headline(
+        &mut self,
+        name: impl Fn(u64) -> Option<String>,
+        now: i64,
+        half_life: f64,
+    ) {
         let mut best: Option<((bool, f32), usize, DocVectors)> = None;
         for i in 0..self.sketch.len() {
             let v = self.sketch.vectors(i);
-            let rank = (v.titled, self.text.cosine(&v.text));
+            let rank = (
+                v.titled,
+                self.text.cosine_without(&v.text, 1.0, now, half_life),
+            );
             if best
                 .as_ref()
                 .is_none_or(|(b, _, _)| rank.0.cmp(&b.0).then(rank.1.total_cmp(&b.1)).is_gt())
@@ -327,7 +374,7 @@ impl Story {
         if let Some((_, i, v)) = best {
             let id = self.sketch.members().nth(i).and_then(&name);
             if let Some(id) = id {
-                self.set_headline(id, v.text, v.titled);
+                self.headline = Headline::of(id, &v, 1.0, now);
             }
         }
     }
@@ -422,6 +469,33 @@ mod tests {
             (three_windows - (0.5 - 2.0 * config.age_penalty)).abs() < 1e-5,
             "{three_windows}"
         );
+    }
+
+    #[test]
+    fn a_newcomer_heads_the_story_only_if_closer_to_the_others_than_the_headline() {
+        let config = EngineConfig::default();
+        let day = config.centroid_half_life.as_secs_f64();
+        let v = |terms: &[Feature]| {
+            let text: Vec<(Feature, f32)> = terms.iter().map(|t| (*t, 1.0)).collect();
+            DocVectors::of_text(&text, &[])
+        };
+        let mut story = Story::new("s".into(), ("a", 0), &v(&[1, 2, 3]), 0, &config);
+        // b is as close to a as a to b, and newer: in the centroid at full weight where a
+        // has decayed, it would stand closer to it by its own vote.
+        let b = v(&[1, 2, 4]);
+        story.add(&b, 1, 43_200, day);
+        story.consider_headline("b", &b, 1.0, day);
+        assert_eq!(story.headline.id, "a", "no better than the headline");
+        // c has every term of both: closer to each than they are to each other.
+        let c = v(&[1, 2, 3, 4]);
+        story.add(&c, 2, 86_400, day);
+        story.consider_headline("c", &c, 1.0, day);
+        assert_eq!(story.headline.id, "c", "more representative");
+        // d shares less with the others than c does.
+        let d = v(&[1, 2, 5]);
+        story.add(&d, 3, 90_000, day);
+        story.consider_headline("d", &d, 1.0, day);
+        assert_eq!(story.headline.id, "c");
     }
 
     #[test]

@@ -316,12 +316,39 @@ impl Centroid {
     }
 
     /// The cosine between a unit vector and this centroid (0 when either is empty).
+    #[cfg(test)]
     pub fn cosine(&self, v: &SparseVec) -> f32 {
-        let dot: f64 =
-            v.0.iter()
-                .filter_map(|(k, x)| self.weight(*k).map(|w| f64::from(w) * f64::from(*x)))
-                .sum();
-        self.over_norm(dot)
+        self.over_norm(self.dot(v))
+    }
+
+    /// The cosine between a member's unit vector and this centroid without the member's own
+    /// part in it (added with `weight` at engine-clock second `added`, decayed since): how
+    /// close the member is to the others, where a plain cosine lets it vote for itself
+    /// (and a newcomer, decayed least, most). 0 when nothing else is left.
+    pub fn cosine_without(&self, v: &SparseVec, weight: f32, added: i64, half_life: f64) -> f32 {
+        // In real units: the stored weights times the scale. What is left of the norm is
+        // taken for nothing below the rounding of the stored (f32) weights.
+        let dot = self.dot(v) * self.scale;
+        let norm2 = self.norm2 * self.scale * self.scale;
+        let w = f64::from(weight) * decay(self.at - added, half_life);
+        let rest = norm2 - 2.0 * w * dot + w * w;
+        if rest <= 1e-6 * norm2 {
+            0.0
+        } else {
+            ((dot - w) / rest.sqrt()) as f32
+        }
+    }
+
+    /// The engine-clock second the centroid was last brought up to (its latest member's).
+    pub fn clock(&self) -> i64 {
+        self.at
+    }
+
+    /// The dot product of a vector with this centroid, in stored units.
+    fn dot(&self, v: &SparseVec) -> f64 {
+        v.0.iter()
+            .filter_map(|(k, x)| self.weight(*k).map(|w| f64::from(w) * f64::from(*x)))
+            .sum()
     }
 
     /// A term's stored weight, asking the table only when the filter lets it through.
@@ -651,6 +678,39 @@ mod tests {
         c.add(&b, 1.0, 0, 3600.0);
         // centroid = (0.707, 1.414, 0.707), |c| = sqrt(3); cos(a, c) = (0.5 + 1) / sqrt(3)
         assert!((c.cosine(&a) - 1.5 / 3f32.sqrt()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_member_left_out_of_its_centroid_is_compared_with_the_others_alone() {
+        let a = SparseVec::normalized(vec![(1, 1.0), (2, 1.0)]);
+        let b = SparseVec::normalized(vec![(2, 1.0), (3, 1.0)]);
+        let c = SparseVec::normalized(vec![(3, 1.0), (4, 1.0)]);
+        let hour = 3600.0;
+        let mut centroid = Centroid::default();
+        centroid.add(&a, 1.0, 0, hour);
+        assert_eq!(
+            centroid.cosine_without(&a, 1.0, 0, hour),
+            0.0,
+            "no other member"
+        );
+        // b joins an hour later, when a weighs half: without its own part, each is compared
+        // with the other alone, however much either weighs.
+        centroid.add(&b, 1.0, 3600, hour);
+        let ab = a.dot(&b);
+        assert!((centroid.cosine_without(&a, 1.0, 0, hour) - ab).abs() < 1e-6);
+        assert!((centroid.cosine_without(&b, 1.0, 3600, hour) - ab).abs() < 1e-6);
+        assert!(
+            centroid.cosine(&b) > centroid.cosine(&a) + 0.1,
+            "b votes for itself"
+        );
+        // With a third member: a against b (weighing half now) and c together.
+        centroid.add(&c, 1.0, 7200, hour);
+        let rest = SparseVec::normalized(vec![
+            (2, 0.5 * 0.5f32.sqrt()),
+            (3, 1.5 * 0.5f32.sqrt()),
+            (4, 0.5f32.sqrt()),
+        ]);
+        assert!((centroid.cosine_without(&a, 1.0, 0, hour) - a.dot(&rest)).abs() < 1e-5);
     }
 
     #[test]

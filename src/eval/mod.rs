@@ -6,14 +6,18 @@
 //! pairwise precision, recall and F1. With shuffling, each run streams the articles in a
 //! seeded random order with random times within one day, because the order and times of
 //! the development sets leak their labels. `confusion` says which events the scores lost
-//! to, and `copies` measures the near-duplicate layer on edited copies of the articles.
+//! to, `copies` measures the near-duplicate layer on edited copies of the articles, and
+//! `headlines` how well the stories are headed.
 
 mod confusion;
 mod copies;
+mod headlines;
 
 pub use confusion::Confusion;
+pub use headlines::HeadlineScores;
 
 use crate::cluster::{Assignment, Doc, Engine, EngineConfig};
+use crate::model::MatchKind;
 use crate::model::Time;
 use chrono::{DateTime, TimeDelta};
 use serde::Deserialize;
@@ -141,6 +145,14 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<LabeledDoc>, EvalError> {
 /// Streams the articles through a fresh engine in `published` order (ties in file order)
 /// and returns `(article id, final story id)` in input order, merges and splits followed.
 pub fn cluster_docs(docs: &[LabeledDoc], config: &EngineConfig) -> Vec<(String, String)> {
+    docs.iter()
+        .zip(cluster(docs, config).story)
+        .map(|(d, s)| (d.doc.id.clone(), s))
+        .collect()
+}
+
+/// [`cluster_docs`], with the stories' members and headlines as the run left them.
+fn cluster(docs: &[LabeledDoc], config: &EngineConfig) -> Stories {
     let mut order: Vec<usize> = (0..docs.len()).collect();
     order.sort_by_key(|&i| docs[i].doc.published);
     let index: HashMap<&str, usize> = docs
@@ -153,18 +165,22 @@ pub fn cluster_docs(docs: &[LabeledDoc], config: &EngineConfig) -> Vec<(String, 
     for i in order {
         stories.apply(i, engine.add(&docs[i].doc), &index);
     }
-    docs.iter()
-        .zip(stories.story)
-        .map(|(d, s)| (d.doc.id.clone(), s))
-        .collect()
+    stories
 }
 
-/// Which story each article is in, as the engine's decisions move them.
+/// Which story each article is in, as the engine's decisions move them, and the stories'
+/// headlines.
 struct Stories {
     /// Story id per article index (empty before it is filed).
     story: Vec<String>,
     /// Article indices per story id.
     members: HashMap<String, Vec<usize>>,
+    /// Headline article id per story id.
+    headline: HashMap<String, String>,
+    /// Articles that joined a story (as similar or near duplicates), and how many of those
+    /// steps changed its headline (merges and splits aside).
+    joins: usize,
+    changes: usize,
 }
 
 impl Stories {
@@ -172,6 +188,19 @@ impl Stories {
         Stories {
             story: vec![String::new(); articles],
             members: HashMap::new(),
+            headline: HashMap::new(),
+            joins: 0,
+            changes: 0,
+        }
+    }
+
+    /// What the headline scores need.
+    fn headed(&self) -> headlines::Headed<'_> {
+        headlines::Headed {
+            story: &self.story,
+            headline: &self.headline,
+            joins: self.joins,
+            changes: self.changes,
         }
     }
 
@@ -179,13 +208,24 @@ impl Stories {
     /// them, then the splits out of it (`index` gives an article id's index).
     fn apply(&mut self, i: usize, a: Assignment, index: &HashMap<&str, usize>) {
         let into = a.merged_into().to_string();
+        if matches!(a.match_kind, MatchKind::Similar | MatchKind::NearDuplicate) {
+            self.joins += 1;
+            let before = self.headline.get(&a.story_id);
+            let unmoved = a.merged.is_empty() && a.splits.is_empty();
+            self.changes += usize::from(unmoved && before != Some(&a.headline_article));
+        }
         for gone in &a.merged {
+            self.headline.remove(gone);
             for j in self.members.remove(gone).unwrap_or_default() {
                 self.story[j] = into.clone();
                 self.members.entry(into.clone()).or_default().push(j);
             }
         }
         for split in a.splits {
+            self.headline
+                .insert(split.to.clone(), split.headline_article);
+            self.headline
+                .insert(split.from.clone(), split.from_headline_article);
             for article in &split.articles {
                 if let Some(&j) = index.get(article.as_str()) {
                     self.story[j] = split.to.clone();
@@ -198,6 +238,7 @@ impl Stories {
             }
         }
         self.story[i] = a.story_id.clone();
+        self.headline.insert(a.story_id.clone(), a.headline_article);
         self.members.entry(a.story_id).or_default().push(i);
     }
 }
@@ -323,6 +364,8 @@ pub struct EvalRun {
     pub events: usize,
     /// Throughput of the engine in this run.
     pub articles_per_sec: f64,
+    /// How the stories were headed.
+    pub headlines: HeadlineScores,
 }
 
 /// The scores of every run, and the wrong pairs of all of them by event.
@@ -372,12 +415,12 @@ pub fn shuffled(docs: &[LabeledDoc], seed: u64) -> Vec<LabeledDoc> {
 /// to `confusion`.
 fn score_run(docs: &[LabeledDoc], config: &EngineConfig, confusion: &mut Confusion) -> EvalRun {
     let start = Instant::now();
-    let result = cluster_docs(docs, config);
+    let clustered = cluster(docs, config);
     let elapsed = start.elapsed().as_secs_f64().max(1e-9);
     let mut stories: HashMap<&str, usize> = HashMap::new();
     let mut events: HashMap<&str, usize> = HashMap::new();
     let (mut pred, mut gold) = (Vec::new(), Vec::new());
-    for ((_, story), d) in result.iter().zip(docs) {
+    for (story, d) in clustered.story.iter().zip(docs) {
         let next = stories.len();
         let s = *stories.entry(story.as_str()).or_insert(next);
         if let Some(event) = &d.event {
@@ -397,6 +440,7 @@ fn score_run(docs: &[LabeledDoc], config: &EngineConfig, confusion: &mut Confusi
         stories: stories.len(),
         events: events.len(),
         articles_per_sec: docs.len() as f64 / elapsed,
+        headlines: headlines::score(docs, &clustered.headed()),
     }
 }
 
@@ -448,21 +492,15 @@ pub fn run_eval(
     Ok(())
 }
 
-/// The printed report: one line per run, then mean, spread, min and max when shuffled.
+/// The printed report: one line per run, then mean, spread, min and max when shuffled;
+/// the same for the headlines (see [`HeadlineScores`]).
 pub fn report(input: &Path, articles: usize, runs: &[EvalRun], shuffled: bool) -> String {
     let events = runs.first().map_or(0, |r| r.events);
     let mut out = format!(
         "{}: {articles} articles, {events} gold events\n",
         input.display()
     );
-    out += "run      bcubed P  R      F1     pairwise P  R      F1     stories  articles/s\n";
-    let line = |name: &str, v: [f64; 8]| {
-        format!(
-            "{name:<8} {:.4}  {:.4} {:.4}   {:.4}  {:.4} {:.4}   {:>7.1}  {:>10.0}\n",
-            v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
-        )
-    };
-    let rows: Vec<[f64; 8]> = runs
+    let scores: Vec<[f64; 8]> = runs
         .iter()
         .map(|r| {
             let (b, p) = (r.bcubed, r.pairwise);
@@ -478,12 +516,50 @@ pub fn report(input: &Path, articles: usize, runs: &[EvalRun], shuffled: bool) -
             ]
         })
         .collect();
+    out += &table(
+        "run      bcubed P  R      F1     pairwise P  R      F1     stories  articles/s",
+        &scores,
+        shuffled,
+        |v| {
+            format!(
+                "{:.4}  {:.4} {:.4}   {:.4}  {:.4} {:.4}   {:>7.1}  {:>10.0}",
+                v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
+            )
+        },
+    );
+    let headlines: Vec<[f64; 3]> = runs
+        .iter()
+        .map(|r| {
+            let h = r.headlines;
+            [h.changed, h.main_event, h.representative]
+        })
+        .collect();
+    out += "\n";
+    out += &table(
+        "run      headline changed  of main event  representative",
+        &headlines,
+        shuffled,
+        |v| format!("{:>16.4}  {:>13.4}  {:>14.4}", v[0], v[1], v[2]),
+    );
+    out
+}
+
+/// A table of one row per run under `head` (values laid out by `values`), then the mean,
+/// spread, min and max of each column when the runs were shuffled.
+fn table<const N: usize>(
+    head: &str,
+    rows: &[[f64; N]],
+    shuffled: bool,
+    values: impl Fn(&[f64; N]) -> String,
+) -> String {
+    let line = |name: &str, v: &[f64; N]| format!("{name:<8} {}\n", values(v));
+    let mut out = format!("{head}\n");
     for (i, row) in rows.iter().enumerate() {
-        out += &line(&format!("#{}", i + 1), *row);
+        out += &line(&format!("#{}", i + 1), row);
     }
     if shuffled && !rows.is_empty() {
         let stat = |f: &dyn Fn(&[f64]) -> f64| {
-            std::array::from_fn::<f64, 8, _>(|k| {
+            std::array::from_fn::<f64, N, _>(|k| {
                 let col: Vec<f64> = rows.iter().map(|r| r[k]).collect();
                 f(&col)
             })
@@ -493,15 +569,15 @@ pub fn report(input: &Path, articles: usize, runs: &[EvalRun], shuffled: bool) -
             let m = mean(c);
             (c.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / c.len() as f64).sqrt()
         };
-        out += &line("mean", stat(&mean));
-        out += &line("std", stat(&std));
+        out += &line("mean", &stat(&mean));
+        out += &line("std", &stat(&std));
         out += &line(
             "min",
-            stat(&|c: &[f64]| c.iter().copied().fold(f64::INFINITY, f64::min)),
+            &stat(&|c: &[f64]| c.iter().copied().fold(f64::INFINITY, f64::min)),
         );
         out += &line(
             "max",
-            stat(&|c: &[f64]| c.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+            &stat(&|c: &[f64]| c.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
         );
     }
     out
