@@ -225,17 +225,29 @@ impl Story {
         half_life: f64,
     ) {
         let at = self.text.clock();
+        if self.beats_headline(&v.text, v.titled, (weight, at), half_life) {
+            self.headline = Headline::of(article.to_string(), v, weight, at);
+        }
+    }
+
+    /// Whether an article of the story (its text vector, whether its title says something
+    /// beside when it was written, and its weight in the centroid since clock `at`) should
+    /// replace the headline: see [`Story::consider_headline`].
+    fn beats_headline(
+        &self,
+        text: &SparseVec,
+        titled: bool,
+        (weight, at): (f32, i64),
+        half_life: f64,
+    ) -> bool {
         let h = &self.headline;
-        let better = match (v.titled, h.titled) {
+        match (titled, h.titled) {
             (true, false) => true,
             (false, true) => false,
             _ => {
-                self.text.cosine_without(&v.text, weight, at, half_life)
+                self.text.cosine_without(text, weight, at, half_life)
                     > self.text.cosine_without(&h.text, h.weight, h.at, half_life) + HEADLINE_MARGIN
             }
-        };
-        if better {
-            self.headline = Headline::of(article.to_string(), v, weight, at);
         }
     }
 
@@ -245,7 +257,8 @@ impl Story {
     }
 
     /// Takes in another story's members, centroid and counts (the caller moves its index
-    /// entries), and its headline if this one's is only a dateline.
+    /// entries), and its headline if that represents the two better (as a newcomer would
+    /// have to, see [`Story::consider_headline`]).
     pub fn absorb(&mut self, other: &Story, other_slot: u64, now: i64, half_life: f64) {
         self.text.absorb(&other.text, now, half_life);
         let dropped = self.sketch.extend(&other.sketch);
@@ -254,8 +267,9 @@ impl Story {
         self.originals += other.originals;
         self.updated = self.updated.max(other.updated);
         self.created = self.created.min(other.created);
-        if other.headline.titled && !self.headline.titled {
-            self.headline = other.headline.clone();
+        let o = &other.headline;
+        if self.beats_headline(&o.text, o.titled, (o.weight, o.at), half_life) {
+            self.headline = o.clone();
         }
         self.absorbed.push((other_slot, other.id.clone()));
         self.absorbed.extend_from_slice(&other.absorbed);
@@ -496,6 +510,21 @@ mod tests {
         story.add(&d, 3, 90_000, day);
         story.consider_headline("d", &d, 1.0, day);
         assert_eq!(story.headline.id, "c");
+    }
+
+    #[test]
+    fn a_merge_keeps_the_headline_that_represents_both_stories_better() {
+        let config = EngineConfig::default();
+        // s is headed by its founder, which shares one word with the rest; o by one that
+        // has every word of both stories but the founder's own.
+        let s = story_of("s", &[&[1, 9], &[1, 2, 3]], &config);
+        let o = story_of("o", &[&[1, 2, 3, 4], &[2, 3, 4]], &config);
+        let mut merged = story_of("s", &[&[1, 9], &[1, 2, 3]], &config);
+        merged.absorb(&o, 1, 180, 86_400.0);
+        assert_eq!(merged.headline.id, "o");
+        let mut merged = story_of("o", &[&[1, 2, 3, 4], &[2, 3, 4]], &config);
+        merged.absorb(&s, 1, 180, 86_400.0);
+        assert_eq!(merged.headline.id, "o");
     }
 
     #[test]
