@@ -4,9 +4,10 @@
 //! Sits between `feed` (normalized entries) and `store`; used by `refresh` in the daemon and by
 //! the ingest benchmark, so both run exactly the same path.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use crate::cluster::{Assignment, Doc, Engine, EngineConfig, Split};
+use crate::cluster::{Assignment, Doc, Engine, EngineConfig, Heading, Split};
 use crate::metrics::Metrics;
 use crate::model::{Article, Entry, FeedState, MatchKind, Story, Time, article_id};
 use crate::store::{Store, StoreError};
@@ -66,8 +67,24 @@ impl Ingestor {
     pub fn restore(&mut self, since: Time) -> Result<usize, StoreError> {
         self.pending_restore = None;
         let articles = self.store.articles_since(since)?;
+        // Each story keeps its stored headline where that is among the articles put back.
+        let in_window: HashSet<&str> = articles.iter().map(|a| a.id.as_str()).collect();
+        let mut headlines: HashMap<&str, Option<String>> = HashMap::new();
         for article in &articles {
-            self.engine.restore(&doc_of(article), &article.story_id);
+            let story = article.story_id.as_str();
+            if !headlines.contains_key(story) {
+                let stored = self.store.story(story)?.map(|s| s.headline_article);
+                headlines.insert(story, stored.filter(|h| in_window.contains(h.as_str())));
+            }
+        }
+        for article in &articles {
+            let story = article.story_id.as_str();
+            let heading = match headlines.get(story).and_then(Option::as_deref) {
+                Some(h) if h == article.id => Heading::Headline,
+                Some(_) => Heading::Member,
+                None => Heading::Unknown,
+            };
+            self.engine.restore(&doc_of(article), story, heading);
         }
         self.metrics.stories_active(self.engine.active_stories());
         Ok(articles.len())

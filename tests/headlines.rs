@@ -2,7 +2,7 @@
 //! without a lead that shares no word with its story still joins it through its URL's slug
 //! (the editor's restatement of the headline), both when filed and after a restart rebuilds
 //! the engine's window from the store; and a story's headline changes only when a more
-//! representative article arrives.
+//! representative article arrives, a restart included.
 
 mod common;
 
@@ -209,4 +209,25 @@ fn a_later_report_heads_its_story_only_when_it_represents_it_better() {
     );
     assert_eq!(story_of(&store, &a3), story_of(&store, &a1));
     assert_eq!(headline(&a3), summary, "more representative");
+
+    // After a restart that puts back the last two reports alone, the story is still headed
+    // by the one the store says, not by the first put back; a later report that is no
+    // better leaves it so.
+    let mut ingestor = Ingestor::new(store.clone(), EngineConfig::default());
+    ingestor
+        .restore(start + TimeDelta::hours(6))
+        .expect("restore");
+    let a4 = ingest_doc(
+        &mut ingestor,
+        &doc(
+            "b4",
+            "harbour-radio",
+            30,
+            "Ferries add crossings during Velmora bridge closure",
+            "Ferry operators have added crossings of the harbour while the Velmora bridge \
+             is closed.",
+        ),
+    );
+    assert_eq!(story_of(&store, &a4), story_of(&store, &a1));
+    assert_eq!(headline(&a4), summary, "kept across the restart");
 }

@@ -17,7 +17,7 @@ use super::split;
 use super::story::Story;
 use super::tokenize::{Features, Tokenizer};
 use super::vectors::{Centroid, DocFreq, SparseVec, feature_counts, heaviest_first, tfidf};
-use super::{Assignment, Doc, EngineConfig, Split};
+use super::{Assignment, Doc, EngineConfig, Heading, Split};
 use crate::model::{MatchKind, stable_id};
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -170,8 +170,9 @@ impl Engine {
     }
 
     /// Puts an already-stored article back into the window under its known story (daemon
-    /// restart), deciding nothing.
-    pub fn restore(&mut self, doc: &Doc, story_id: &str) {
+    /// restart), deciding nothing: the story's headline is the one stored, when it is in the
+    /// window (`heading`).
+    pub fn restore(&mut self, doc: &Doc, story_id: &str, heading: Heading) {
         let now = self.advance(doc);
         let exact = ExactKeys::new(doc.guid.as_deref(), doc.url.as_deref());
         let (vectors, mut rec, bands) = self.read(doc, exact, now);
@@ -181,7 +182,13 @@ impl Engine {
             Some(slot) => {
                 if let Some(story) = self.stories.get_mut(&slot) {
                     story.add(&vectors, key, now, self.half_life);
-                    story.consider_headline(&doc.id, &vectors, 1.0, self.half_life);
+                    match heading {
+                        Heading::Headline => story.restore_headline(&doc.id, &vectors),
+                        Heading::Member => {}
+                        Heading::Unknown => {
+                            story.consider_headline(&doc.id, &vectors, 1.0, self.half_life);
+                        }
+                    }
                     // Restored stories were split as they grew; check again from here on.
                     story.next_split = story.originals + 1;
                 }

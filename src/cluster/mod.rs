@@ -213,6 +213,19 @@ impl Assignment {
     }
 }
 
+/// What the store says of an article put back into the window (see
+/// [`Engine::restore`]) and its story's headline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heading {
+    /// The article heads its story.
+    Headline,
+    /// Another article of the window heads it.
+    Member,
+    /// No article of the window heads it (the headline left the window): the engine picks
+    /// one among those put back, as when they were filed.
+    Unknown,
+}
+
 /// Part of a story that the engine moved into a story of its own.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Split {

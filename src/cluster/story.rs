@@ -230,6 +230,11 @@ impl Story {
         }
     }
 
+    /// Makes the article just added (at full weight) the headline, as the store says it is.
+    pub fn restore_headline(&mut self, article: &str, v: &DocVectors) {
+        self.headline = Headline::of(article.to_string(), v, 1.0, self.text.clock());
+    }
+
     /// Whether an article of the story (its text vector, whether its title says something
     /// beside when it was written, and its weight in the centroid since clock `at`) should
     /// replace the headline: see [`Story::consider_headline`].

@@ -753,3 +753,45 @@ fn a_show_name_on_every_title_of_a_feed_makes_no_story() {
     let distinct: std::collections::HashSet<_> = late.iter().collect();
     assert_eq!(distinct.len(), late.len(), "{late:?}");
 }
+
+#[test]
+fn a_restored_story_keeps_the_headline_the_store_gives_it() {
+    use super::Heading::{Headline, Member, Unknown};
+    let first = doc(
+        "r1",
+        "coast-news",
+        0,
+        "Velmora harbour bridge closed after engineers find cracks",
+        "Engineers found cracks in the main span of the Velmora harbour bridge, which was \
+         closed to all traffic while inspectors assess the damage.",
+    );
+    let second = doc(
+        "r2",
+        "daily-post",
+        30,
+        "Cracks close Velmora harbour bridge as engineers inspect main span",
+        "The Velmora harbour bridge was closed to traffic after engineers found cracks in \
+         its main span; inspectors are assessing the damage.",
+    );
+    let later = doc(
+        "r3",
+        "evening-star",
+        60,
+        "Ferries add crossings while cracked Velmora harbour bridge stays shut",
+        "Ferry operators added crossings across the harbour while the Velmora bridge, \
+         closed over cracks in its main span, stays shut.",
+    );
+    // Either of the two can be the stored headline (a merge or a split may have chosen it):
+    // put back, the story keeps it, and a later report that is no better leaves it.
+    for (headings, headline) in [((Member, Headline), "r2"), ((Headline, Member), "r1")] {
+        let mut e = Engine::new(EngineConfig::default());
+        for d in background() {
+            e.restore(&d, &format!("bg-{}", d.id), Unknown);
+        }
+        e.restore(&first, "S", headings.0);
+        e.restore(&second, "S", headings.1);
+        let a = e.add(&later);
+        assert_eq!(a.story_id, "S");
+        assert_eq!(a.headline_article, headline);
+    }
+}
