@@ -31,6 +31,24 @@ fn weddings(store: &Store, urls: bool) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The time `after` the reports' epoch.
+fn report_time(after: TimeDelta) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::UNIX_EPOCH + TimeDelta::days(20_000) + after
+}
+
+/// A report with a title and a lead from `source`, `after` the reports' epoch.
+fn report(id: &str, source: &str, after: TimeDelta, title: &str, lead: &str) -> Doc {
+    Doc {
+        id: id.into(),
+        title: title.into(),
+        summary: lead.into(),
+        url: Some(format!("https://{source}.example/{id}")),
+        guid: None,
+        source: source.into(),
+        published: report_time(after),
+    }
+}
+
 fn story<'a>(stories: &'a [(String, String)], id: &str) -> &'a str {
     &stories.iter().find(|(d, _)| d == id).expect("in fixture").1
 }
@@ -90,15 +108,8 @@ fn a_story_founded_by_a_dateline_is_headed_by_the_first_real_title() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("open");
     let mut ingestor = Ingestor::new(store.clone(), EngineConfig::default());
-    let start = chrono::DateTime::UNIX_EPOCH + TimeDelta::days(20_000);
-    let doc = |id: &str, source: &str, minutes: i64, title: &str, lead: &str| Doc {
-        id: id.into(),
-        title: title.into(),
-        summary: lead.into(),
-        url: Some(format!("https://{source}.example/{id}")),
-        guid: None,
-        source: source.into(),
-        published: start + TimeDelta::minutes(minutes),
+    let doc = |id: &str, source: &str, minutes: i64, title: &str, lead: &str| {
+        report(id, source, TimeDelta::minutes(minutes), title, lead)
     };
     let founder = ingest_doc(
         &mut ingestor,
@@ -151,15 +162,8 @@ fn a_later_report_heads_its_story_only_when_it_represents_it_better() {
     for doc in engine_fixture("background.jsonl") {
         ingest_doc(&mut ingestor, &doc);
     }
-    let start = chrono::DateTime::UNIX_EPOCH + TimeDelta::days(20_000);
-    let doc = |id: &str, source: &str, hours: i64, title: &str, lead: &str| Doc {
-        id: id.into(),
-        title: title.into(),
-        summary: lead.into(),
-        url: Some(format!("https://{source}.example/{id}")),
-        guid: None,
-        source: source.into(),
-        published: start + TimeDelta::hours(hours),
+    let doc = |id: &str, source: &str, hours: i64, title: &str, lead: &str| {
+        report(id, source, TimeDelta::hours(hours), title, lead)
     };
     let headline = |article: &str| {
         let story = store.story(&story_of(&store, article)).expect("read");
@@ -215,7 +219,7 @@ fn a_later_report_heads_its_story_only_when_it_represents_it_better() {
     // better leaves it so.
     let mut ingestor = Ingestor::new(store.clone(), EngineConfig::default());
     ingestor
-        .restore(start + TimeDelta::hours(6))
+        .restore(report_time(TimeDelta::hours(6)))
         .expect("restore");
     let a4 = ingest_doc(
         &mut ingestor,

@@ -8,7 +8,7 @@
 //! 1 when the headline is the story's medoid.
 
 use super::LabeledDoc;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Stories need this many articles for their headline to be scored (with two, either is
 /// as representative as the other).
@@ -28,12 +28,15 @@ pub struct HeadlineScores {
     pub representative: f64,
 }
 
-/// What a run's clustering says about headlines: for each article, its final story; each
-/// final story's headline article; the joins and how many changed the headline.
+/// What a run's clustering says about headlines.
 pub(super) struct Headed<'a> {
+    /// Each article's final story id, in the order of the run's articles.
     pub story: &'a [String],
+    /// Each final story's headline article id.
     pub headline: &'a HashMap<String, String>,
+    /// Articles that joined a story (similar or near duplicate).
     pub joins: usize,
+    /// Joins after which the story's headline was another article.
     pub changes: usize,
 }
 
@@ -45,7 +48,8 @@ pub(super) fn score(docs: &[LabeledDoc], headed: &Headed) -> HeadlineScores {
         .map(|(i, d)| (d.doc.id.as_str(), i))
         .collect();
     let vectors = tfidf(docs);
-    let mut members: HashMap<&str, Vec<usize>> = HashMap::new();
+    // In story order, so that the sums come out the same every run.
+    let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, s) in headed.story.iter().enumerate() {
         members.entry(s.as_str()).or_default().push(i);
     }
@@ -81,7 +85,7 @@ pub(super) fn score(docs: &[LabeledDoc], headed: &Headed) -> HeadlineScores {
 }
 
 /// Whether the headline `head` carries the most frequent label among the members `m`
-/// (ties: the label that comes first in the file); `None` when fewer than
+/// (ties: the label that comes first in the run); `None` when fewer than
 /// [`SCORED_STORY`] members are labeled.
 fn of_main_event(docs: &[LabeledDoc], m: &[usize], head: usize) -> Option<bool> {
     let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
@@ -175,23 +179,8 @@ fn tfidf(docs: &[LabeledDoc]) -> Vec<Vec<(u32, f64)>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::labeled_doc as doc;
     use super::*;
-    use crate::cluster::Doc;
-
-    fn doc(id: &str, title: &str, event: &str) -> LabeledDoc {
-        LabeledDoc {
-            doc: Doc {
-                id: id.into(),
-                title: title.into(),
-                summary: String::new(),
-                url: None,
-                guid: None,
-                source: String::new(),
-                published: chrono::DateTime::UNIX_EPOCH,
-            },
-            event: Some(event.into()),
-        }
-    }
 
     #[test]
     fn scores_the_share_of_changes_the_main_event_and_the_medoid() {

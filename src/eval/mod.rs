@@ -17,8 +17,7 @@ pub use confusion::Confusion;
 pub use headlines::HeadlineScores;
 
 use crate::cluster::{Assignment, Doc, Engine, EngineConfig};
-use crate::model::MatchKind;
-use crate::model::Time;
+use crate::model::{MatchKind, Time};
 use chrono::{DateTime, TimeDelta};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -583,6 +582,24 @@ fn table<const N: usize>(
     out
 }
 
+/// A headline with its event label, at the epoch (for the tests of this module and its
+/// parts).
+#[cfg(test)]
+fn labeled_doc(id: &str, title: &str, event: &str) -> LabeledDoc {
+    LabeledDoc {
+        doc: Doc {
+            id: id.into(),
+            title: title.into(),
+            summary: String::new(),
+            url: None,
+            guid: None,
+            source: "s".into(),
+            published: DateTime::UNIX_EPOCH,
+        },
+        event: Some(event.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -685,18 +702,7 @@ mod tests {
 
     #[test]
     fn shuffled_runs_are_reproducible_from_the_seed() {
-        let doc = |id: &str, title: &str, event: &str| LabeledDoc {
-            doc: Doc {
-                id: id.into(),
-                title: title.into(),
-                summary: String::new(),
-                url: None,
-                guid: None,
-                source: "s".into(),
-                published: DateTime::UNIX_EPOCH,
-            },
-            event: Some(event.into()),
-        };
+        let doc = labeled_doc;
         let docs = vec![
             doc(
                 "1",
