@@ -297,6 +297,7 @@ impl Engine {
         DocVectors {
             text: text_v,
             entities: entities_v,
+            name_parts: f.name_parts.clone(),
             terms,
             titled: f.titled,
             years: f.years.clone(),

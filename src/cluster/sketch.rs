@@ -17,6 +17,9 @@ pub(crate) struct DocVectors {
     pub text: SparseVec,
     /// TF-IDF of the entity-like phrases.
     pub entities: SparseVec,
+    /// The single-word names among them that stand only as words of longer names, sorted
+    /// (see [`super::tokenize::Features::name_parts`]).
+    pub name_parts: Vec<Feature>,
     /// How much the text says: the number of distinct content terms.
     pub terms: usize,
     /// Whether its title says something beside when it was written (a headline can be
@@ -45,6 +48,7 @@ impl DocVectors {
         DocVectors {
             text: SparseVec::normalized(text.to_vec()),
             entities: SparseVec::default(),
+            name_parts: Vec::new(),
             terms: text.len(),
             titled: true,
             years: years.to_vec(),
@@ -115,7 +119,9 @@ impl<'a> Query<'a> {
 /// (a window holds a slot per kept member, so in the slimmest owned forms: 80 bytes).
 #[derive(Debug, Clone)]
 struct Slot {
-    /// Its text features are `feats[start..split]`, its entity features `feats[split..end]`.
+    /// Its text features are `feats[start..split]`, its entity features after them, and the
+    /// last `parts` features of `feats[split..end]` its names that stand only as words of
+    /// longer names (with no weight).
     start: u32,
     split: u32,
     end: u32,
@@ -123,6 +129,8 @@ struct Slot {
     terms: u16,
     /// Whether its title says something beside when it was written.
     titled: bool,
+    /// How many of its names stand only as words of longer names (at most `u8::MAX` kept).
+    parts: u8,
     years: Box<[u16]>,
     quantities: Box<[Count]>,
     /// The member's article key in the engine.
@@ -144,7 +152,12 @@ impl Slot {
 
     /// Where its entity features sit in the buffer.
     fn entities(&self) -> std::ops::Range<usize> {
-        self.split as usize..self.end as usize
+        self.split as usize..self.end as usize - usize::from(self.parts)
+    }
+
+    /// Where its names that stand only as words of longer names sit in the buffer.
+    fn name_parts(&self) -> std::ops::Range<usize> {
+        self.end as usize - usize::from(self.parts)..self.end as usize
     }
 
     /// How many features it has in the buffer.
@@ -237,12 +250,15 @@ impl Sketch {
         self.feats.extend_from_slice(&v.text.0);
         let split = self.feats.len() as u32;
         self.feats.extend_from_slice(&v.entities.0);
+        let parts = &v.name_parts[..v.name_parts.len().min(usize::from(u8::MAX))];
+        self.feats.extend(parts.iter().map(|p| (*p, 0.0)));
         self.slots.push(Slot {
             start,
             split,
             end: self.feats.len() as u32,
             terms: u16::try_from(v.terms).unwrap_or(u16::MAX),
             titled: v.titled,
+            parts: parts.len() as u8,
             years: v.years.as_slice().into(),
             quantities: v.quantities.as_slice().into(),
             member,
@@ -329,12 +345,18 @@ impl Sketch {
 
     /// Whether one of the `k` members most similar to the article (by `sims`) shares with it
     /// more than one content term, or a name: a single common word ("delivery", "best",
-    /// "84") is chance as often as it is one event.
+    /// "84") is chance as often as it is one event, and so is a word of two different names
+    /// ("American" of "American Eagle" and of "American Airlines").
     pub fn corroborates(&self, v: &DocVectors, sims: &[f32], k: usize) -> bool {
         let vouches = |i: usize| {
             let m = self.view(i);
+            let parts = &self.feats[self.slots[i].name_parts()];
+            let part_of_both = |e: Feature| {
+                v.name_parts.binary_search(&e).is_ok()
+                    && parts.binary_search_by_key(&e, |(p, _)| *p).is_ok()
+            };
             common(&v.text.0, m.text).nth(1).is_some()
-                || common(&v.entities.0, m.entities).any(|(e, ..)| is_name(e))
+                || common(&v.entities.0, m.entities).any(|(e, ..)| is_name(e) && !part_of_both(e))
         };
         // The closest member vouches for nearly every article that reaches a story's bar:
         // the others are ranked only when it does not.
@@ -352,6 +374,7 @@ impl Sketch {
         DocVectors {
             text: SparseVec(self.feats[s.text()].to_vec()),
             entities: SparseVec(self.feats[s.entities()].to_vec()),
+            name_parts: self.feats[s.name_parts()].iter().map(|(p, _)| *p).collect(),
             terms: usize::from(s.terms),
             titled: s.titled,
             years: s.years.to_vec(),
@@ -628,6 +651,48 @@ mod tests {
             ..one_word
         };
         assert!(!sketch.corroborates(&number, &[0.3, 0.0], 3));
+    }
+
+    #[test]
+    fn a_word_of_two_different_names_does_not_corroborate() {
+        // "american": a word of "American Eagle" in the member, of "American Airlines" in
+        // the article; each run has other words the other lacks.
+        let (american, eagle, airlines) = (0x100, 0x200, 0x300);
+        let mut sketch = Sketch::new(8);
+        let member = DocVectors {
+            entities: SparseVec(vec![(american, 0.5), (eagle, 0.5)]),
+            name_parts: vec![american, eagle],
+            ..doc(&[(100, 1.0), (200, 1.0)], &[])
+        };
+        let _ = sketch.push(&member, 1);
+        assert_eq!(sketch.vectors(0).name_parts, [american, eagle], "kept");
+        let article = DocVectors {
+            entities: SparseVec(vec![(american, 0.5), (airlines, 0.5)]),
+            name_parts: vec![american, airlines],
+            ..doc(&[(100, 1.0), (900, 1.0)], &[])
+        };
+        assert!(!sketch.corroborates(&article, &[0.3], 3));
+        // Where the article names it alone ("American shares fell"), it is a name.
+        let alone = DocVectors {
+            name_parts: vec![airlines],
+            ..article.clone()
+        };
+        assert!(sketch.corroborates(&alone, &[0.3], 3));
+        // And so it is where the member does: the parts are kept with its features, after
+        // its entities, which score as before.
+        let mut other = Sketch::new(8);
+        let named = DocVectors {
+            name_parts: Vec::new(),
+            ..member
+        };
+        let _ = other.push(&named, 1);
+        assert!(other.corroborates(&article, &[0.3], 3));
+        let config = EngineConfig::default();
+        let q = Query::new(&article);
+        assert_eq!(
+            sketch.similarities(&q, &config),
+            other.similarities(&q, &config)
+        );
     }
 
     #[test]

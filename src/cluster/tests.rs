@@ -216,11 +216,29 @@ fn one_word_in_common_is_no_story_unless_it_is_a_name() {
             "Long queues as Zorblax servers strain on launch day",
             "",
         ),
+        doc(
+            "k1",
+            "worlddesk",
+            70,
+            "Kestrel Airlines to end its ticketing deal with Sundial Air",
+            "",
+        ),
+        doc(
+            "k2",
+            "capitalnews",
+            80,
+            "Profit falls at Kestrel Outfitters on weaker winter sales",
+            "",
+        ),
     ]);
     let (story, _) = run(&docs);
     assert_ne!(story["d2"], story["d1"], "a common word is chance");
     assert_ne!(story["n2"], story["n1"], "so is a number");
     assert_eq!(story["z2"], story["z1"], "a name is one thing");
+    assert_ne!(
+        story["k2"], story["k1"],
+        "a word of two names is two things"
+    );
 }
 
 #[test]

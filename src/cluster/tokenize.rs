@@ -55,6 +55,9 @@ pub(crate) struct Features {
     pub lead: Vec<Feature>,
     /// Entity-like phrases of title and lead (numbers told from names by [`is_name`]).
     pub entities: Vec<Feature>,
+    /// The names among `entities` that stand only as words of longer names ("American" of
+    /// "American Eagle Outfitters"), never alone; sorted and distinct.
+    pub name_parts: Vec<Feature>,
     /// Lowercase word hashes of title and summary, in order, for shingles.
     pub words: Vec<u64>,
     /// Stemmed content terms of the URL's slug, for an article with (almost) no lead.
@@ -249,8 +252,22 @@ impl Tokenizer {
             (true, true) => Capitals::KnownNames,
             (true, false) => Capitals::Ignored,
         };
-        self.entities(&title_words, &title_info, capitals, &mut out.entities);
-        self.entities(lead.0, lead.1, Capitals::Runs, &mut out.entities);
+        let mut names = Names::default();
+        self.entities(
+            &title_words,
+            &title_info,
+            capitals,
+            &mut out.entities,
+            &mut names,
+        );
+        self.entities(
+            lead.0,
+            lead.1,
+            Capitals::Runs,
+            &mut out.entities,
+            &mut names,
+        );
+        out.name_parts = names.parts_only();
         out.lang = slot;
         out
     }
@@ -371,6 +388,7 @@ impl Tokenizer {
         infos: &[WordInfo],
         capitals: Capitals,
         out: &mut Vec<Feature>,
+        names: &mut Names,
     ) {
         let mut run: Vec<u64> = Vec::new();
         let mut run_at_start = false;
@@ -378,6 +396,7 @@ impl Tokenizer {
             let info = infos[i];
             if w.acronym {
                 out.push(entity(&[info.word]));
+                names.whole.push(entity(&[info.word]));
             } else if w.number {
                 out.push(entity(&[info.word]) | NUMBER);
                 if let Some(next) = infos.get(i + 1).filter(|_| !words[i + 1].number) {
@@ -399,21 +418,45 @@ impl Tokenizer {
                 }
                 run.push(info.word);
             } else if !run.is_empty() {
-                flush_run(&mut run, run_at_start, out);
+                flush_run(&mut run, run_at_start, out, names);
             }
         }
-        flush_run(&mut run, run_at_start, out);
+        flush_run(&mut run, run_at_start, out, names);
     }
 }
 
-/// Emits a finished capitalized run: the whole phrase and, for names, each of its words.
-/// A lone capitalized word at a sentence start is just grammar, not a name.
-fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<Feature>) {
+/// The single-word names of a text: those that stood alone (a run of one, an acronym) and
+/// those that stood as words of a longer run.
+#[derive(Default)]
+struct Names {
+    whole: Vec<Feature>,
+    parts: Vec<Feature>,
+}
+
+impl Names {
+    /// The words of longer runs that never stood alone, sorted and distinct.
+    fn parts_only(mut self) -> Vec<Feature> {
+        self.whole.sort_unstable();
+        self.parts.sort_unstable();
+        self.parts.dedup();
+        self.parts.retain(|p| self.whole.binary_search(p).is_err());
+        self.parts
+    }
+}
+
+/// Emits a finished capitalized run: the whole phrase and, for names, each of its words
+/// (noted in `names` as alone or as words of a longer name). A lone capitalized word at a
+/// sentence start is just grammar, not a name.
+fn flush_run(run: &mut Vec<u64>, at_start: bool, out: &mut Vec<Feature>, names: &mut Names) {
     if run.len() > 1 {
         out.push(entity(run));
-        out.extend(run.iter().map(|w| entity(&[*w])));
+        let words = run.iter().map(|w| entity(&[*w]));
+        let from = out.len();
+        out.extend(words);
+        names.parts.extend_from_slice(&out[from..]);
     } else if run.len() == 1 && !at_start {
         out.push(entity(run));
+        names.whole.push(entity(run));
     }
     run.clear();
 }
@@ -1000,6 +1043,35 @@ mod tests {
         // "san marco", "san", "marco" are shared; the UN and 6.1 are not in g.
         assert_eq!(shared.len(), 3);
         assert!(f.entities.len() >= 6);
+    }
+
+    #[test]
+    fn words_of_longer_names_are_told_from_names_that_stand_alone() {
+        let mut t = Tokenizer::default();
+        let eagle = t.features(
+            "Profit falls at Velmora Eagle Outfitters",
+            "Sales at Velmora Eagle Outfitters fell in the quarter.",
+            None,
+        );
+        let airline = t.features(
+            "Airline deal ends",
+            "Velmora Airlines will end its ticketing deal, and Velmora said why.",
+            None,
+        );
+        let velmora = |f: &Features| {
+            let alone = t_entity("velmora");
+            (f.entities.contains(&alone), f.name_parts.contains(&alone))
+        };
+        // Both name "velmora"; only the retailer's does so as a word of a longer name alone.
+        assert_eq!(velmora(&eagle), (true, true));
+        assert_eq!(velmora(&airline), (true, false));
+        assert!(eagle.name_parts.is_sorted() && eagle.name_parts.len() == 3);
+        assert!(airline.name_parts.contains(&t_entity("airlines")));
+    }
+
+    /// The entity of one lowercase word.
+    fn t_entity(word: &str) -> Feature {
+        entity(&[hashing::word(word)])
     }
 
     #[test]
