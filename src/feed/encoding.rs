@@ -164,6 +164,14 @@ fn encoding_attribute(decl: &str) -> Option<&str> {
     None
 }
 
+/// Whether an XML declaration has anything that an XML reader could take for an
+/// `encoding` attribute: the name and an `=`, whatever stands before it (quick-xml reads
+/// `"1.0"encoding="UTF-16"` as one, where [`encoding_attribute`] wants a space).
+fn names_an_encoding(decl: &str) -> bool {
+    decl.match_indices("encoding")
+        .any(|(at, name)| decl[at + name.len()..].trim_start().starts_with('='))
+}
+
 /// Decodes UTF-32 in the given byte order, replacing invalid code points with U+FFFD.
 fn decode_utf32(bytes: &[u8], read: fn([u8; 4]) -> u32) -> String {
     bytes
@@ -189,7 +197,7 @@ fn neutralize_declarations(text: String) -> String {
         let is_decl = after.starts_with(|c: char| c.is_ascii_whitespace() || c == '?');
         let end = after.find("?>").map(|e| at + 5 + e + 2);
         match end {
-            Some(end) if is_decl && encoding_attribute(&rest[at..end]).is_some() => {
+            Some(end) if is_decl && names_an_encoding(&rest[at..end]) => {
                 out.push_str(&rest[..at]);
                 out.push_str("<?xml version=\"1.0\"?>");
                 rest = &rest[end..];
@@ -260,6 +268,27 @@ mod tests {
         assert_eq!(encoding_attribute("<?xml xencoding=\"a\"?>"), None);
         let text = neutralize_declarations(format!("{decl}<rss/>"));
         assert!(!text.contains("UTF-16"), "{text}");
+    }
+
+    #[test]
+    fn an_encoding_attribute_with_no_space_before_it_is_rewritten_too() {
+        // Found by the `parse` fuzz target: quick-xml reads attributes that no space
+        // separates, obeyed this one after its prefix was gone, and panicked.
+        for decl in [
+            "<?xml version=\"1.0\" encodingn=\"1.0\"encoding=\"UTF-16\"?>",
+            "<?xml version=\"1.0\"encoding=\"UTF-16\"?>",
+        ] {
+            let doc =
+                format!("{decl}\n<rss version=\"2.0\"><channel><title>T</title></channel></rss>");
+            let text = neutralize_declarations(doc.clone());
+            assert!(!text.contains("UTF-16"), "{text}");
+            let body = utf16(&doc, true, false);
+            let url = url::Url::parse("https://example.com/feed").expect("url");
+            let parsed = std::panic::catch_unwind(|| {
+                crate::feed::parse(&body, None, &url, chrono::DateTime::UNIX_EPOCH).is_ok()
+            });
+            assert_eq!(parsed.ok(), Some(true), "{decl}");
+        }
     }
 
     #[test]
