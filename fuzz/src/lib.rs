@@ -84,8 +84,11 @@ pub fn parse(data: &[u8]) {
         Some((b, rest)) => (CONTENT_TYPES[usize::from(*b) % CONTENT_TYPES.len()], rest),
         None => (None, data),
     };
-    let Ok(parsed) = feed::parse(body, content_type, &feed_url(), now()) else {
-        return;
+    let parsed = match feed::parse(body, content_type, &feed_url(), now()) {
+        Ok(parsed) => parsed,
+        // The daemon survives a panic in the parser, but it is a bug to find.
+        Err(feed::ParseError::ParserPanic(message)) => panic!("the parser panicked: {message}"),
+        Err(_) => return,
     };
     let mut keys = HashSet::new();
     for entry in &parsed.entries {

@@ -56,6 +56,10 @@ pub enum ParseError {
     /// The body is a feed whose structure feed-rs could not accept.
     #[error("invalid feed: {0}")]
     Invalid(String),
+    /// The parser inside feed-rs panicked on the body (a bug there that a hostile document
+    /// reached): the feed is treated as unreadable, and backs off as any broken feed does.
+    #[error("the feed parser failed on this document (a bug in it): {0}")]
+    ParserPanic(String),
 }
 
 impl ParseError {
@@ -67,6 +71,7 @@ impl ParseError {
             ParseError::MalformedXml(_) => "malformed_xml",
             ParseError::MalformedJson(_) => "malformed_json",
             ParseError::Invalid(_) => "invalid_feed",
+            ParseError::ParserPanic(_) => "parser_panic",
         }
     }
 }
@@ -80,7 +85,7 @@ pub fn parse(
 ) -> Result<ParsedFeed, ParseError> {
     let (text, _charset) = encoding::decode(body, content_type);
     let syntax = sniff::classify(&text)?;
-    let Some(feed) = parse_document(&text, syntax, feed_url)? else {
+    let Some(feed) = guarded(|| parse_document(&text, syntax, feed_url))? else {
         return Ok(ParsedFeed {
             title: None,
             ttl: None,
@@ -97,6 +102,16 @@ pub fn parse(
             .ttl
             .map(|minutes| Duration::from_secs(u64::from(minutes) * 60)),
         entries: entry::normalize_all(feed.entries, feed_url, now),
+    })
+}
+
+/// Runs `parse` (feed-rs), turning a panic inside it into [`ParseError::ParserPanic`].
+fn guarded<T>(parse: impl FnOnce() -> Result<T, ParseError>) -> Result<T, ParseError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|payload| {
+        let message = (payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_string());
+        Err(ParseError::ParserPanic(message))
     })
 }
 

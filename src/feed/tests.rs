@@ -290,3 +290,16 @@ fn long_guids_are_hashed_and_long_text_is_bounded() {
         entry.summary.chars().count() <= entry::SUMMARY_MAX_CHARS && entry.summary.ends_with('…')
     );
 }
+
+#[test]
+fn a_panic_in_the_parser_is_a_parse_error() {
+    let err = super::guarded::<()>(|| panic!("assertion in the XML reader")).unwrap_err();
+    assert_eq!(err.kind(), "parser_panic");
+    assert!(
+        err.to_string().contains("assertion in the XML reader"),
+        "{err}"
+    );
+    let owned = super::guarded::<()>(|| panic!("{} at {}", "assertion", 380)).unwrap_err();
+    assert!(owned.to_string().contains("assertion at 380"), "{owned}");
+    assert!(matches!(super::guarded(|| Ok(7)), Ok(7)));
+}
