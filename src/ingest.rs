@@ -84,7 +84,14 @@ impl Ingestor {
                 Some(_) => Heading::Member,
                 None => Heading::Unknown,
             };
-            self.engine.restore(&doc_of(article), story, heading);
+            // A copy filed as such (not an edited copy that joined on its own merit).
+            let copy_of = article
+                .duplicate_of
+                .as_deref()
+                .filter(|_| article.match_kind == MatchKind::NearDuplicate)
+                .filter(|_| article.score >= self.config.near_duplicate_containment);
+            self.engine
+                .restore(&doc_of(article), story, heading, copy_of);
         }
         self.metrics.stories_active(self.engine.active_stories());
         Ok(articles.len())

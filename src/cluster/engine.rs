@@ -171,8 +171,9 @@ impl Engine {
 
     /// Puts an already-stored article back into the window under its known story (daemon
     /// restart), deciding nothing: the story's headline is the one stored, when it is in the
-    /// window (`heading`).
-    pub fn restore(&mut self, doc: &Doc, story_id: &str, heading: Heading) {
+    /// window (`heading`), and a near duplicate filed as a copy of an article put back
+    /// before it (`copy_of`, the original's id) comes back as that copy.
+    pub fn restore(&mut self, doc: &Doc, story_id: &str, heading: Heading, copy_of: Option<&str>) {
         let now = self.advance(doc);
         let exact = ExactKeys::new(doc.guid.as_deref(), doc.url.as_deref());
         let (vectors, mut rec, bands) = self.read(doc, exact, now);
@@ -180,8 +181,20 @@ impl Engine {
         let key = self.alloc();
         let slot = match known {
             Some(slot) => {
+                let articles = &self.articles;
                 if let Some(story) = self.stories.get_mut(&slot) {
-                    story.add(&vectors, key, now, self.half_life);
+                    let original = copy_of.and_then(|id| {
+                        let mut keys = story.articles();
+                        keys.find(|k| articles.get(k).is_some_and(|a| &*a.id == id))
+                    });
+                    match original {
+                        Some(original) => {
+                            let weight = self.config.near_duplicate_weight;
+                            story.add_copy(&vectors, weight, now, self.half_life);
+                            story.copies.push((key, original));
+                        }
+                        None => story.add(&vectors, key, now, self.half_life),
+                    }
                     match heading {
                         Heading::Headline => story.restore_headline(&doc.id, &vectors),
                         Heading::Member => {}
@@ -922,6 +935,28 @@ mod tests {
             source: "news".into(),
             published: DateTime::UNIX_EPOCH + TimeDelta::days(19_000) + TimeDelta::minutes(minutes),
         }
+    }
+
+    #[test]
+    fn a_copy_put_back_after_a_restart_is_a_copy_of_its_original_again() {
+        let mut e = Engine::new(EngineConfig::default());
+        let title = "Harbour bridge in Velmora closed after engineers find cracks";
+        e.restore(&doc("o1", 0, title), "S", Heading::Headline, None);
+        e.restore(&doc("c1", 5, title), "S", Heading::Member, Some("o1"));
+        // A copy of an article that is not in the window comes back as a member.
+        e.restore(&doc("c2", 9, title), "S", Heading::Member, Some("gone"));
+        let slot = e.ids["S"];
+        let story = &e.stories[&slot];
+        let key = |id: &str| {
+            let found = e.articles.iter().find(|(_, a)| &*a.id == id);
+            found.map(|(k, _)| *k)
+        };
+        let (o1, c1, c2) = (key("o1"), key("c1"), key("c2"));
+        assert_eq!(story.copies.len(), 1);
+        assert_eq!((Some(story.copies[0].0), Some(story.copies[0].1)), (c1, o1));
+        let members: Vec<Option<u64>> = story.sketch.members().map(Some).collect();
+        assert_eq!(members, [o1, c2], "the copy joins no sketch");
+        assert_eq!(story.headline.id, "o1");
     }
 
     #[test]

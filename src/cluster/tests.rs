@@ -804,10 +804,10 @@ fn a_restored_story_keeps_the_headline_the_store_gives_it() {
     for (headings, headline) in [((Member, Headline), "r2"), ((Headline, Member), "r1")] {
         let mut e = Engine::new(EngineConfig::default());
         for d in background() {
-            e.restore(&d, &format!("bg-{}", d.id), Unknown);
+            e.restore(&d, &format!("bg-{}", d.id), Unknown, None);
         }
-        e.restore(&first, "S", headings.0);
-        e.restore(&second, "S", headings.1);
+        e.restore(&first, "S", headings.0, None);
+        e.restore(&second, "S", headings.1, None);
         let a = e.add(&later);
         assert_eq!(a.story_id, "S");
         assert_eq!(a.headline_article, headline);
