@@ -84,12 +84,15 @@ impl Ingestor {
                 Some(_) => Heading::Member,
                 None => Heading::Unknown,
             };
-            // A copy filed as such (not an edited copy that joined on its own merit).
-            let copy_of = article
-                .duplicate_of
-                .as_deref()
-                .filter(|_| article.match_kind == MatchKind::NearDuplicate)
-                .filter(|_| article.score >= self.config.near_duplicate_containment);
+            // A duplicate filed as such (not an edited copy that joined on its own merit).
+            let filed_as_copy = match article.match_kind {
+                MatchKind::Exact => true,
+                MatchKind::NearDuplicate => article.score >= self.config.near_duplicate_containment,
+                _ => false,
+            };
+            let copy_of = (article.duplicate_of.as_deref())
+                .filter(|_| filed_as_copy)
+                .map(|id| (id, article.match_kind));
             self.engine
                 .restore(&doc_of(article), story, heading, copy_of);
         }

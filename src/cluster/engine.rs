@@ -171,9 +171,16 @@ impl Engine {
 
     /// Puts an already-stored article back into the window under its known story (daemon
     /// restart), deciding nothing: the story's headline is the one stored, when it is in the
-    /// window (`heading`), and a near duplicate filed as a copy of an article put back
-    /// before it (`copy_of`, the original's id) comes back as that copy.
-    pub fn restore(&mut self, doc: &Doc, story_id: &str, heading: Heading, copy_of: Option<&str>) {
+    /// window (`heading`), and a duplicate filed with an article put back before it
+    /// (`copy_of`: the original's id, and whether it was an exact or a near duplicate)
+    /// comes back as that duplicate.
+    pub fn restore(
+        &mut self,
+        doc: &Doc,
+        story_id: &str,
+        heading: Heading,
+        copy_of: Option<(&str, MatchKind)>,
+    ) {
         let now = self.advance(doc);
         let exact = ExactKeys::new(doc.guid.as_deref(), doc.url.as_deref());
         let (vectors, mut rec, bands) = self.read(doc, exact, now);
@@ -183,12 +190,18 @@ impl Engine {
             Some(slot) => {
                 let articles = &self.articles;
                 if let Some(story) = self.stories.get_mut(&slot) {
-                    let original = copy_of.and_then(|id| {
+                    let original = copy_of.and_then(|(id, kind)| {
                         let mut keys = story.articles();
-                        keys.find(|k| articles.get(k).is_some_and(|a| &*a.id == id))
+                        let key = keys.find(|k| articles.get(k).is_some_and(|a| &*a.id == id));
+                        key.map(|k| (k, kind))
                     });
                     match original {
-                        Some(original) => {
+                        // As `join_exact` and `join_near` filed them.
+                        Some((original, MatchKind::Exact)) => {
+                            story.touch(now);
+                            story.copies.push((key, original));
+                        }
+                        Some((original, _)) => {
                             let weight = self.config.near_duplicate_weight;
                             story.add_copy(&vectors, weight, now, self.half_life);
                             story.copies.push((key, original));
@@ -942,20 +955,27 @@ mod tests {
         let mut e = Engine::new(EngineConfig::default());
         let title = "Harbour bridge in Velmora closed after engineers find cracks";
         e.restore(&doc("o1", 0, title), "S", Heading::Headline, None);
-        e.restore(&doc("c1", 5, title), "S", Heading::Member, Some("o1"));
+        let near = |id| Some((id, MatchKind::NearDuplicate));
+        e.restore(&doc("c1", 5, title), "S", Heading::Member, near("o1"));
         // A copy of an article that is not in the window comes back as a member.
-        e.restore(&doc("c2", 9, title), "S", Heading::Member, Some("gone"));
+        e.restore(&doc("c2", 9, title), "S", Heading::Member, near("gone"));
+        let exact = Some(("o1", MatchKind::Exact));
+        e.restore(&doc("x1", 12, title), "S", Heading::Member, exact);
         let slot = e.ids["S"];
         let story = &e.stories[&slot];
         let key = |id: &str| {
             let found = e.articles.iter().find(|(_, a)| &*a.id == id);
             found.map(|(k, _)| *k)
         };
-        let (o1, c1, c2) = (key("o1"), key("c1"), key("c2"));
-        assert_eq!(story.copies.len(), 1);
-        assert_eq!((Some(story.copies[0].0), Some(story.copies[0].1)), (c1, o1));
+        let (o1, c1, c2, x1) = (key("o1"), key("c1"), key("c2"), key("x1"));
+        let copies: Vec<(Option<u64>, Option<u64>)> = story
+            .copies
+            .iter()
+            .map(|(c, o)| (Some(*c), Some(*o)))
+            .collect();
+        assert_eq!(copies, [(c1, o1), (x1, o1)]);
         let members: Vec<Option<u64>> = story.sketch.members().map(Some).collect();
-        assert_eq!(members, [o1, c2], "the copy joins no sketch");
+        assert_eq!(members, [o1, c2], "the copies join no sketch");
         assert_eq!(story.headline.id, "o1");
     }
 
