@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use crate::cluster::{Assignment, Doc, Engine, EngineConfig, Heading, Split};
+use crate::cluster::{Assignment, Doc, Duplicate, Engine, EngineConfig, Heading, Split};
 use crate::metrics::Metrics;
 use crate::model::{Article, Entry, FeedState, MatchKind, Story, Time, article_id};
 use crate::store::{Store, StoreError};
@@ -84,17 +84,13 @@ impl Ingestor {
                 Some(_) => Heading::Member,
                 None => Heading::Unknown,
             };
-            // A duplicate filed as such (not an edited copy that joined on its own merit).
-            let filed_as_copy = match article.match_kind {
-                MatchKind::Exact => true,
-                MatchKind::NearDuplicate => article.score >= self.config.near_duplicate_containment,
-                _ => false,
-            };
-            let copy_of = (article.duplicate_of.as_deref())
-                .filter(|_| filed_as_copy)
-                .map(|id| (id, article.match_kind));
+            let duplicate = article.duplicate_of.as_deref().map(|of| Duplicate {
+                of,
+                kind: article.match_kind,
+                score: article.score,
+            });
             self.engine
-                .restore(&doc_of(article), story, heading, copy_of);
+                .restore(&doc_of(article), story, heading, duplicate);
         }
         self.metrics.stories_active(self.engine.active_stories());
         Ok(articles.len())

@@ -17,7 +17,7 @@ use super::split;
 use super::story::Story;
 use super::tokenize::{Features, Tokenizer};
 use super::vectors::{Centroid, DocFreq, SparseVec, feature_counts, heaviest_first, tfidf};
-use super::{Assignment, Doc, EngineConfig, Heading, Split};
+use super::{Assignment, Doc, Duplicate, EngineConfig, Heading, Split};
 use crate::model::{MatchKind, stable_id};
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -171,15 +171,14 @@ impl Engine {
 
     /// Puts an already-stored article back into the window under its known story (daemon
     /// restart), deciding nothing: the story's headline is the one stored, when it is in the
-    /// window (`heading`), and a duplicate filed with an article put back before it
-    /// (`copy_of`: the original's id, and whether it was an exact or a near duplicate)
-    /// comes back as that duplicate.
+    /// window (`heading`), and a duplicate that was filed with an article put back before it
+    /// (`duplicate`, as the store recorded it) comes back as that duplicate.
     pub fn restore(
         &mut self,
         doc: &Doc,
         story_id: &str,
         heading: Heading,
-        copy_of: Option<(&str, MatchKind)>,
+        duplicate: Option<Duplicate>,
     ) {
         let now = self.advance(doc);
         let exact = ExactKeys::new(doc.guid.as_deref(), doc.url.as_deref());
@@ -190,21 +189,27 @@ impl Engine {
             Some(slot) => {
                 let articles = &self.articles;
                 if let Some(story) = self.stories.get_mut(&slot) {
-                    let original = copy_of.and_then(|(id, kind)| {
+                    // A duplicate that `join_exact` or `join_near` filed (an edited copy under
+                    // the containment joined on its own merit), of an original put back.
+                    let containment = self.config.near_duplicate_containment;
+                    let filed = duplicate.filter(|d| match d.kind {
+                        MatchKind::Exact => true,
+                        MatchKind::NearDuplicate => d.score >= containment,
+                        _ => false,
+                    });
+                    let original = filed.and_then(|d| {
                         let mut keys = story.articles();
-                        let key = keys.find(|k| articles.get(k).is_some_and(|a| &*a.id == id));
-                        key.map(|k| (k, kind))
+                        let key = keys.find(|k| articles.get(k).is_some_and(|a| &*a.id == d.of));
+                        key.map(|k| (k, d.kind))
                     });
                     match original {
-                        // As `join_exact` and `join_near` filed them.
                         Some((original, MatchKind::Exact)) => {
-                            story.touch(now);
-                            story.copies.push((key, original));
+                            story.add_exact((key, original), now);
                         }
                         Some((original, _)) => {
                             let weight = self.config.near_duplicate_weight;
-                            story.add_copy(&vectors, weight, now, self.half_life);
-                            story.copies.push((key, original));
+                            let copy = (key, original);
+                            story.add_copy(&vectors, copy, weight, now, self.half_life);
                         }
                         None => story.add(&vectors, key, now, self.half_life),
                     }
@@ -376,8 +381,7 @@ impl Engine {
         let slot = self.resolve(rec.story)?;
         let key = self.alloc();
         let story = self.stories.get_mut(&slot)?;
-        story.touch(now);
-        story.copies.push((key, original));
+        story.add_exact((key, original), now);
         let out = assignment(story, MatchKind::Exact, 1.0, Some(original_id), Vec::new());
         self.push_story_expiry(slot);
         let rec = ArticleRec {
@@ -458,13 +462,12 @@ impl Engine {
         let key = self.alloc();
         let out = match self.stories.get_mut(&slot) {
             Some(story) => {
-                story.add_copy(v, self.config.near_duplicate_weight, now, self.half_life);
+                let weight = self.config.near_duplicate_weight;
+                story.add_copy(v, (key, original), weight, now, self.half_life);
                 // A copy is never the headline, unless the story has only a dateline for one.
                 if !story.headline_titled() {
-                    let weight = self.config.near_duplicate_weight;
                     story.consider_headline(&article.rec.id, v, weight, self.half_life);
                 }
-                story.copies.push((key, original));
                 assignment(
                     story,
                     MatchKind::NearDuplicate,
@@ -955,11 +958,22 @@ mod tests {
         let mut e = Engine::new(EngineConfig::default());
         let title = "Harbour bridge in Velmora closed after engineers find cracks";
         e.restore(&doc("o1", 0, title), "S", Heading::Headline, None);
-        let near = |id| Some((id, MatchKind::NearDuplicate));
+        let near = |of| {
+            let kind = MatchKind::NearDuplicate;
+            Some(Duplicate {
+                of,
+                kind,
+                score: 1.0,
+            })
+        };
         e.restore(&doc("c1", 5, title), "S", Heading::Member, near("o1"));
         // A copy of an article that is not in the window comes back as a member.
         e.restore(&doc("c2", 9, title), "S", Heading::Member, near("gone"));
-        let exact = Some(("o1", MatchKind::Exact));
+        let exact = Some(Duplicate {
+            of: "o1",
+            kind: MatchKind::Exact,
+            score: 1.0,
+        });
         e.restore(&doc("x1", 12, title), "S", Heading::Member, exact);
         let slot = e.ids["S"];
         let story = &e.stories[&slot];

@@ -226,6 +226,17 @@ pub enum Heading {
     Unknown,
 }
 
+/// A stored duplicate as the store recorded it (see [`Engine::restore`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Duplicate<'a> {
+    /// Its original's article id.
+    pub of: &'a str,
+    /// How it matched.
+    pub kind: MatchKind,
+    /// How strongly.
+    pub score: f32,
+}
+
 /// Part of a story that the engine moved into a story of its own.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Split {

@@ -197,11 +197,26 @@ impl Story {
         self.touch(now);
     }
 
-    /// Adds a near duplicate: it counts, and leans the centroid a little, but joins no sketch
-    /// (a copy would crowd out the members that say something of their own).
-    pub fn add_copy(&mut self, v: &DocVectors, weight: f32, now: i64, half_life: f64) {
+    /// Files a near duplicate, `copy` = (its key, its original's): it counts, and leans the
+    /// centroid a little, but joins no sketch (a copy would crowd out the members that say
+    /// something of their own); it moves with its original.
+    pub fn add_copy(
+        &mut self,
+        v: &DocVectors,
+        copy: (u64, u64),
+        weight: f32,
+        now: i64,
+        half_life: f64,
+    ) {
         self.text.add(&v.text, weight, now, half_life);
+        self.add_exact(copy, now);
+    }
+
+    /// Files an exact duplicate, `copy` = (its key, its original's): it changes nothing of
+    /// what the story is about, and moves with its original.
+    pub fn add_exact(&mut self, copy: (u64, u64), now: i64) {
         self.touch(now);
+        self.copies.push(copy);
     }
 
     /// Notes an article at time `now` without changing what the story is about.
