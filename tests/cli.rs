@@ -89,6 +89,61 @@ fn eval(dir: &Path, articles: &[serde_json::Value], args: &[&str]) -> String {
 }
 
 #[test]
+fn eval_streams_a_background_first_and_scores_only_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let articles: Vec<serde_json::Value> = [
+        ("1", "Harbour workers strike over pay", "strike"),
+        ("2", "Dock strike over pay shuts the harbour", "strike"),
+        ("3", "Comet seen from the northern hills tonight", "comet"),
+    ]
+    .iter()
+    .map(|(id, title, event)| serde_json::json!({"id": id, "title": title, "event": event}))
+    .collect();
+    // The background is the input again, with other labels: scored, it would double the
+    // articles and events; its ids are the input's, which the background must not clash with.
+    let background = dir.path().join("background.jsonl");
+    let lines: Vec<String> = articles
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            a["event"] = serde_json::json!("other");
+            a.to_string()
+        })
+        .collect();
+    std::fs::write(&background, lines.join("\n")).unwrap();
+    let bg = background.display().to_string();
+    let text = eval(
+        dir.path(),
+        &articles,
+        &["--shuffle", "2", "--background", &bg],
+    );
+    assert!(text.contains("after 3 background articles from"), "{text}");
+    assert!(text.contains("3 articles, 2 gold events"), "{text}");
+    // The scores' table comes first: a run's row, then its stories in the eighth column.
+    let stories: Vec<f64> = text
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .take(2)
+        .map(|l| l.split_whitespace().nth(7).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(stories.len(), 2, "{text}");
+    assert!(
+        stories.iter().all(|&s| s <= 3.0),
+        "stories of the input only: {text}"
+    );
+
+    let out = storyd()
+        .args(["eval", "--input"])
+        .arg(dir.path().join("labeled.jsonl"))
+        .args(["--background", "/no/such/background.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/no/such/background.jsonl"), "{err}");
+}
+
+#[test]
 fn eval_scores_the_stories_and_names_the_events_it_confused() {
     let dir = tempfile::tempdir().unwrap();
     // "twin" is labeled apart from "rates" but reports the same decision; "volcano" labels

@@ -84,6 +84,10 @@ pub enum Command {
         /// several ways (cut, words changed, ...) and report how the copies were filed.
         #[arg(long)]
         copies: bool,
+        /// Stream these articles first in every run, over the day before, unscored: the
+        /// news a running daemon has already seen (labels ignored).
+        #[arg(long, value_name = "FILE")]
+        background: Option<PathBuf>,
     },
     /// Verify the store's invariants and print a report; exit 1 when it is not sound.
     CheckStore(ConfigArg),
@@ -154,8 +158,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             errors,
             copies,
+            background,
         } => {
-            let extras = crate::eval::Extras { errors, copies };
+            let extras = crate::eval::Extras {
+                background: background.as_deref(),
+                errors,
+                copies,
+            };
             crate::eval::run_eval(&input, shuffle, seed, extras)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -357,7 +357,7 @@ pub struct EvalRun {
     pub bcubed: Scores,
     /// Pairwise scores.
     pub pairwise: Scores,
-    /// Stories formed.
+    /// Stories formed that hold a labeled article.
     pub stories: usize,
     /// Gold events among the labeled articles.
     pub events: usize,
@@ -377,22 +377,48 @@ pub struct Evaluation {
 }
 
 /// Clusters and scores the labeled articles: once in the file's order, or `shuffle` times
-/// in seeded random orders with random times within one day.
+/// in seeded random orders with random times within one day. The `background` articles
+/// (unscored) stream first in every run, over the day before (see [`before`]).
 pub fn evaluate(
     docs: &[LabeledDoc],
+    background: &[LabeledDoc],
     config: &EngineConfig,
     shuffle: Option<usize>,
     seed: u64,
 ) -> Evaluation {
     let mut out = Evaluation::default();
-    match shuffle {
-        None => out.runs.push(score_run(docs, config, &mut out.confusion)),
-        Some(n) => {
-            for run in 0..n as u64 {
-                let docs = shuffled(docs, seed.wrapping_add(run));
-                out.runs.push(score_run(&docs, config, &mut out.confusion));
-            }
-        }
+    let runs: Vec<(Vec<LabeledDoc>, u64)> = match shuffle {
+        None => vec![(docs.to_vec(), seed)],
+        Some(n) => (0..n as u64)
+            .map(|run| {
+                let seed = seed.wrapping_add(run);
+                (shuffled(docs, seed), seed)
+            })
+            .collect(),
+    };
+    for (docs, seed) in runs {
+        let mut stream = before(background, &docs, seed);
+        stream.extend(docs);
+        out.runs
+            .push(score_run(&stream, config, &mut out.confusion));
+    }
+    out
+}
+
+/// The `background` articles as a stream that comes before `docs`: in a seeded random
+/// order, at random times within the 24 hours before the first of `docs`, unlabeled, and
+/// with ids of their own (`background/` and the id). They stand for the news a running
+/// daemon has already seen, so that its document frequencies are no longer young.
+pub fn before(background: &[LabeledDoc], docs: &[LabeledDoc], seed: u64) -> Vec<LabeledDoc> {
+    let first = docs.iter().map(|d| d.doc.published).min();
+    let first = first.unwrap_or(DateTime::UNIX_EPOCH + TimeDelta::days(20_000));
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x6261_636b);
+    let mut out = background.to_vec();
+    rng.shuffle(&mut out);
+    for d in &mut out {
+        d.doc.id = format!("background/{}", d.doc.id);
+        d.doc.published = first - TimeDelta::milliseconds(rng.i64(1..=86_400_000));
+        d.event = None;
     }
     out
 }
@@ -433,19 +459,22 @@ fn score_run(docs: &[LabeledDoc], config: &EngineConfig, confusion: &mut Confusi
         names[*i] = name;
     }
     confusion.add_run(&pred, &gold, &names);
+    let scored: std::collections::HashSet<usize> = pred.iter().copied().collect();
     EvalRun {
         bcubed: bcubed(&pred, &gold),
         pairwise: pairwise(&pred, &gold),
-        stories: stories.len(),
+        stories: scored.len(),
         events: events.len(),
         articles_per_sec: docs.len() as f64 / elapsed,
         headlines: headlines::score(docs, &clustered.headed()),
     }
 }
 
-/// What `storyd eval` reports beside the scores.
+/// What `storyd eval` reports beside the scores, and what it streams before the input.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Extras {
+pub struct Extras<'a> {
+    /// Unlabeled articles to stream first in every run (see [`before`]).
+    pub background: Option<&'a Path>,
     /// List this many of the event pairs most often put together and of the events most
     /// often split.
     pub errors: Option<usize>,
@@ -458,7 +487,7 @@ pub fn run_eval(
     input: &Path,
     shuffle: Option<usize>,
     seed: u64,
-    extras: Extras,
+    extras: Extras<'_>,
 ) -> anyhow::Result<()> {
     let docs = read_jsonl(input)?;
     let labeled = docs.iter().filter(|d| d.event.is_some()).count();
@@ -467,7 +496,18 @@ pub fn run_eval(
         "{}: no article has an `event` label to score against",
         input.display()
     );
-    let eval = evaluate(&docs, &EngineConfig::default(), shuffle, seed);
+    let background = match extras.background {
+        Some(path) => read_jsonl(path)?,
+        None => Vec::new(),
+    };
+    let eval = evaluate(&docs, &background, &EngineConfig::default(), shuffle, seed);
+    if let Some(path) = extras.background {
+        println!(
+            "after {} background articles from {}, streamed over the day before",
+            background.len(),
+            path.display()
+        );
+    }
     print!(
         "{}",
         report(input, docs.len(), &eval.runs, shuffle.is_some())
@@ -701,6 +741,42 @@ mod tests {
     }
 
     #[test]
+    fn a_background_streams_first_unlabeled_over_the_day_before() {
+        let docs = shuffled(
+            &[
+                labeled_doc("1", "Volcano erupts on remote island", "v"),
+                labeled_doc("2", "Central bank raises interest rates", "b"),
+            ],
+            3,
+        );
+        let background = [
+            labeled_doc("1", "Ferry timetable for the winter season", "f"),
+            labeled_doc("9", "Museum opens a new wing for modern art", "m"),
+        ];
+        let first = docs.iter().map(|d| d.doc.published).min().unwrap();
+        let bg = before(&background, &docs, 5);
+        assert_eq!(bg.len(), 2);
+        for d in &bg {
+            assert!(d.doc.id.starts_with("background/"), "{}", d.doc.id);
+            assert_eq!(d.event, None);
+            let ahead = first - d.doc.published;
+            assert!(
+                ahead > TimeDelta::zero() && ahead <= TimeDelta::days(1),
+                "{ahead}"
+            );
+        }
+        let ids = |v: &[LabeledDoc]| {
+            v.iter()
+                .map(|d| (d.doc.id.clone(), d.doc.published))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&bg), ids(&before(&background, &docs, 5)));
+        // Scored on the input alone: its two events, its two stories.
+        let eval = evaluate(&docs, &background, &EngineConfig::default(), Some(2), 1);
+        assert!(eval.runs.iter().all(|r| r.events == 2 && r.stories == 2));
+    }
+
+    #[test]
     fn shuffled_runs_are_reproducible_from_the_seed() {
         let doc = labeled_doc;
         let docs = vec![
@@ -733,7 +809,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids(&a), ids(&b));
-        let eval = evaluate(&docs, &EngineConfig::default(), Some(2), 1);
+        let eval = evaluate(&docs, &[], &EngineConfig::default(), Some(2), 1);
         assert_eq!(eval.runs.len(), 2);
         assert!(eval.runs.iter().all(|r| r.events == 2));
         assert_eq!(eval.confusion.runs, 2);
