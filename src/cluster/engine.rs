@@ -202,23 +202,31 @@ impl Engine {
                         let key = keys.find(|k| articles.get(k).is_some_and(|a| &*a.id == d.of));
                         key.map(|k| (k, d.kind))
                     });
-                    match original {
+                    // The weight the article may head the story with when the store names
+                    // no headline in the window, as the live path offers it: an exact
+                    // duplicate never, a copy only in place of a dateline.
+                    let offered = match original {
                         Some((original, MatchKind::Exact)) => {
                             story.add_exact((key, original), now);
+                            None
                         }
                         Some((original, _)) => {
                             let weight = self.config.near_duplicate_weight;
                             let copy = (key, original);
                             story.add_copy(&vectors, copy, weight, now, self.half_life);
+                            (!story.headline_titled()).then_some(weight)
                         }
-                        None => story.add(&vectors, key, now, self.half_life),
-                    }
-                    match heading {
-                        Heading::Headline => story.restore_headline(&doc.id, &vectors),
-                        Heading::Member => {}
-                        Heading::Unknown => {
-                            story.consider_headline(&doc.id, &vectors, 1.0, self.half_life);
+                        None => {
+                            story.add(&vectors, key, now, self.half_life);
+                            Some(1.0)
                         }
+                    };
+                    match (heading, offered) {
+                        (Heading::Headline, _) => story.restore_headline(&doc.id, &vectors),
+                        (Heading::Unknown, Some(weight)) => {
+                            story.consider_headline(&doc.id, &vectors, weight, self.half_life);
+                        }
+                        (Heading::Member | Heading::Unknown, _) => {}
                     }
                     // Restored stories were split as they grew; check again from here on.
                     story.next_split = story.originals + 1;
@@ -990,6 +998,31 @@ mod tests {
         assert_eq!(copies, [(c1, o1), (x1, o1)]);
         let members: Vec<Option<u64>> = story.sketch.members().map(Some).collect();
         assert_eq!(members, [o1, c2], "the copies join no sketch");
+        assert_eq!(story.headline.id, "o1");
+    }
+
+    #[test]
+    fn a_copy_put_back_heads_its_story_no_more_than_a_live_copy_would() {
+        // The store names no headline in the window (it left): the engine picks one again
+        // as the articles come back, and a copy may not take it from a titled headline.
+        let mut e = Engine::new(EngineConfig::default());
+        let copy_of = |of| {
+            let kind = MatchKind::NearDuplicate;
+            Some(Duplicate {
+                of,
+                kind,
+                score: 1.0,
+            })
+        };
+        let (report, other) = (
+            "Harbour bridge in Velmora closed after engineers find cracks",
+            "Engineers find cracks in Velmora harbour bridge, which stays shut for repairs",
+        );
+        e.restore(&doc("o1", 0, report), "S", Heading::Unknown, None);
+        e.restore(&doc("m1", 5, other), "S", Heading::Unknown, None);
+        e.restore(&doc("c1", 9, other), "S", Heading::Unknown, copy_of("m1"));
+        let story = &e.stories[&e.ids["S"]];
+        assert_eq!(story.copies.len(), 1, "c1 came back as a copy");
         assert_eq!(story.headline.id, "o1");
     }
 
