@@ -140,7 +140,7 @@ impl Default for EngineConfig {
             merge_cohesion: 0.5,
             entity_weight: 0.4,
             year_factor: 0.7,
-            quantity_factor: 0.7,
+            quantity_factor: 0.6,
             sketch: 48,
             top_k: 3,
             time_penalty: 0.1,

@@ -144,7 +144,7 @@ fn strike_and_budget() -> Vec<Doc> {
             "The budget of Mayor Ilse Brandt sets aside money for a tram line across the city and for new school places."),
         doc("x1", "morningherald", 60,
             "Harbour strike drags on as dockworkers hold out for wages",
-            "Cranes stayed idle for a fourth day as the walkout went on. Ilse Brandt urged talks."),
+            "Cranes stayed idle for a fourth day as the walkout went on. Mayor Ilse Brandt urged talks."),
     ]);
     docs
 }
@@ -600,7 +600,11 @@ fn a_recurring_topic_does_not_become_one_story() {
     }
     // Every day's close shares the template words; each day's cause is its own event.
     let all: std::collections::BTreeSet<_> = per_day.iter().flatten().collect();
-    assert!(all.len() >= 8, "{} stories for ten days", all.len());
+    assert!(
+        all.len() >= 8,
+        "{} stories for ten days: {per_day:?}",
+        all.len()
+    );
 }
 
 #[test]

@@ -505,8 +505,8 @@ impl DocFreq {
     }
 
     /// Counts one document of `scope` with the given distinct features at time `now`;
-    /// returns their inverse document frequencies just after, in order (0 for a feature
-    /// in every document of the scope: it tells nothing apart).
+    /// returns their inverse document frequencies just after, in order (near 0 for a
+    /// feature in nearly every document of the scope: it tells nothing apart).
     pub fn observe(&mut self, features: &[Feature], scope: usize, now: i64) -> Vec<f32> {
         let docs = self.count_document(features, scope, now);
         let idf = features
@@ -600,9 +600,23 @@ impl DocFreq {
     }
 }
 
-/// The inverse document frequency of a feature in `df` of `docs` documents.
+/// How steeply a feature's weight falls with the count of the documents that hold it.
+///
+/// A power of the count, where TF-IDF usually takes the logarithm of `docs / df`, depends
+/// on no total: ten reports of one event weigh the same against the fifty of their topic
+/// whether the engine has seen 500 documents or 50,000. With the logarithm every weight
+/// grows with the total, the words a topic shares gain on the words of one event, and the
+/// similarities rise as the engine ages, against bars that stay put: look-alike events
+/// merged once the engine had seen a day of other news, and the reports of one event
+/// missed each other while it had seen little (BENCHMARKS.md, twenty-fifth session).
+const IDF_POWER: f64 = 0.2;
+
+/// The inverse document frequency of a feature held by `df` of `docs` documents:
+/// `(df + 1/2)^-IDF_POWER`, times the share of the documents without it (a feature in
+/// every document tells nothing apart).
 fn idf_of(docs: f64, df: f64) -> f32 {
-    (((docs + 1.0) / (df + 0.5)).ln().max(0.0)) as f32
+    let without = (1.0 - df / (docs + 1.0)).max(0.0);
+    ((df + 0.5).powf(-IDF_POWER) * without) as f32
 }
 
 /// Weighs counted features (as [`feature_counts`] gives them) by `(1 + ln tf) * idf`, with
@@ -758,8 +772,9 @@ mod tests {
         for _ in 0..3 {
             df.observe(&[1], 1, 0);
         }
-        assert_eq!(df.idf(1, 1, 0), (4.0f64 / 3.5).ln() as f32);
-        assert_eq!(df.idf(1, 0, 0), (11.0f64 / 0.5).ln() as f32);
+        // Three of three documents, and none of ten.
+        assert_eq!(df.idf(1, 1, 0), (3.5f64.powf(-IDF_POWER) * 0.25) as f32);
+        assert_eq!(df.idf(1, 0, 0), 0.5f64.powf(-IDF_POWER) as f32);
     }
 
     #[test]
@@ -804,10 +819,8 @@ mod tests {
         for hours in [100, 1_000] {
             let idf = df.observe(&[1, 2], 0, hours * 3600);
             // Everything before has faded: one document, holding both features.
-            assert!(
-                idf.iter().all(|i| (i - (2.0f32 / 1.5).ln()).abs() < 1e-4),
-                "{idf:?}"
-            );
+            let one_of_one = (1.5f64.powf(-IDF_POWER) * 0.5) as f32;
+            assert!(idf.iter().all(|i| (i - one_of_one).abs() < 1e-4), "{idf:?}");
         }
     }
 
