@@ -961,19 +961,20 @@ mod tests {
         }
     }
 
+    /// A near duplicate of `of` at full containment, as the store records it.
+    fn near(of: &str) -> Option<Duplicate<'_>> {
+        Some(Duplicate {
+            of,
+            kind: MatchKind::NearDuplicate,
+            score: 1.0,
+        })
+    }
+
     #[test]
     fn a_copy_put_back_after_a_restart_is_a_copy_of_its_original_again() {
         let mut e = Engine::new(EngineConfig::default());
         let title = "Harbour bridge in Velmora closed after engineers find cracks";
         e.restore(&doc("o1", 0, title), "S", Heading::Headline, None);
-        let near = |of| {
-            let kind = MatchKind::NearDuplicate;
-            Some(Duplicate {
-                of,
-                kind,
-                score: 1.0,
-            })
-        };
         e.restore(&doc("c1", 5, title), "S", Heading::Member, near("o1"));
         // A copy of an article that is not in the window comes back as a member.
         e.restore(&doc("c2", 9, title), "S", Heading::Member, near("gone"));
@@ -1006,21 +1007,13 @@ mod tests {
         // The store names no headline in the window (it left): the engine picks one again
         // as the articles come back, and a copy may not take it from a titled headline.
         let mut e = Engine::new(EngineConfig::default());
-        let copy_of = |of| {
-            let kind = MatchKind::NearDuplicate;
-            Some(Duplicate {
-                of,
-                kind,
-                score: 1.0,
-            })
-        };
         let (report, other) = (
             "Harbour bridge in Velmora closed after engineers find cracks",
             "Engineers find cracks in Velmora harbour bridge, which stays shut for repairs",
         );
         e.restore(&doc("o1", 0, report), "S", Heading::Unknown, None);
         e.restore(&doc("m1", 5, other), "S", Heading::Unknown, None);
-        e.restore(&doc("c1", 9, other), "S", Heading::Unknown, copy_of("m1"));
+        e.restore(&doc("c1", 9, other), "S", Heading::Unknown, near("m1"));
         let story = &e.stories[&e.ids["S"]];
         assert_eq!(story.copies.len(), 1, "c1 came back as a copy");
         assert_eq!(story.headline.id, "o1");

@@ -387,16 +387,13 @@ pub fn evaluate(
     seed: u64,
 ) -> Evaluation {
     let mut out = Evaluation::default();
-    let runs: Vec<(Vec<LabeledDoc>, u64)> = match shuffle {
-        None => vec![(docs.to_vec(), seed)],
-        Some(n) => (0..n as u64)
-            .map(|run| {
-                let seed = seed.wrapping_add(run);
-                (shuffled(docs, seed), seed)
-            })
-            .collect(),
-    };
-    for (docs, seed) in runs {
+    let runs = shuffle.map_or(1, |n| n as u64);
+    for run in 0..runs {
+        let seed = seed.wrapping_add(run);
+        let docs = match shuffle {
+            None => docs.to_vec(),
+            Some(_) => shuffled(docs, seed),
+        };
         let mut stream = before(background, &docs, seed);
         stream.extend(docs);
         out.runs
@@ -412,6 +409,7 @@ pub fn evaluate(
 pub fn before(background: &[LabeledDoc], docs: &[LabeledDoc], seed: u64) -> Vec<LabeledDoc> {
     let first = docs.iter().map(|d| d.doc.published).min();
     let first = first.unwrap_or(DateTime::UNIX_EPOCH + TimeDelta::days(20_000));
+    // A draw of its own, apart from the shuffle's of the same seed.
     let mut rng = fastrand::Rng::with_seed(seed ^ 0x6261_636b);
     let mut out = background.to_vec();
     rng.shuffle(&mut out);
