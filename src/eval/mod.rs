@@ -5,9 +5,11 @@
 //! engine the daemon uses, and the stories are scored against the labels with BCubed and
 //! pairwise precision, recall and F1. With shuffling, each run streams the articles in a
 //! seeded random order with random times within one day, because the order and times of
-//! the development sets leak their labels. `confusion` says which events the scores lost
-//! to, `copies` measures the near-duplicate layer on edited copies of the articles, and
-//! `headlines` how well the stories are headed.
+//! the development sets leak their labels. A background of other articles can stream
+//! first, unscored, so that the engine is measured as a daemon that has already seen the
+//! news ([`before`]). `confusion` says which events the scores lost to, `copies` measures
+//! the near-duplicate layer on edited copies of the articles, and `headlines` how well the
+//! stories are headed.
 
 mod confusion;
 mod copies;
