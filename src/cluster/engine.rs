@@ -202,31 +202,28 @@ impl Engine {
                         let key = keys.find(|k| articles.get(k).is_some_and(|a| &*a.id == d.of));
                         key.map(|k| (k, d.kind))
                     });
-                    // The weight the article may head the story with when the store names
-                    // no headline in the window, as the live path offers it: an exact
-                    // duplicate never, a copy only in place of a dateline.
-                    let offered = match original {
+                    let weight = self.config.near_duplicate_weight;
+                    match original {
                         Some((original, MatchKind::Exact)) => {
                             story.add_exact((key, original), now);
-                            None
                         }
                         Some((original, _)) => {
-                            let weight = self.config.near_duplicate_weight;
                             let copy = (key, original);
                             story.add_copy(&vectors, copy, weight, now, self.half_life);
-                            (!story.headline_titled()).then_some(weight)
                         }
-                        None => {
-                            story.add(&vectors, key, now, self.half_life);
-                            Some(1.0)
-                        }
-                    };
-                    match (heading, offered) {
+                        None => story.add(&vectors, key, now, self.half_life),
+                    }
+                    // With no headline in the window, the engine offers it as it did live:
+                    // never to an exact duplicate, to a copy as a copy may take it.
+                    match (heading, original) {
                         (Heading::Headline, _) => story.restore_headline(&doc.id, &vectors),
-                        (Heading::Unknown, Some(weight)) => {
-                            story.consider_headline(&doc.id, &vectors, weight, self.half_life);
+                        (Heading::Member, _) | (Heading::Unknown, Some((_, MatchKind::Exact))) => {}
+                        (Heading::Unknown, Some(_)) => {
+                            story.consider_copy_headline(&doc.id, &vectors, weight, self.half_life);
                         }
-                        (Heading::Member | Heading::Unknown, _) => {}
+                        (Heading::Unknown, None) => {
+                            story.consider_headline(&doc.id, &vectors, 1.0, self.half_life);
+                        }
                     }
                     // Restored stories were split as they grew; check again from here on.
                     story.next_split = story.originals + 1;
@@ -472,10 +469,7 @@ impl Engine {
             Some(story) => {
                 let weight = self.config.near_duplicate_weight;
                 story.add_copy(v, (key, original), weight, now, self.half_life);
-                // A copy is never the headline, unless the story has only a dateline for one.
-                if !story.headline_titled() {
-                    story.consider_headline(&article.rec.id, v, weight, self.half_life);
-                }
+                story.consider_copy_headline(&article.rec.id, v, weight, self.half_life);
                 assignment(
                     story,
                     MatchKind::NearDuplicate,

@@ -271,9 +271,18 @@ impl Story {
         }
     }
 
-    /// Whether the headline's title says something beside when it was written.
-    pub fn headline_titled(&self) -> bool {
-        self.headline.titled
+    /// Offers the headline to a near duplicate just filed at `weight`, as a copy may take
+    /// it: only in place of a title that says no more than when it was written.
+    pub fn consider_copy_headline(
+        &mut self,
+        article: &str,
+        v: &DocVectors,
+        weight: f32,
+        half_life: f64,
+    ) {
+        if !self.headline.titled {
+            self.consider_headline(article, v, weight, half_life);
+        }
     }
 
     /// Takes in another story's members, centroid and counts (the caller moves its index

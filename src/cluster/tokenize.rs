@@ -395,8 +395,9 @@ impl Tokenizer {
         for (i, w) in words.iter().enumerate() {
             let info = infos[i];
             if w.acronym {
-                out.push(entity(&[info.word]));
-                names.whole.push(entity(&[info.word]));
+                let acronym = entity(&[info.word]);
+                out.push(acronym);
+                names.whole.push(acronym);
             } else if w.number {
                 out.push(entity(&[info.word]) | NUMBER);
                 if let Some(next) = infos.get(i + 1).filter(|_| !words[i + 1].number) {
